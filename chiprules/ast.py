@@ -1,0 +1,357 @@
+"""The surface AST: a faithful picture of a .rules file.
+
+Frozen attrs classes; children are tuples; spans never take part in equality.
+Numbers keep the author's spelling; comments are kept on the module for the
+formatter. No behaviour lives on nodes.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from .source import Source, Span, span_field
+
+
+@attrs.frozen
+class Ident:
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Str:
+    """A string literal; ``value`` is the unescaped text."""
+
+    value: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Comment:
+    text: str  # including the leading '#'
+    span: Span | None = span_field()
+
+
+# ---- expressions -------------------------------------------------------------
+
+
+@attrs.frozen
+class Quantity:
+    number: str  # as written
+    unit: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DateLit:
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Ref:
+    name: Ident
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class StrLit:
+    value: Str
+    span: Span | None = span_field()
+
+
+Value = Quantity | DateLit | Ref | StrLit
+
+
+class Compare(enum.Enum):
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+    EQ = "=="
+    NE = "!="
+
+
+@attrs.frozen
+class Comparison:
+    operands: tuple  # 2 or 3 values
+    ops: tuple[Compare, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class SetRef:
+    name: Ident
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class SetLit:
+    items: tuple[Ident, ...]
+    span: Span | None = span_field()
+
+
+class SetOpKind(enum.Enum):
+    UNION = "|"
+    DIFF = "-"
+    INTER = "&"
+
+
+@attrs.frozen
+class SetOp:
+    op: SetOpKind
+    left: object
+    right: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Membership:
+    value: object
+    set: object
+    negated: bool = False
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Truth:
+    """A boolean field or a named condition used as a condition."""
+
+    name: Ident
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Not:
+    operand: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class And:
+    items: tuple
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Or:
+    items: tuple
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Group:
+    """Parentheses the author wrote around a condition."""
+
+    inner: object
+    span: Span | None = span_field()
+
+
+class ArithOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+
+
+@attrs.frozen
+class Arith:
+    op: ArithOp
+    left: object
+    right: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ArithGroup:
+    inner: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class SetGroup:
+    inner: object
+    span: Span | None = span_field()
+
+
+# ---- statements ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Header:
+    name: Ident
+    title: Str | None = None
+    version: str | None = None
+    effective: DateLit | None = None
+    until: DateLit | None = None
+    source: Str | None = None
+    supersedes: str | None = None
+    timeline: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Include:
+    path: Str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class GroupDecl:
+    name: Ident
+    title: Str | None
+    cite: Str | None
+    expr: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Treat:
+    alias: Ident
+    target: Ident
+    cite: Str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ListFrom:
+    path: Str
+    csl: bool = False
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Entry:
+    name: Str
+    aliases: tuple[Str, ...] = ()
+    country: Ident | None = None
+    review: str | None = None
+    cite: Str | None = None
+    added: DateLit | None = None
+    removed: DateLit | None = None
+    requirement: Str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class PartyListDecl:
+    name: Ident
+    title: Str | None
+    cite: Str | None
+    sources: tuple[ListFrom, ...]
+    entries: tuple[Entry, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class FieldType:
+    kind: str  # number, integer, bool, country, date, text, party, enum
+    unit: str | None = None
+    values: tuple[Ident, ...] = ()
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class FieldDecl:
+    name: Ident
+    type: FieldType
+    doc: Str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class DeriveDecl:
+    name: Ident
+    unit: str | None
+    expr: object
+    doc: Str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ConditionDecl:
+    name: Ident
+    doc: Str | None
+    expr: object
+    span: Span | None = span_field()
+
+
+class RuleKind(enum.Enum):
+    CLASSIFY = "classify"
+    REQUIRE = "require license"
+    EXCEPTION = "exception"
+
+
+@attrs.frozen
+class ExceptWhen:
+    label: Str | None
+    expr: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Review:
+    policy: str
+    condition: object | None = None
+    otherwise: str | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Notify:
+    text: Str
+    condition: object | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Rule:
+    kind: RuleKind
+    id: Ident  # the ECCN for classify rules
+    title: Str | None = None
+    cite: Str | None = None
+    effective: DateLit | None = None
+    until: DateLit | None = None
+    items: tuple[Ident, ...] | None = None  # `for` ECCNs
+    when: object | None = None
+    excepts: tuple[ExceptWhen, ...] = ()
+    review: Review | None = None
+    allows: tuple[Ident, ...] | None = None  # None: no clause; () : `allows none`
+    notify: tuple[Notify, ...] = ()
+    span: Span | None = span_field()
+    # clause keyword spans, for diagnostics on repeated clauses
+    repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+@attrs.frozen
+class Pair:
+    name: Ident
+    value: object  # Quantity | DateLit | Ref | StrLit
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Expect:
+    outcome: str
+    classified: tuple[Ident, ...] | None = None  # () for `classified none`
+    review: str | None = None
+    exceptions: tuple[Ident, ...] | None = None
+    missing: tuple[Ident, ...] | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Example:
+    name: Str
+    record: tuple[Pair, ...]
+    expect: Expect
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Module:
+    items: tuple
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False)
+    source: Source | None = attrs.field(default=None, eq=False, repr=False)
