@@ -1,0 +1,950 @@
+"""Reading shipment records: files in, raw records out, typed values on request.
+
+Two steps, kept apart so that nothing is ever dropped:
+
+- `read_records` streams a CSV, TSV, JSON, JSON Lines or Parquet file (or JSON Lines
+  on stdin) and yields one `RawRecord` per input record, with its location. A record
+  that cannot be read at all still comes out, with `problem` set.
+- `convert_record` turns the known fields of one record into typed values (exact
+  `Decimal` numbers, ISO country codes, dates ...) and reports each bad value as a
+  `FieldProblem`. Unknown fields pass through untouched.
+
+The field contract is DESIGN section 5; `DEFAULT_FIELDS` encodes it.
+
+Diagnostic codes: R001 a field value is invalid; R002 a record could not be read;
+R010 unknown format; R011 the file cannot be opened or read; R012 not UTF-8;
+R013 CSV/TSV structure (header, columns); R014 JSON structure; R015 Parquet.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import gzip
+import io
+import json
+import re
+import sys
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+from .countries import RetiredCountry, UnknownCountry, country_name, resolve_country
+from .diagnostics import Diagnostic, did_you_mean, error
+from .errors import RecordError
+
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_FIELDS",
+    "FORMATS",
+    "FieldProblem",
+    "FieldSpec",
+    "RawRecord",
+    "convert_record",
+    "normalize_field_name",
+    "problems_to_diagnostics",
+    "read_records",
+]
+
+KINDS = frozenset({"quantity", "integer", "bool", "country", "date", "text", "enum", "party"})
+
+
+@attrs.frozen
+class FieldSpec:
+    """The type of one record field."""
+
+    name: str
+    kind: str = attrs.field(validator=attrs.validators.in_(KINDS))
+    unit: str | None = None  # for quantities: "TPP", "mm2", "GB/s" ...
+    values: tuple[str, ...] = ()  # for enums: the allowed values, lower case
+    allow_negative: bool = False  # quantities and counts are never negative by default
+    allow_zero: bool = True  # a die area of zero would make the density infinite
+
+
+def _q(name: str, unit: str, **kw: Any) -> FieldSpec:
+    return FieldSpec(name, "quantity", unit=unit, **kw)
+
+
+DEFAULT_FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("id", "text"),
+        FieldSpec("export_date", "date"),
+        FieldSpec("transaction", "enum", values=("export", "reexport", "transfer")),
+        FieldSpec("exported_from", "country"),
+        FieldSpec("destination", "country"),
+        FieldSpec("end_user", "party"),
+        FieldSpec("end_user_hq", "country"),
+        FieldSpec("end_user_parent", "party"),
+        FieldSpec("consignee", "party"),
+        FieldSpec("chip", "text"),
+        FieldSpec("item_kind", "enum", values=("ic", "computer", "hbm")),
+        _q("tpp", "TPP"),
+        _q("die_area", "mm2", allow_zero=False),
+        _q("performance_density", "TPP/mm2"),
+        FieldSpec("datacenter", "bool"),
+        _q("interconnect_bw", "GB/s"),
+        _q("dram_bw", "GB/s"),
+        _q("memory_bw_density", "GB/s/mm2"),
+        FieldSpec("quantity", "integer"),
+    )
+}
+
+# Values the caller fills in when a record leaves these fields out.
+DEFAULTS: dict[str, str] = {"transaction": "export", "exported_from": "US", "item_kind": "ic"}
+
+# Spellings of "no value" (compared after strip and lower-casing).
+_MISSING = frozenset({"", "na", "n/a", "null", "-"})
+
+
+def _case_variants(word: str) -> set[str]:
+    variants = {""}
+    for ch in word:
+        variants = {v + c for v in variants for c in {ch.lower(), ch.upper()}}
+    return variants
+
+
+# Every spelling of a missing value, so that the common check is one set lookup.
+_MISSING_ANY_CASE = frozenset(v for word in _MISSING for v in _case_variants(word))
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@attrs.frozen
+class FieldProblem:
+    """A field value that could not be used: which field, what was there, what is wrong."""
+
+    field: str
+    value: str  # the raw value, shortened and safe to print
+    message: str  # one line, lower case
+    help: str | None = None  # what to do about it
+
+
+@attrs.frozen
+class RawRecord:
+    """One input record as read, before any conversion."""
+
+    number: int  # 1-based position among the records of the input
+    location: str  # where to point a reader: `shipments.csv:7`, `x.json: record 3`
+    data: dict[str, object]
+    problem: str | None = None  # set when the record itself could not be read
+
+
+R_FIELD = "R001"  # a field value is invalid
+R_RECORD = "R002"  # a record could not be read
+
+
+def problems_to_diagnostics(raw: RawRecord, problems: Iterable[FieldProblem]) -> list[Diagnostic]:
+    """Diagnostics for a record: R002 if it could not be read, R001 for each bad field."""
+    out = []
+    if raw.problem is not None:
+        out.append(error(R_RECORD, raw.problem, location=raw.location))
+    for p in problems:
+        out.append(error(R_FIELD, p.message, location=raw.location, help=p.help))
+    return out
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A raw value as a short, printable string for messages."""
+    if isinstance(value, str):
+        s = value
+    elif isinstance(value, float | int | Decimal | bool) or value is None:
+        s = str(value)
+    else:
+        s = repr(value)
+    if not s.isprintable():
+        s = repr(s)[1:-1]
+    s = s.replace("`", "'")
+    if len(s) > limit:
+        s = s[: limit - 3] + "..."
+    return s
+
+
+def _type_word(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"a value of type {type(value).__name__}"
+
+
+class _Invalid(Exception):
+    """Raised by a converter; carries the message and the help."""
+
+    def __init__(self, message: str, help: str | None = None):
+        self.message = message
+        self.help = help
+
+
+# --------------------------------------------------------------------------- converters
+
+_UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "TPP": ("TPP", "tpp"),
+    "mm2": ("mm2", "mm²", "mm^2", "MM2"),
+    "TPP/mm2": ("TPP/mm2", "TPP/mm²", "TPP/mm^2", "tpp/mm2"),
+    "GB/s": ("GB/s", "GB/sec", "GBps"),
+    "GB/s/mm2": ("GB/s/mm2", "GB/s/mm²", "GB/s/mm^2"),
+}
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_NUMBER_HELP = (
+    "write a plain number such as `4800` or `5.92`, or leave the field empty if it is not known"
+)
+
+
+def _decimal_from_text(s: str, spec: FieldSpec) -> Decimal:
+    """Parse the text of a number exactly; the slow cases only run when Decimal() fails."""
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        pass
+    unit_words = f" in {spec.unit}" if spec.unit else ""
+    text = s.strip()
+    for spelling in _UNIT_SPELLINGS.get(spec.unit or "", ()):
+        if text.endswith(spelling) and len(text) > len(spelling):
+            text = text[: -len(spelling)].rstrip()
+            break
+    if "," in text:
+        if _THOUSANDS.fullmatch(text):
+            return Decimal(text.replace(",", ""))
+        raise _Invalid(
+            f"`{spec.name}` has a comma that is not a thousands separator: `{_shown(s)}`",
+            "use `.` as the decimal point, e.g. `5.92`; commas may only group thousands, e.g. `4,800`",
+        )
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise _Invalid(
+            f"`{spec.name}` must be a number{unit_words}, got `{_shown(s)}`", _NUMBER_HELP
+        ) from None
+
+
+def _to_decimal(value: object, spec: FieldSpec) -> Decimal:
+    if type(value) is str:
+        d = _DECIMALS.get(value)
+        if d is None:
+            try:
+                d = Decimal(value)
+            except InvalidOperation:  # units, thousands separators, or not a number
+                return _decimal_from_text(value, spec)
+            if len(_DECIMALS) < _CACHE_SIZE:  # only plain numbers: the unit check is per field
+                _DECIMALS[value] = d
+        return d
+    if isinstance(value, bool):
+        raise _Invalid(f"`{spec.name}` must be a number, got {_type_word(value)}", _NUMBER_HELP)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return Decimal(value)  # rejected as not finite by the caller
+        return Decimal(repr(value))
+    if isinstance(value, str):  # a str subclass
+        return _decimal_from_text(str(value), spec)
+    raise _Invalid(f"`{spec.name}` must be a number, got {_type_word(value)}", _NUMBER_HELP)
+
+
+def _check_sign(d: Decimal, spec: FieldSpec, raw: object) -> None:
+    if not d.is_finite():
+        raise _Invalid(
+            f"`{spec.name}` must be a finite number, got `{_shown(raw)}`",
+            "leave the field empty if the value is not known",
+        )
+    if d <= 0:
+        if d < 0 and not spec.allow_negative:
+            raise _Invalid(
+                f"`{spec.name}` must not be negative, got `{_shown(raw)}`",
+                f"give the {spec.name.replace('_', ' ')} as a positive number"
+                + (f" in {spec.unit}" if spec.unit else ""),
+            )
+        if d == 0 and not spec.allow_zero:
+            raise _Invalid(
+                f"`{spec.name}` must be greater than zero, got `{_shown(raw)}`",
+                "leave the field empty if the value is not known",
+            )
+
+
+def _convert_quantity(value: object, spec: FieldSpec) -> Decimal:
+    d = _to_decimal(value, spec)
+    if d.is_finite() and d > 0:  # the common case, checked first
+        return d
+    _check_sign(d, spec, value)
+    return d
+
+
+_MAX_INT_DIGITS = 30  # larger counts are mistakes, and huge exponents would eat memory
+
+
+def _convert_integer(value: object, spec: FieldSpec) -> int:
+    if type(value) is int:
+        n = value
+    elif type(value) is str:
+        try:
+            n = int(value)
+        except ValueError:
+            n = _integral(_decimal_from_text(value, spec), spec, value)
+    elif isinstance(value, bool):
+        raise _Invalid(f"`{spec.name}` must be a whole number, got {_type_word(value)}")
+    elif isinstance(value, int):
+        n = int(value)
+    else:
+        n = _integral(_to_decimal(value, spec), spec, value)
+    if n < 0 and not spec.allow_negative:
+        raise _Invalid(
+            f"`{spec.name}` must not be negative, got `{_shown(value)}`",
+            "give the count as a whole number of 0 or more",
+        )
+    if n == 0 and not spec.allow_zero:
+        raise _Invalid(f"`{spec.name}` must be greater than zero, got `{_shown(value)}`")
+    return n
+
+
+def _integral(d: Decimal, spec: FieldSpec, raw: object) -> int:
+    if not d.is_finite():
+        raise _Invalid(
+            f"`{spec.name}` must be a whole number, got `{_shown(raw)}`",
+            "leave the field empty if the value is not known",
+        )
+    if d.adjusted() >= _MAX_INT_DIGITS:
+        raise _Invalid(f"`{spec.name}` is too large: `{_shown(raw)}`", "check the value")
+    if d != d.to_integral_value():
+        raise _Invalid(
+            f"`{spec.name}` must be a whole number, got `{_shown(raw)}`",
+            "counts of units have no fractional part",
+        )
+    return int(d)
+
+
+_BOOLS = {
+    "yes": True, "y": True, "true": True, "t": True, "1": True, "on": True,
+    "no": False, "n": False, "false": False, "f": False, "0": False, "off": False,
+}  # fmt: skip
+
+
+def _convert_bool(value: object, spec: FieldSpec) -> bool:
+    if value is True or value is False:
+        return value
+    if isinstance(value, str):
+        b = _BOOLS.get(value.strip().lower())
+        if b is not None:
+            return b
+    elif isinstance(value, int | Decimal | float) and value in (0, 1):
+        return bool(value)
+    raise _Invalid(
+        f"`{spec.name}` must be yes or no, got `{_shown(value)}`",
+        "write yes/no, true/false, y/n, 1/0 or on/off; leave the field empty if it is not known",
+    )
+
+
+def _convert_country(value: object, spec: FieldSpec) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(
+            f"`{spec.name}` must be a country code or name, got {_type_word(value)}",
+            "write an ISO 3166-1 alpha-2 code such as `CN`, or a country name",
+        )
+    try:
+        return resolve_country(value)
+    except RetiredCountry as exc:
+        what = f" ({exc.name})" if exc.name else ""
+        raise _Invalid(
+            f"retired country code `{_shown(value)}`{what} in `{spec.name}`",
+            exc.successors_hint or "write the code of the country as it is today",
+        ) from None
+    except UnknownCountry as exc:
+        if exc.suggested_code:
+            help = f"did you mean `{exc.suggested_code}` ({country_name(exc.suggested_code)})?"
+        elif exc.hint:
+            help = exc.hint
+        else:
+            help = "write an ISO 3166-1 alpha-2 code such as `CN`, or a country name"
+        raise _Invalid(f"unknown country `{_shown(value)}` in `{spec.name}`", help) from None
+
+
+# Record files repeat the same few hundred dates and numbers; parse each spelling once.
+_CACHE_SIZE = 8192
+_DATES: dict[str, _dt.date] = {}
+_DECIMALS: dict[str, Decimal] = {}
+
+_DATE_HELP = "write the date as YYYY-MM-DD, e.g. `2024-01-10`"
+
+
+def _convert_date(value: object, spec: FieldSpec) -> _dt.date:
+    if type(value) is str:
+        d = _DATES.get(value)
+        if d is None:
+            d = _date_from_text(value, spec)
+            if len(_DATES) < _CACHE_SIZE:
+                _DATES[value] = d
+        return d
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        return _date_from_text(str(value), spec)
+    raise _Invalid(f"`{spec.name}` must be a date, got {_type_word(value)}", _DATE_HELP)
+
+
+def _date_from_text(value: str, spec: FieldSpec) -> _dt.date:
+    s = value.strip()
+    # YYYY-MM-DD, optionally followed by a time ("T" or a space) that is ignored.
+    if len(s) >= 10 and s[4] == "-" and s[7] == "-" and (len(s) == 10 or s[10] in "T "):
+        y, m, d = s[:4], s[5:7], s[8:10]
+        if (
+            y.isascii()
+            and y.isdigit()
+            and m.isascii()
+            and m.isdigit()
+            and d.isascii()
+            and d.isdigit()
+        ):
+            try:
+                return _dt.date(int(y), int(m), int(d))
+            except ValueError as exc:
+                raise _Invalid(
+                    f"`{spec.name}` is not a real date: `{_shown(value)}` ({exc})", _DATE_HELP
+                ) from None
+    raise _Invalid(
+        f"`{spec.name}` must be a date written YYYY-MM-DD, got `{_shown(value)}`", _DATE_HELP
+    )
+
+
+def _convert_enum(value: object, spec: FieldSpec) -> str:
+    if isinstance(value, str):
+        s = value.strip().lower()
+        if s in spec.values:
+            return s
+        squeezed = s.replace("-", "").replace("_", "").replace(" ", "")
+        if squeezed in spec.values:  # "re-export" -> "reexport"
+            return squeezed
+    choices = ", ".join(f"`{v}`" for v in spec.values)
+    guess = did_you_mean(value.strip().lower(), spec.values) if isinstance(value, str) else None
+    raise _Invalid(
+        f"`{spec.name}` must be one of {choices}, got `{_shown(value)}`",
+        f"did you mean `{guess}`?" if guess else f"use one of {choices}",
+    )
+
+
+def _convert_text(value: object, spec: FieldSpec) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | Decimal | float) and not isinstance(value, bool):
+        return str(value)
+    raise _Invalid(
+        f"`{spec.name}` must be text, got {_type_word(value)}", "write the value as text"
+    )
+
+
+_CONVERTERS: dict[str, Callable[[object, FieldSpec], object]] = {
+    "quantity": _convert_quantity,
+    "integer": _convert_integer,
+    "bool": _convert_bool,
+    "country": _convert_country,
+    "date": _convert_date,
+    "enum": _convert_enum,
+    "text": _convert_text,
+    "party": _convert_text,
+}
+
+
+def convert_record(
+    data: Mapping[str, object], specs: Mapping[str, FieldSpec] = DEFAULT_FIELDS
+) -> tuple[dict[str, object], list[FieldProblem]]:
+    """Typed values for the known fields of a record, and a problem for each bad one.
+
+    Missing values (empty, whitespace, `NA`, `N/A`, `null`, `-`, None) are left out of
+    the result, so that "not given" never reads as false or zero. A bad value is left
+    out too, and reported. Fields without a spec pass through unchanged. Never raises
+    for bad values.
+    """
+    out: dict[str, object] = {}
+    problems: list[FieldProblem] = []
+    converters = _CONVERTERS
+    missing = _MISSING_ANY_CASE
+    for name, value in data.items():
+        spec = specs.get(name)
+        if spec is None:
+            out[name] = value
+            continue
+        if value is None:
+            continue
+        if type(value) is str:
+            if value in missing:
+                continue
+            if (value[0].isspace() or value[-1].isspace()) and value.strip() in missing:
+                continue
+        try:
+            out[name] = converters[spec.kind](value, spec)
+        except _Invalid as bad:
+            problems.append(FieldProblem(name, _shown(value), bad.message, bad.help))
+        except (ValueError, TypeError, ArithmeticError) as exc:  # defensive: never escape
+            problems.append(
+                FieldProblem(name, _shown(value), f"`{name}` could not be read: {exc}", None)
+            )
+    return out, problems
+
+
+# --------------------------------------------------------------------------- field names
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_NAME_CACHE: dict[str, str] = {}
+
+
+def normalize_field_name(name: str) -> str:
+    """`"Export Date"` -> `export_date`, `"dieArea"` -> `die_area`, `"TPP"` -> `tpp`."""
+    cached = _NAME_CACHE.get(name)
+    if cached is not None:
+        return cached
+    s = name.replace("\ufeff", "").strip()
+    s = _CAMEL.sub("_", s).lower()
+    s = _NON_WORD.sub("_", s).strip("_")
+    if len(_NAME_CACHE) < 10_000:
+        _NAME_CACHE[name] = s
+    return s
+
+
+def _normalized_keys(obj: dict) -> tuple[dict[str, object], str | None]:
+    """The object with normalized keys, and a problem if two keys collide."""
+    out: dict[str, object] = {}
+    problem = None
+    for key, value in obj.items():
+        name = normalize_field_name(key)
+        if name in out and problem is None:
+            problem = f"two fields both read as `{name}` (one of them is `{_shown(key)}`)"
+        out[name] = value
+    return out, problem
+
+
+# --------------------------------------------------------------------------- reading
+
+FORMATS = ("csv", "tsv", "json", "jsonl", "parquet")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_FORMAT_ALIASES = {"ndjson": "jsonl", "jsonlines": "jsonl"}
+
+_PARQUET_BATCH = 4096
+csv.field_size_limit(16 * 1024 * 1024)  # one cell may be long; a whole file in one cell is not
+
+
+def _fail(code: str, message: str, location: str, help: str | None = None) -> RecordError:
+    return RecordError(message, [error(code, message, location=location, help=help)])
+
+
+def _detect_format(path: Path) -> tuple[str, bool]:
+    """(format, gzipped) from the file name."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    fmt = _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise _fail(
+            "R010",
+            f"cannot tell the format of `{path}` from its name",
+            str(path),
+            "name the file with one of .csv, .tsv, .json, .jsonl, .ndjson or .parquet"
+            " (optionally followed by .gz), or give the format explicitly",
+        )
+    return fmt, gz
+
+
+def read_records(
+    source: str | Path | IO[str] | IO[bytes], fmt: str | None = None
+) -> Iterator[RawRecord]:
+    """Stream the records of a file, of `-` (JSON Lines on stdin) or of an open stream.
+
+    The format comes from the file extension (`.csv`, `.tsv`, `.json`, `.jsonl`,
+    `.ndjson`, `.parquet`, each optionally `.gz`) unless `fmt` names it. Every input
+    record yields exactly one `RawRecord`. A file that cannot be read raises
+    `RecordError` with a located diagnostic; this happens at the call for problems
+    found on opening (missing file, no header) and during iteration for later ones.
+    """
+    if fmt is not None:
+        fmt = _FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+        if fmt not in FORMATS:
+            raise _fail(
+                "R010",
+                f"unknown record format `{_shown(fmt)}`",
+                "<input>",
+                "use one of " + ", ".join(f"`{f}`" for f in FORMATS),
+            )
+    if isinstance(source, str) and source == "-":
+        return _read_stream(sys.stdin, fmt or "jsonl", "<stdin>")
+    if not isinstance(source, str | Path):
+        name = getattr(source, "name", None)
+        return _read_stream(source, fmt or "jsonl", name if isinstance(name, str) else "<stream>")
+    path = Path(source)
+    name = str(source)
+    gz = False
+    if fmt is None:
+        fmt, gz = _detect_format(path)
+    else:
+        gz = path.suffix.lower() == ".gz"
+    if fmt == "parquet":
+        return _read_parquet(path, name)
+    binary = _open_binary(path, name, gz)
+    return _read_binary(binary, fmt, name)
+
+
+def _open_binary(path: Path, name: str, gz: bool) -> IO[bytes]:
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(name)
+        f = open(path, "rb")  # noqa: SIM115 - closed by the reader
+    except FileNotFoundError:
+        raise _fail("R011", f"no such file: `{name}`", name, "check the path") from None
+    except IsADirectoryError:
+        raise _fail(
+            "R011", f"`{name}` is a folder, not a records file", name, "name a file inside it"
+        ) from None
+    except OSError as exc:
+        raise _fail(
+            "R011",
+            f"cannot open `{name}`: {exc.strerror or exc}",
+            name,
+            "check the file's permissions",
+        ) from None
+    if gz:
+        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
+    return f
+
+
+def _read_stream(stream: Any, fmt: str, name: str) -> Iterator[RawRecord]:
+    if fmt == "parquet":
+        return _read_parquet(stream, name)
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:  # a text stream over bytes (stdin): decode ourselves, by line
+        return _read_binary(binary, fmt, name, close=False)
+    if isinstance(stream, io.TextIOBase) or _is_text(stream):
+        return _read_text(stream, fmt, name)
+    return _read_binary(stream, fmt, name, close=False)
+
+
+def _is_text(stream: Any) -> bool:
+    mode = getattr(stream, "mode", "")
+    return (
+        isinstance(mode, str)
+        and "b" not in mode
+        and hasattr(stream, "read")
+        and not isinstance(stream, io.BufferedIOBase | io.RawIOBase)
+    )
+
+
+def _read_binary(f: IO[bytes], fmt: str, name: str, close: bool = True) -> Iterator[RawRecord]:
+    """Records from a binary file, decoded as UTF-8 one line at a time."""
+    lines = _decoded_lines(f, name)
+    try:
+        if fmt in ("csv", "tsv"):
+            gen = _csv_records(lines, name, "\t" if fmt == "tsv" else ",")
+        elif fmt == "jsonl":
+            gen = _jsonl_records(lines, name)
+        else:
+            gen = _json_records(lines, name)
+    except BaseException:
+        if close:
+            f.close()
+        raise
+    return _closing(gen, f if close else None)
+
+
+def _read_text(stream: IO[str], fmt: str, name: str) -> Iterator[RawRecord]:
+    lines = _numbered_text_lines(stream)
+    if fmt in ("csv", "tsv"):
+        return _csv_records(lines, name, "\t" if fmt == "tsv" else ",")
+    if fmt == "jsonl":
+        return _jsonl_records(lines, name)
+    return _json_records(lines, name)
+
+
+def _closing(gen: Iterator[RawRecord], f: IO[bytes] | None) -> Iterator[RawRecord]:
+    try:
+        yield from gen
+    finally:
+        if f is not None:
+            f.close()
+
+
+class _Lines:
+    """An iterator of decoded text lines that knows the current line number."""
+
+    def __init__(self, it: Iterator[str]):
+        self._it = it
+        self.line = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        s = next(self._it)
+        self.line += 1
+        return s
+
+
+def _numbered_text_lines(stream: IO[str]) -> _Lines:
+    def gen() -> Iterator[str]:
+        first = True
+        for s in stream:
+            if first:
+                first = False
+                if s.startswith("\ufeff"):
+                    s = s[1:]
+            yield s
+
+    return _Lines(gen())
+
+
+def _decoded_lines(f: IO[bytes], name: str) -> _Lines:
+    lines: _Lines
+
+    def gen() -> Iterator[str]:
+        first = True
+        try:
+            for raw in f:
+                if first:
+                    first = False
+                    if raw.startswith(codecs.BOM_UTF8):
+                        raw = raw[len(codecs.BOM_UTF8) :]
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise _fail(
+                        "R012",
+                        f"`{name}` is not UTF-8 text (bad byte 0x{raw[exc.start]:02x} on line {lines.line + 1})",
+                        f"{name}:{lines.line + 1}",
+                        "save the file as UTF-8 (in a spreadsheet: CSV UTF-8)",
+                    ) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise _fail(
+                "R011", f"cannot read `{name}`: {exc}", f"{name}:{lines.line + 1}", "check the file"
+            ) from None
+
+    lines = _Lines(gen())
+    return lines
+
+
+def _csv_records(lines: _Lines, name: str, delimiter: str) -> Iterator[RawRecord]:
+    """Read the header now (so a bad header raises at the call), then stream the rows."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    header: list[str] | None = None
+    header_line = 0
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                header = row
+                header_line = lines.line
+                break
+    except csv.Error as exc:
+        raise _fail(
+            "R013", f"cannot read the header of `{name}`: {exc}", f"{name}:{lines.line}"
+        ) from None
+    if header is None:
+        raise _fail(
+            "R013",
+            f"`{name}` has no header line",
+            f"{name}:1",
+            "the first line must name the columns, e.g. `id,export_date,destination,chip`",
+        )
+    columns = _column_names(header, name, f"{name}:{header_line}")
+    if not any(c in DEFAULT_FIELDS for c in columns):
+        fields = ", ".join(f"`{f}`" for f in list(DEFAULT_FIELDS)[:6])
+        raise _fail(
+            "R013",
+            f"the first line of `{name}` names no record field",
+            f"{name}:{header_line}",
+            f"start the file with a header line naming the columns, e.g. {fields} ...",
+        )
+    return _csv_rows(reader, lines, name, columns)
+
+
+def _column_names(header: list[str], name: str, location: str) -> list[str]:
+    """Normalized column names; two columns that read the same are an error."""
+    columns = [normalize_field_name(h) or f"column_{i}" for i, h in enumerate(header, 1)]
+    seen: dict[str, int] = {}
+    for i, col in enumerate(columns, 1):
+        if col in seen:
+            raise _fail(
+                "R013",
+                f"columns {seen[col]} and {i} of `{name}` both read as `{col}`",
+                location,
+                "give every column its own name",
+            )
+        seen[col] = i
+    return columns
+
+
+def _csv_rows(reader: Any, lines: _Lines, name: str, columns: list[str]) -> Iterator[RawRecord]:
+    width = len(columns)
+    number = 0
+    start = lines.line + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _fail("R013", f"cannot read `{name}`: {exc}", f"{name}:{start}") from None
+        if not any(cell.strip() for cell in row):
+            start = lines.line + 1
+            continue  # a blank line, or a spreadsheet's row of empty cells
+        number += 1
+        problem = None
+        if len(row) > width:
+            extra = row[width:]
+            if any(cell.strip() for cell in extra):
+                problem = f"row has {len(row)} cells but the header names {width} columns"
+            row = row[:width]
+        yield RawRecord(number, f"{name}:{start}", dict(zip(columns, row, strict=False)), problem)
+        start = lines.line + 1
+
+
+def _parse_json(text: str) -> object:
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+
+
+def _jsonl_records(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
+    number = 0
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        number += 1
+        location = f"{name}:{lineno}"
+        try:
+            obj = _parse_json(line)
+        except (ValueError, RecursionError) as exc:
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
+            col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            yield RawRecord(
+                number, location, {}, f"line {lineno} is not valid JSON: {reason.lower()}{col}"
+            )
+            continue
+        if not isinstance(obj, dict):
+            yield RawRecord(
+                number, location, {}, f"line {lineno} is not a JSON object (got {_json_kind(obj)})"
+            )
+            continue
+        data, problem = _normalized_keys(obj)
+        yield RawRecord(number, location, data, problem)
+
+
+def _json_kind(obj: object) -> str:
+    if isinstance(obj, list):
+        return "an array"
+    if isinstance(obj, str):
+        return "a string"
+    if obj is None:
+        return "null"
+    if isinstance(obj, bool):
+        return "a boolean"
+    return "a number"
+
+
+def _json_records(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
+    """A JSON array of objects, or an object with a `records` array (read whole)."""
+    text = "".join(lines)
+    try:
+        doc = _parse_json(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(
+            "R014",
+            f"`{name}` is not valid JSON: {exc.msg.lower()}",
+            f"{name}:{exc.lineno}:{exc.colno}",
+            "a JSON records file is an array of objects, `[{...}, {...}]`",
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise _fail("R014", f"`{name}` is not valid JSON: {reason}", name) from None
+    if isinstance(doc, dict) and isinstance(doc.get("records"), list):
+        items = doc["records"]
+    elif isinstance(doc, list):
+        items = doc
+    else:
+        raise _fail(
+            "R014",
+            f"`{name}` holds {_json_kind(doc) if not isinstance(doc, dict) else 'an object without a `records` array'}",
+            name,
+            "a JSON records file is an array of objects, or an object with a `records` array",
+        )
+    return _json_items(items, name)
+
+
+def _json_items(items: list, name: str) -> Iterator[RawRecord]:
+    for number, obj in enumerate(items, 1):
+        location = f"{name}: record {number}"
+        if isinstance(obj, dict):
+            data, problem = _normalized_keys(obj)
+            yield RawRecord(number, location, data, problem)
+        else:
+            yield RawRecord(
+                number,
+                location,
+                {},
+                f"record {number} is not a JSON object (got {_json_kind(obj)})",
+            )
+
+
+def _read_parquet(source: Any, name: str) -> Iterator[RawRecord]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise _fail(
+            "R015",
+            f"reading `{name}` needs pyarrow, which is not installed",
+            name,
+            "install with `pip install chiprules[parquet]`",
+        ) from None
+    try:
+        pf = pq.ParquetFile(source)
+    except FileNotFoundError:
+        raise _fail("R011", f"no such file: `{name}`", name, "check the path") from None
+    except IsADirectoryError:
+        raise _fail(
+            "R011", f"`{name}` is a folder, not a records file", name, "name a file inside it"
+        ) from None
+    except Exception as exc:  # pyarrow raises its own error types for bad files
+        raise _fail(
+            "R015",
+            f"`{name}` is not a readable Parquet file: {exc}",
+            name,
+            "check that the file is Parquet",
+        ) from None
+    columns = _column_names(pf.schema_arrow.names, name, name)
+    return _parquet_rows(pf, name, columns)
+
+
+def _parquet_rows(pf: Any, name: str, columns: list[str]) -> Iterator[RawRecord]:
+    number = 0
+    try:
+        for batch in pf.iter_batches(batch_size=_PARQUET_BATCH):
+            cols = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+            for values in zip(*cols, strict=True):
+                number += 1
+                yield RawRecord(
+                    number, f"{name}: row {number}", dict(zip(columns, values, strict=True))
+                )
+    except RecordError:
+        raise
+    except Exception as exc:  # a corrupt page surfaces here
+        raise _fail(
+            "R015", f"cannot read `{name}` after row {number}: {exc}", f"{name}: row {number + 1}"
+        ) from None
+    finally:
+        close = getattr(pf, "close", None)
+        if close is not None:
+            close()
