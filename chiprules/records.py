@@ -592,6 +592,12 @@ def read_records(
         return _read_stream(source, fmt or "jsonl", name if isinstance(name, str) else "<stream>")
     path = Path(source)
     name = str(source)
+    if not path.exists():
+        raise _fail("R011", f"no such file: `{name}`", name, "check the path")
+    if path.is_dir():
+        raise _fail(
+            "R011", f"`{name}` is a folder, not a records file", name, "name a file inside it"
+        )
     gz = False
     if fmt is None:
         fmt, gz = _detect_format(path)
@@ -605,9 +611,7 @@ def read_records(
 
 def _open_binary(path: Path, name: str, gz: bool) -> IO[bytes]:
     try:
-        if path.is_dir():
-            raise IsADirectoryError(name)
-        f = open(path, "rb")  # noqa: SIM115 - closed by the reader
+        f = gzip.open(path, "rb") if gz else open(path, "rb")  # closed by the reader
     except FileNotFoundError:
         raise _fail("R011", f"no such file: `{name}`", name, "check the path") from None
     except IsADirectoryError:
@@ -621,9 +625,7 @@ def _open_binary(path: Path, name: str, gz: bool) -> IO[bytes]:
             name,
             "check the file's permissions",
         ) from None
-    if gz:
-        return gzip.GzipFile(fileobj=f, mode="rb")  # type: ignore[return-value]
-    return f
+    return f  # type: ignore[return-value]
 
 
 def _read_stream(stream: Any, fmt: str, name: str) -> Iterator[RawRecord]:
