@@ -1,0 +1,136 @@
+"""Name normalisation and exact-match party screening."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chiprules.names import PartyIndex, name_forms, name_tokens, normalize_name, token_key
+from chiprules.parties import PartyEntry, load_party_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = load_party_csv(ROOT / "rules" / "lists" / "entity_list_sample.csv", "Entity List")
+INDEX = PartyIndex(SAMPLE)
+SNAPSHOT = date(2026, 7, 31)
+HUAWEI = "Huawei Technologies Co., Ltd. (Huawei)"
+
+
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("Huawei Technologies Co., Ltd.", "huawei technologies"),
+        ("HUAWEI TECHNOLOGIES CO LTD", "huawei technologies"),
+        ("Huawei  Technologies Company Limited", "huawei technologies"),
+        ("AO PKK Milandr", "pkk milandr"),
+        ("PKK Milandr AO", "pkk milandr"),
+        ("MPK Milandr, OOO", "mpk milandr"),
+        ("Mo’er Xianchen", "moer xianchen"),
+        ("Mo'er Xianchen", "moer xianchen"),
+        ("Société Générale S.A.", "societe generale s a"),
+        ("Naura Science & Technology Group", "naura science and technology group"),
+        ("ＳＭＩＣ", "smic"),
+        ("华为技术有限公司", "华为技术"),
+        ("中芯国际集成电路制造股份有限公司", "中芯国际集成电路制造"),
+        ("Co., Ltd.", "co"),
+        ("", ""),
+        ("  ,;  ", ""),
+    ],
+)
+def test_normalize_name(raw: str, norm: str) -> None:
+    assert normalize_name(raw) == norm
+
+
+def test_name_tokens_and_token_key() -> None:
+    assert name_tokens("Sense Time Co., Ltd.") == frozenset({"sense", "time"})
+    assert token_key("Co. Iran Compo") == token_key("Iran Compo Co.") == "compo iran"
+
+
+def test_name_forms_use_a_trailing_parenthesis_only() -> None:
+    assert name_forms("Semiconductor Manufacturing International Corporation (SMIC)") == [
+        "Semiconductor Manufacturing International Corporation (SMIC)",
+        "Semiconductor Manufacturing International Corporation",
+        "SMIC",
+    ]
+    assert name_forms("Moore Thread Intelligent Technology (Beijing) Co., Ltd.") == [
+        "Moore Thread Intelligent Technology (Beijing) Co., Ltd."
+    ]
+
+
+@settings(max_examples=400)
+@given(st.text())
+def test_normalize_name_is_idempotent(text: str) -> None:
+    once = normalize_name(text)
+    assert normalize_name(once) == once
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_normalized_names_have_no_outer_or_double_spaces(text: str) -> None:
+    norm = normalize_name(text)
+    assert norm == norm.strip() and "  " not in norm
+
+
+# --- lookup -------------------------------------------------------------------
+
+
+def test_huawei_by_plain_name_and_by_alias() -> None:
+    (match,) = INDEX.lookup("HUAWEI TECHNOLOGIES CO LTD")
+    assert match.entry.name == HUAWEI
+    assert match.kind == "name" and match.score == 100
+    (alias,) = INDEX.lookup("shenzhen huawei technologies")
+    assert alias.entry.name == HUAWEI
+    assert alias.kind == "alias" and alias.matched_form == "Shenzhen Huawei Technologies"
+    assert INDEX.lookup("Huawei Technology")[0].entry.name == HUAWEI
+
+
+def test_smic_finds_smic() -> None:
+    names = [m.entry.name for m in INDEX.lookup("SMIC")]
+    assert names == ["Semiconductor Manufacturing International Corporation (SMIC)"]
+    assert [m.entry.name for m in INDEX.lookup("SMIC Beijing")] == [
+        "Semiconductor Manufacturing International (Beijing) Corporation"
+    ]
+
+
+def test_word_order_match_scores_below_exact() -> None:
+    (match,) = INDEX.lookup("Technologies Huawei Co Ltd (Huawei)")
+    assert match.entry.name == HUAWEI and match.score == 95
+
+
+def test_no_match_for_unlisted_names() -> None:
+    for name in ("Alibaba", "DeepSeek", "Enflame", "ChangXin Memory", "Beijing", ""):
+        assert INDEX.lookup(name) == [], name
+
+
+def test_entries_not_in_force_are_skipped() -> None:
+    entry = PartyEntry(name="Example Trading LLC", added=date(2024, 1, 1), removed=date(2025, 1, 1))
+    index = PartyIndex([entry])
+    assert index.lookup("example trading") and index.lookup("Example Trading", on=date(2024, 6, 1))
+    assert index.lookup("Example Trading", on=date(2023, 12, 31)) == []
+    assert index.lookup("Example Trading", on=date(2025, 1, 1)) == []
+
+
+def test_every_sample_name_and_alias_finds_its_entry() -> None:
+    for entry in SAMPLE:
+        for form in (entry.name, *entry.aliases):
+            found = [m.entry for m in INDEX.lookup(form, on=SNAPSHOT)]
+            assert entry in found, form
+
+
+@st.composite
+def scrambled_form(draw):
+    entry = draw(st.sampled_from(SAMPLE))
+    form = draw(st.sampled_from((entry.name, *entry.aliases)))
+    words = draw(st.permutations(form.split()))
+    flips = draw(st.lists(st.booleans(), min_size=len(words), max_size=len(words)))
+    words = [w.upper() if flip else w.lower() for w, flip in zip(words, flips, strict=True)]
+    return entry, " ".join(words)
+
+
+@settings(max_examples=300)
+@given(scrambled_form())
+def test_lookup_ignores_case_and_word_order(case) -> None:
+    entry, query = case
+    assert entry in [m.entry for m in INDEX.lookup(query)]
