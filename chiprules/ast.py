@@ -124,6 +124,14 @@ class Truth:
 
 
 @attrs.frozen
+class ClassifiedAs:
+    """True when the item was classified under the ECCN (or a paragraph of it)."""
+
+    eccn: Ident
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class Not:
     operand: object
     span: Span | None = span_field()
@@ -258,6 +266,7 @@ class FieldDecl:
     name: Ident
     type: FieldType
     doc: Str | None = None
+    default: object | None = None  # a value, or a Ref naming another field
     span: Span | None = span_field()
 
 

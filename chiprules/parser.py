@@ -227,8 +227,8 @@ class _Build(Transformer):
     # ---- fields
     @v_args(meta=True)
     def field(self, meta, c):
-        name, ftype, doc = c
-        return A.FieldDecl(self._ident(name), ftype, self._str(doc), span=self._span(meta))
+        name, ftype, default, doc = c
+        return A.FieldDecl(self._ident(name), ftype, self._str(doc), default, span=self._span(meta))
 
     @v_args(meta=True)
     def t_number(self, meta, c):
@@ -428,6 +428,10 @@ class _Build(Transformer):
     @v_args(meta=True)
     def paren(self, meta, c):
         return A.Group(c[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def classified_as(self, meta, c):
+        return A.ClassifiedAs(self._ident(c[0]), span=self._span(meta))
 
     @v_args(meta=True)
     def truth(self, meta, c):

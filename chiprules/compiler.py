@@ -1,0 +1,341 @@
+"""Checked model -> a fast Python function.
+
+The generated code follows the interpreter's three-valued semantics exactly,
+but gives up (returns None) as soon as an unknown fact decides a rule; the
+engine then asks the reference interpreter, which splits the cases. No user
+text is ever pasted into the source: every constant (numbers, sets, dates,
+names) is bound in the function's namespace under a generated name.
+
+A comparison of a derived ratio with a constant (`tpp / die_area >= 5.92`) is
+compiled as `tpp >= 5.92 * die_area`, which is exact in Decimal arithmetic
+where the division is not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from . import model as M
+from .interpreter import Verdict, in_force, strictest  # noqa: F401 - strictest used by generated code
+
+
+class _Gen:
+    def __init__(self, rs: M.CheckedRuleset):
+        self.rs = rs
+        self.consts: dict[str, object] = {}
+        self.const_ids: dict = {}
+        self.lines: list[str] = []
+        self.tmp = 0
+        self.loaded: dict[str, str] = {}
+
+    def const(self, value) -> str:
+        key = (type(value).__name__, value if not isinstance(value, (set, frozenset)) else tuple(sorted(value)))
+        name = self.const_ids.get(key)
+        if name is None:
+            name = f"K{len(self.consts)}"
+            self.consts[name] = value
+            self.const_ids[key] = name
+        return name
+
+    def var(self, field: str) -> str:
+        name = self.loaded.get(field)
+        if name is None:
+            name = f"f{len(self.loaded)}"
+            self.loaded[field] = name
+        return name
+
+    def fresh(self) -> str:
+        self.tmp += 1
+        return f"t{self.tmp}"
+
+    # ---- values
+    def value(self, name: str) -> str:
+        """An expression for a field or derived value (None when unknown)."""
+        f = self.var(name)
+        d = self.rs.derived.get(name)
+        if d is None:
+            return f
+        # a derived quantity: the record's value if given, else computed exactly
+        return f"({f} if {f} is not None else _derived({self.const(name)}, r))"
+
+    def cond(self, node) -> str:
+        t = type(node)
+        if t is M.TrueCond:
+            return "True"
+        if t is M.CondRef:
+            return self.cond(node.expr)
+        if t is M.Not:
+            tv = self.fresh()
+            return f"(None if ({tv} := {self.cond(node.operand)}) is None else not {tv})"
+        if t in (M.And, M.Or):
+            stop = "False" if t is M.And else "True"
+            go = "True" if t is M.And else "False"
+            temps = []
+            expr = None
+            # build right-to-left: a and (b and c) with early exit on the dominant value
+            parts = [self.cond(i) for i in node.items]
+            for p in parts:
+                temps.append(self.fresh())
+            tail = f"(None if ({' or '.join(f'{x} is None' for x in temps)}) else {go})"
+            expr = tail
+            for p, x in reversed(list(zip(parts, temps, strict=True))):
+                expr = f"({stop} if ({x} := {p}) is {stop} else {expr})"
+            return expr
+        if t is M.Cmp:
+            return self.cmp(node)
+        if t is M.InSet:
+            v = self.var(node.field)
+            op = "not in" if node.negated else "in"
+            return f"(None if {v} is None else {v} {op} {self.const(node.members)})"
+        if t is M.IsTrue:
+            v = self.var(node.field)
+            return f"(None if {v} is None else bool({v}))"
+        if t is M.InList:
+            v = self.var(node.field)
+            found = (f"_inlist(screen, {self.const(node.list)}, {v}, on, hits, "
+                     f"{self.const((node.field, node.list))})")
+            return f"(None if {v} is None else {'not ' if node.negated else ''}{found})"
+        if t is M.Classified:
+            return f"(not {self.const(self.covered(node.eccn))}.isdisjoint(cs))"
+        raise TypeError(f"cannot compile {t.__name__}")
+
+    def covered(self, item: str) -> frozenset:
+        return frozenset(r.id for r in self.rs.classify if M.eccn_covers(item, r.id))
+
+    def cmp(self, node: M.Cmp) -> str:
+        left, right, op = node.left, node.right, node.op
+        if isinstance(left, M.FieldRef) and isinstance(right, M.Const) and isinstance(right.value, Decimal):
+            ratio = self.ratio(left.name)
+            if ratio is not None:
+                a, b = ratio
+                fv, fa, fb = self.var(left.name), self.var(a), self.var(b)
+                c = self.const(right.value)
+                return (f"({fv} {op} {c} if {fv} is not None else "
+                        f"(None if {fa} is None or {fb} is None or {fb} <= 0 else {fa} {op} {c} * {fb}))")
+        lhs = self.operand(left)
+        rhs = self.operand(right)
+        checks = [x for x, side in ((lhs, left), (rhs, right)) if isinstance(side, M.FieldRef)]
+        if not checks:
+            return f"({lhs} {op} {rhs})"
+        tl = self.fresh()
+        if len(checks) == 1:
+            if isinstance(left, M.FieldRef):
+                return f"(None if ({tl} := {lhs}) is None else {tl} {op} {rhs})"
+            return f"(None if ({tl} := {rhs}) is None else {lhs} {op} {tl})"
+        tr = self.fresh()
+        return f"(None if ({tl} := {lhs}) is None or ({tr} := {rhs}) is None else {tl} {op} {tr})"
+
+    def operand(self, node) -> str:
+        if isinstance(node, M.Const):
+            return self.const(node.value)
+        return self.value(node.name)
+
+    def ratio(self, name: str):
+        d = self.rs.derived.get(name)
+        if d is None:
+            return None
+        e = d.expr
+        if isinstance(e, M.ABin) and e.op == "/" and isinstance(e.left, M.AField) \
+                and isinstance(e.right, M.AField) and e.left.name not in self.rs.derived \
+                and e.right.name not in self.rs.derived:
+            return e.left.name, e.right.name
+        return None
+
+    # ---- rules
+    def rule_applies(self, rule: M.Rule, target: str) -> list[str]:
+        """Lines that set ``target`` to True/False, or return None when unknown."""
+        w = self.fresh()
+        lines = [f"{w} = {self.cond(rule.when)}"]
+        if rule.excepts:
+            x = self.fresh()
+            ex = M.Or(tuple(e.expr for e in rule.excepts), "except")
+            lines += [
+                f"if {w} is False:",
+                f"    {target} = False",
+                "else:",
+                f"    {x} = {self.cond(ex)}",
+                f"    if {x} is True:",
+                f"        {target} = False",
+                f"    elif {w} is None or {x} is None:",
+                "        return None",
+                "    else:",
+                f"        {target} = True",
+            ]
+        else:
+            lines += [f"if {w} is None:", "    return None", f"{target} = {w}"]
+        return lines
+
+    def date_gate(self, rule: M.Rule) -> str | None:
+        tests = []
+        if rule.effective is not None:
+            tests.append(f"on >= {self.const(rule.effective)}")
+        if rule.until is not None:
+            tests.append(f"on <= {self.const(rule.until)}")
+        return " and ".join(tests) if tests else None
+
+    def build(self) -> str:
+        body: list[str] = []
+
+        def emit(lines, indent):
+            body.extend("    " * indent + ln for ln in lines)
+
+        emit(["classes = []"], 0)
+        for rule in self.rs.classify:
+            gate = self.date_gate(rule)
+            ind = 0
+            if gate:
+                emit([f"if {gate}:"], 0)
+                ind = 1
+            a = self.fresh()
+            emit(self.rule_applies(rule, a), ind)
+            emit([f"if {a}:", f"    classes.append({self.const(rule.id)})"], ind)
+        emit(["cs = set(classes)", "fired = []", "policies = []"], 0)
+        for i, rule in enumerate(self.rs.requirements):
+            tests = []
+            gate = self.date_gate(rule)
+            if gate:
+                tests.append(gate)
+            if rule.items is not None:
+                cover = frozenset(c.id for c in self.rs.classify
+                                  if any(M.eccn_covers(it, c.id) for it in rule.items))
+                tests.append(f"not {self.const(cover)}.isdisjoint(cs)")
+            ind = 0
+            if tests:
+                emit([f"if {' and '.join(tests)}:"], 0)
+                ind = 1
+            a = self.fresh()
+            emit(self.rule_applies(rule, a), ind)
+            emit([f"if {a}:", f"    fired.append({i})"], ind)
+            emit([f"    policies.append({self.review(rule, i)})",
+                  "    if policies[-1] is None:", "        return None"], ind)
+        emit([
+            "if not fired:",
+            f"    return _nlr(tuple(classes))",
+            "review = _strictest(policies)",
+            "granted = []",
+        ], 0)
+        for rule in self.rs.exceptions:
+            tests = []
+            gate = self.date_gate(rule)
+            if gate:
+                tests.append(gate)
+            if rule.items is not None:
+                cover = frozenset(c.id for c in self.rs.classify
+                                  if any(M.eccn_covers(it, c.id) for it in rule.items))
+                tests.append(f"not {self.const(cover)}.isdisjoint(cs)")
+            allowed = frozenset(i for i, r in enumerate(self.rs.requirements) if rule.id in r.allows)
+            tests.append(f"{self.const(allowed)}.issuperset(fired)")
+            emit([f"if {' and '.join(tests)}:"], 0)
+            a = self.fresh()
+            emit(self.rule_applies(rule, a), 1)
+            duties = []
+            emit([f"if {a}:", "    duties = []"], 1)
+            for duty in rule.notify:
+                if duty.condition is None:
+                    emit([f"    duties.append({self.const(duty.text)})"], 1)
+                else:
+                    d = self.fresh()
+                    emit([f"    {d} = {self.cond(duty.condition)}",
+                          f"    if {d} is None:", "        return None",
+                          f"    if {d}:", f"        duties.append({self.const(duty.text)})"], 1)
+            del duties
+            emit([f"    granted.append(({self.const(rule.id)}, tuple(duties)))"], 1)
+        ids = self.const(tuple(r.id for r in self.rs.requirements))
+        emit([
+            f"fired_ids = tuple({ids}[i] for i in fired)",
+            "if granted:",
+            "    return _verdict('license_exception', tuple(classes), review, tuple(granted), fired_ids)",
+            "return _verdict('license_required', tuple(classes), review, (), fired_ids)",
+        ], 0)
+        loads = [f"{v} = r.get({self.const(f)})" for f, v in self.loaded.items()]
+        head = ["def decide(r, on, screen):", "    hits = {}"]
+        return "\n".join(head + ["    " + ln for ln in loads + body]) + "\n"
+
+    def review(self, rule: M.Rule, i: int) -> str:
+        spec = rule.review
+        if spec is None:
+            return "'presumption_of_denial'"
+
+        def pol(p):
+            if p == "listed":
+                return f"_listed(hits, {self.const(self.list_keys(rule))})"
+            return self.const(p)
+
+        if spec.condition is None:
+            return pol(spec.policy)
+        c = self.fresh()
+        return (f"(None if ({c} := {self.cond(spec.condition)}) is None else "
+                f"({pol(spec.policy)} if {c} else {pol(spec.otherwise)}))")
+
+    def list_keys(self, rule: M.Rule) -> tuple:
+        from .interpreter import list_atoms
+
+        return tuple((a.field, a.list) for a in list_atoms(rule.when) if not a.negated)
+
+
+def _inlist(screen, list_name, value, on, hits, key):
+    found = screen.matches(list_name, value, on)
+    if found:
+        hits[key] = found
+    return bool(found)
+
+
+def _listed(hits, keys):
+    policies = []
+    for key in keys:
+        for h in hits.get(key, ()):
+            p = h.entry.review_policy
+            policies.append(p if p in M.STRICTNESS else "presumption_of_denial")
+    return strictest(policies) or "presumption_of_denial"
+
+
+class Compiled:
+    """A compiled ruleset: ``decide(record, on, screen)`` -> Verdict or None."""
+
+    def __init__(self, rs: M.CheckedRuleset):
+        gen = _Gen(rs)
+        self.source = gen.build()
+        cache: dict = {}
+
+        def verdict(outcome, classes, review, granted, fired):
+            key = (outcome, classes, review, granted, fired)
+            v = cache.get(key)
+            if v is None:
+                v = cache[key] = Verdict(outcome, classes, review, granted, fired)
+            return v
+
+        def nlr(classes):
+            return verdict("no_license_required", classes, None, (), ())
+
+        def derived(name, r):
+            from .interpreter import Env
+
+            env = _DerivedEnv(rs, r)
+            return env.value(name)
+
+        namespace = dict(gen.consts)
+        namespace.update(_inlist=_inlist, _listed=_listed, _strictest=strictest, _verdict=verdict,
+                         _nlr=nlr, _derived=derived)
+        code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
+        exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name
+        self.decide = namespace["decide"]
+
+
+class _DerivedEnv:
+    """Exact values of derived quantities for the compiled path."""
+
+    def __init__(self, rs, record):
+        from .interpreter import Env
+
+        self._env = Env(rs, record, dt.date.today(), None)
+
+    def value(self, name):
+        return self._env.value(name)
+
+
+def compile_ruleset(rs: M.CheckedRuleset) -> Compiled:
+    return Compiled(rs)
+
+
+__all__ = ["Compiled", "compile_ruleset", "in_force"]

@@ -1,0 +1,126 @@
+"""Decisions: the outcome of evaluating one record, and how it explains itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+
+@attrs.frozen
+class RulesetInfo:
+    name: str
+    version: str
+    effective: dt.date | None
+    content_hash: str
+    timeline: str = "enforced"
+    path: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "hash": self.content_hash,
+            "timeline": self.timeline,
+        }
+
+
+@attrs.frozen
+class Reason:
+    """A rule that fired, with the conditions that held and the values used."""
+
+    rule: str
+    kind: str  # classify | require | exception | list
+    title: str | None
+    cite: str | None
+    conditions: tuple[str, ...] = ()
+    detail: str | None = None  # e.g. the review policy taken, a matched list entry
+
+    def to_json(self) -> dict:
+        out = {"rule": self.rule, "kind": self.kind, "cite": self.cite, "conditions": list(self.conditions)}
+        if self.title:
+            out["title"] = self.title
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+
+@attrs.frozen
+class ExceptionGrant:
+    name: str
+    title: str | None
+    cite: str | None
+    notify: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "title": self.title, "cite": self.cite,
+                "notification": list(self.notify) or None}
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return value
+    return value
+
+
+@attrs.frozen
+class Decision:
+    """The outcome for one record under one ruleset version (DESIGN section 4).
+
+    ``reasons`` are traced on first use, so that deciding many records does not
+    pay for explanations nobody reads.
+    """
+
+    id: str
+    outcome: str
+    classification: tuple[str, ...] = ()
+    review_policy: str | None = None
+    license_exceptions: tuple[ExceptionGrant, ...] = ()
+    missing: tuple[str, ...] = ()
+    ruleset: RulesetInfo | None = None
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    record: dict = attrs.field(factory=dict, eq=False, repr=False)
+    location: str | None = attrs.field(default=None, eq=False)
+    _trace: object = attrs.field(default=None, eq=False, repr=False, alias="trace")
+    _reasons: tuple | None = attrs.field(default=None, eq=False, repr=False, alias="reasons")
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        if self._reasons is None:
+            value = tuple(self._trace()) if self._trace is not None else ()
+            object.__setattr__(self, "_reasons", value)
+        return self._reasons
+
+    def to_json(self) -> dict:
+        out = {
+            "id": self.id,
+            "outcome": self.outcome,
+            "classification": list(self.classification),
+            "review_policy": self.review_policy,
+            "license_exceptions": [g.to_json() for g in self.license_exceptions],
+            "reasons": [r.to_json() for r in self.reasons],
+            "missing": list(self.missing),
+            "ruleset": self.ruleset.to_json() if self.ruleset else None,
+        }
+        if self.errors:
+            out["errors"] = list(self.errors)
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+    def explain(self) -> str:
+        """The decision in plain words, for an audit file."""
+        from .explain import explain_decision
+
+        return explain_decision(self)
+
+
+def plain(value):
+    return _plain(value)

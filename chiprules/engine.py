@@ -1,0 +1,256 @@
+"""The facade: load rules (a file or a folder of dated versions) and decide records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import attrs
+
+from . import model as M
+from .checker import check_file, find_root, root_settings
+from .compiler import compile_ruleset
+from .decision import Decision, RulesetInfo
+from .diagnostics import error
+from .errors import ChiprulesError, RulesError
+from .interpreter import Screen, VariableTable, decide, grants, trace
+from .records import FieldSpec, RawRecord, convert_record, read_records
+
+TIMELINES = ("enforced", "written")
+
+
+def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
+    specs = {}
+    for f in rs.fields.values():
+        if f.kind == "number":
+            specs[f.name] = FieldSpec(f.name, "quantity", unit=f.unit, allow_zero=f.unit != "mm2")
+        else:
+            specs[f.name] = FieldSpec(f.name, f.kind, values=f.values)
+    return specs
+
+
+class Version:
+    """One checked ruleset version, compiled, with its screening index."""
+
+    def __init__(self, model: M.CheckedRuleset, timeline: str):
+        self.model = model
+        self.compiled = compile_ruleset(model)
+        self.screen = Screen(model)
+        self.table: VariableTable | None = None
+        self.info = RulesetInfo(model.name, model.version, model.effective, model.content_hash,
+                                timeline, model.path)
+
+    def variables(self) -> VariableTable:
+        if self.table is None:
+            self.table = VariableTable.build(self.model)
+        return self.table
+
+
+@attrs.frozen
+class _Prepared:
+    record: dict
+    problems: tuple
+    warnings: tuple
+
+
+class Rules:
+    """Rules loaded from a file or a folder of dated versions.
+
+    ``evaluate`` decides one record under the version in force on its
+    ``export_date`` (or ``as_of``), on the chosen timeline: ``enforced`` (the
+    default, the regime as BIS applies it) or ``written`` (the text as written).
+    """
+
+    def __init__(self, versions: list[M.CheckedRuleset], catalog=None, timeline: str = "enforced",
+                 source: str = ""):
+        if timeline not in TIMELINES:
+            raise ChiprulesError(f"unknown timeline `{timeline}`; use `enforced` or `written`")
+        self.source = source
+        self.timeline = timeline
+        self.models = sorted(versions, key=lambda m: (m.effective or dt.date.min, m.version))
+        self._compiled: dict[str, Version] = {}
+        self.catalog = catalog
+        ref = self.models[-1]
+        self.specs = field_specs(ref)
+        self.defaults = {f.name: f.default for f in ref.fields.values() if f.default is not None}
+
+    # ---- versions
+    def on_timeline(self, timeline: str | None = None) -> list[M.CheckedRuleset]:
+        t = timeline or self.timeline
+        return [m for m in self.models if m.timeline in (None, t)]
+
+    def version(self, key: str) -> M.CheckedRuleset:
+        for m in self.models:
+            if m.version == key or Path(m.path or "").stem == key:
+                return m
+        raise ChiprulesError(
+            f"no version `{key}`; versions: {', '.join(m.version for m in self.models)}")
+
+    def compiled(self, model: M.CheckedRuleset, timeline: str | None = None) -> Version:
+        key = model.path or model.version
+        v = self._compiled.get(key)
+        if v is None:
+            v = self._compiled[key] = Version(model, model.timeline or timeline or self.timeline)
+        return v
+
+    def in_force(self, on: dt.date, timeline: str | None = None) -> M.CheckedRuleset | None:
+        chosen = None
+        for m in self.on_timeline(timeline):
+            if m.effective is None or m.effective <= on:
+                if m.until is None or on <= m.until:
+                    chosen = m
+        return chosen
+
+    @property
+    def latest(self) -> M.CheckedRuleset:
+        return self.on_timeline()[-1] if self.on_timeline() else self.models[-1]
+
+    # ---- records
+    def prepare(self, data: Mapping) -> _Prepared:
+        record, problems = convert_record(data, self.specs)
+        warnings = []
+        chip = record.get("chip")
+        if chip is not None and self.catalog is not None:
+            spec = self.catalog.lookup(chip)
+            if spec is None:
+                guess = self.catalog.suggest(chip)
+                warnings.append(f"chip `{chip}` is not in the catalog"
+                                + (f"; did you mean `{guess}`?" if guess else "")
+                                + "; only the specs given in the record are used")
+            else:
+                for k, v in spec.fields().items():
+                    if record.get(k) is None:
+                        record[k] = v
+        for name, default in self.defaults.items():
+            if record.get(name) is None:
+                if isinstance(default, M.FieldRef):
+                    value = record.get(default.name)
+                    if value is not None:
+                        record[name] = value
+                else:
+                    record[name] = default
+        return _Prepared(record, tuple(problems), tuple(warnings))
+
+    def evaluate(self, record: Mapping, as_of: str | dt.date | None = None, *, id: str | None = None,
+                 timeline: str | None = None, location: str | None = None) -> Decision:
+        """Decide one record (a dict of field names to values)."""
+        on_fixed = _as_date(as_of) if as_of is not None else None
+        prepared = self.prepare(record)
+        return self._decide(prepared, on_fixed, id, timeline, location)
+
+    def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
+                      *, timeline: str | None = None) -> Iterator[Decision]:
+        """Decide records one by one (streamed: nothing is held back)."""
+        on_fixed = _as_date(as_of) if as_of is not None else None
+        for n, rec in enumerate(records, 1):
+            if isinstance(rec, RawRecord):
+                if rec.problem is not None:
+                    yield Decision(str(rec.data.get("id") or rec.number), "error", errors=(rec.problem,),
+                                   location=rec.location, record=dict(rec.data))
+                    continue
+                data, location, default_id = rec.data, rec.location, str(rec.number)
+            else:
+                data, location, default_id = rec, None, str(n)
+            prepared = self.prepare(data)
+            yield self._decide(prepared, on_fixed, default_id, timeline, location)
+
+    def _decide(self, prepared: _Prepared, on_fixed, default_id, timeline, location) -> Decision:
+        record = prepared.record
+        rid = str(record.get("id") or default_id or "")
+        if prepared.problems:
+            msgs = tuple(p.message + (f" ({p.help})" if p.help else "") for p in prepared.problems)
+            return Decision(rid, "error", errors=msgs, record=record, location=location,
+                            warnings=prepared.warnings)
+        on = on_fixed or record.get("export_date") or dt.date.today()
+        model = self.in_force(on, timeline)
+        if model is None:
+            first = self.on_timeline(timeline)[0]
+            return Decision(rid, "error", errors=(
+                f"`export_date` {on.isoformat()} is before the first version of these rules "
+                f"({first.version}, in force from {first.effective})",), record=record, location=location)
+        version = self.compiled(model, timeline)
+        screen = version.screen
+        verdict = version.compiled.decide(record, on, screen)
+        missing, warnings = (), prepared.warnings
+        if verdict is None:
+            outcome = decide(model, record, on, screen, version.variables())
+            verdict, missing = outcome.verdict, outcome.missing
+            warnings = warnings + outcome.warnings
+        if verdict is None:
+            return Decision(rid, "indeterminate", missing=missing, ruleset=version.info, record=record,
+                            location=location, warnings=warnings,
+                            trace=None)
+        return Decision(
+            rid, verdict.outcome, verdict.classification, verdict.review_policy,
+            grants(model, verdict) if verdict.exceptions else (), missing, version.info,
+            warnings=warnings, record=record, location=location,
+            trace=lambda: trace(model, record, on, screen, verdict),
+        )
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ChiprulesError(f"`{value}` is not a date; write YYYY-MM-DD") from None
+
+
+def rule_files(path: Path) -> list[Path]:
+    """The version files of a folder: `.rules` files directly inside it."""
+    return sorted(p for p in path.glob("*.rules") if p.is_file())
+
+
+def load(path: str | Path, *, timeline: str = "enforced") -> Rules:
+    """Load and check rules: a `.rules` file, or a folder of dated versions.
+
+    Raises :class:`RulesError` with every diagnostic when the rules do not check.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RulesError(f"`{path}` does not exist", [error("E001", f"`{path}` does not exist",
+                                                            location=str(path))])
+    files = rule_files(path) if path.is_dir() else [path]
+    if not files:
+        raise RulesError(f"no `.rules` files in `{path}`",
+                         [error("E001", f"no `.rules` files in `{path}`", location=str(path))])
+    models, diags = [], []
+    for f in files:
+        model, ds = check_file(f, as_version=True)
+        diags.extend(d for d in ds if d.is_error)
+        if model is not None:
+            models.append(model)
+    if diags or not models:
+        raise RulesError(f"`{path}` has errors", diags)
+    seen = {}
+    for m in models:
+        key = (m.effective, m.timeline)
+        if key in seen and m.effective is not None:
+            raise RulesError("two versions in force from the same day", [error(
+                "E225", f"versions `{seen[key].version}` and `{m.version}` both take effect on {m.effective}"
+                + (f" on the `{m.timeline}` timeline" if m.timeline else ""), location=m.path)])
+        seen[key] = m
+    catalog = load_catalog_for(path)
+    return Rules(models, catalog, timeline, str(path))
+
+
+def load_catalog_for(path: Path):
+    root = find_root(path)
+    settings = root_settings(root)
+    name = settings.get("catalog")
+    if not isinstance(name, str):
+        return None
+    from .catalog import load_catalog
+
+    cat_path = (root / name)
+    if not cat_path.is_file():
+        raise RulesError(f"catalog `{name}` not found", [error(
+            "E210", f"the chip catalog `{cat_path}` named in `{root / 'chiprules.toml'}` does not exist",
+            location=str(root / "chiprules.toml"))])
+    return load_catalog(cat_path)
+
+
+def read(path: str | Path, fmt: str | None = None) -> Iterator[RawRecord]:
+    return read_records(path, fmt)

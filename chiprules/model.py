@@ -1,0 +1,261 @@
+"""The checked model: names resolved, units canonical, sets resolved.
+
+Only :mod:`chiprules.checker` builds these. The evaluator, the compiler, the
+semantic diff and the plots work on this model, never on the surface AST.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from .source import Span, span_field
+
+OUTCOMES = ("license_required", "license_exception", "no_license_required", "indeterminate", "error")
+POLICIES = ("presumption_of_approval", "case_by_case", "presumption_of_denial", "policy_of_denial")
+STRICTNESS = {p: i for i, p in enumerate(POLICIES)}
+KINDS = ("number", "integer", "bool", "country", "date", "text", "party", "enum")
+
+
+# ---- fields ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class FieldDef:
+    name: str
+    kind: str
+    unit: str | None = None  # canonical unit name for numbers
+    values: tuple[str, ...] = ()  # for enums
+    doc: str | None = None
+    default: object = None  # a typed value, or a FieldRef to copy from
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class AField:
+    name: str
+
+
+@attrs.frozen
+class AConst:
+    value: Decimal
+
+
+@attrs.frozen
+class ABin:
+    op: str  # + - * /
+    left: object
+    right: object
+
+
+@attrs.frozen
+class Derived:
+    name: str
+    unit: str
+    expr: object  # AField | AConst | ABin
+    inputs: tuple[str, ...]  # record fields it is computed from
+    doc: str | None = None
+    span: Span | None = span_field()
+
+
+# ---- conditions ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class FieldRef:
+    name: str
+
+
+@attrs.frozen
+class Const:
+    value: object  # Decimal | date | str
+    shown: str  # as written, with its unit
+
+
+@attrs.frozen
+class Cmp:
+    left: FieldRef | Const
+    op: str  # >= > <= < == !=
+    right: FieldRef | Const
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class InSet:
+    field: str
+    members: frozenset[str]
+    negated: bool
+    set_text: str
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class InList:
+    field: str
+    list: str
+    negated: bool
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class IsTrue:
+    field: str
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Classified:
+    eccn: str
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class CondRef:
+    name: str
+    expr: object
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Not:
+    operand: object
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class And:
+    items: tuple
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Or:
+    items: tuple
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class TrueCond:
+    """An absent `when`: the rule always applies."""
+
+    text: str = "always"
+
+
+# ---- rules -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Except:
+    label: str | None
+    expr: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ReviewSpec:
+    policy: str  # a policy, or "listed" (from the matched list entry)
+    condition: object | None = None
+    otherwise: str | None = None
+
+
+@attrs.frozen
+class NotifyDuty:
+    text: str
+    condition: object | None = None
+
+
+@attrs.frozen
+class Rule:
+    kind: str  # classify | require | exception
+    id: str
+    title: str | None
+    cite: str | None
+    effective: dt.date | None
+    until: dt.date | None
+    items: tuple[str, ...] | None
+    when: object
+    excepts: tuple[Except, ...] = ()
+    review: ReviewSpec | None = None
+    allows: frozenset[str] = frozenset()
+    notify: tuple[NotifyDuty, ...] = ()
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class PartyList:
+    name: str
+    title: str | None
+    cite: str | None
+    entries: tuple  # tuple[parties.PartyEntry, ...]
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ExpectSpec:
+    outcome: str
+    classified: tuple[str, ...] | None = None
+    review: str | None = None
+    exceptions: tuple[str, ...] | None = None
+    missing: tuple[str, ...] | None = None
+
+
+@attrs.frozen
+class ExampleCase:
+    name: str
+    record: dict = attrs.field(eq=False)
+    expect: ExpectSpec
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class CheckedRuleset:
+    name: str
+    title: str | None
+    version: str
+    effective: dt.date | None
+    until: dt.date | None
+    source: str | None
+    supersedes: str | None
+    timeline: str | None  # None: both timelines; "enforced" or "written"
+    fields: dict = attrs.field(eq=False)  # name -> FieldDef
+    derived: dict = attrs.field(eq=False)  # name -> Derived
+    groups: dict = attrs.field(eq=False)  # name -> frozenset of codes
+    group_titles: dict = attrs.field(eq=False)
+    treat: dict = attrs.field(eq=False)  # alias code -> target code
+    lists: dict = attrs.field(eq=False)  # name -> PartyList
+    conditions: dict = attrs.field(eq=False)  # name -> expr
+    classify: tuple[Rule, ...] = ()
+    requirements: tuple[Rule, ...] = ()
+    exceptions: tuple[Rule, ...] = ()
+    examples: tuple[ExampleCase, ...] = ()
+    files: tuple[str, ...] = ()
+    content_hash: str = ""
+    root: str | None = None
+    catalog_path: str | None = None
+    path: str | None = None
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return self.classify + self.requirements + self.exceptions
+
+    def rule(self, rule_id: str) -> Rule | None:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        return None
+
+
+def eccn_covers(parent: str, child: str) -> bool:
+    """`3A090` covers `3A090.a` and `3A090.a.1`; `3A090.a` covers itself."""
+    return child == parent or child.startswith(parent + ".")
