@@ -1,0 +1,281 @@
+"""The `chiprules` command line. It uses the public API only."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import ChiprulesError
+
+OUTCOMES = ("license_required", "license_exception", "no_license_required", "indeterminate", "error")
+
+
+def _fail(exc: ChiprulesError, fmt: str = "text") -> None:
+    click.echo(exc.render(fmt), err=True)
+
+
+def _rules_files(paths) -> list[Path]:
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*.rules") if q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chiprules")
+def main():
+    """chiprules: export controls on advanced AI chips, as rules you can read, test and diff."""
+
+
+# ---- check ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Diagnostics as text for people or JSON for editors and CI.")
+def check(paths, fmt):
+    """Parse and check rules files or folders; diagnostics go to stderr.
+
+    Exit status 0 when clean (warnings allowed), 1 when there are errors.
+    """
+    from .checker import check_file
+    from .diagnostics import render_all
+
+    diags = []
+    files = _rules_files(paths)
+    if not files:
+        click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
+        sys.exit(1)
+    for f in files:
+        _, ds = check_file(f)
+        diags.extend(ds)
+    n_err = sum(d.is_error for d in diags)
+    if fmt == "json":
+        click.echo(render_all(diags, "json"))
+    elif diags:
+        click.echo(render_all(diags), err=True)
+    if fmt == "text":
+        click.echo(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: "
+                   + ("no problems" if not diags else f"{n_err} errors, {len(diags) - n_err} warnings"),
+                   err=True)
+    sys.exit(1 if n_err else 0)
+
+
+# ---- fmt ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change.")
+def fmt(paths, check_only, show_diff):
+    """Format rules files canonically, keeping comments."""
+    import difflib
+
+    from .formatter import format_file
+
+    changed, failed = [], 0
+    for f in _rules_files(paths):
+        try:
+            old, new = format_file(f)
+        except ChiprulesError as exc:
+            _fail(exc)
+            failed += 1
+            continue
+        if old == new:
+            continue
+        changed.append(f)
+        if show_diff:
+            click.echo("".join(difflib.unified_diff(
+                old.splitlines(True), new.splitlines(True), f"{f} (before)", f"{f} (formatted)")))
+        if not check_only:
+            f.write_text(new, encoding="utf-8")
+    verb = "would reformat" if check_only else "reformatted"
+    for f in changed:
+        click.echo(f"{verb} {f}", err=True)
+    if failed:
+        sys.exit(1)
+    sys.exit(1 if check_only and changed else 0)
+
+
+# ---- test ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-v", "--verbose", is_flag=True, help="List passing examples too.")
+def test(paths, verbose):
+    """Run the examples written in the rules; show expected against actual for each failure."""
+    from .testing import run_examples
+
+    try:
+        results = run_examples(_rules_files(paths))
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(1)
+    passed = failed = 0
+    for res in results:
+        if res.ok:
+            passed += 1
+            if verbose:
+                click.echo(f"PASS {res.where}: {res.name}")
+        else:
+            failed += 1
+            click.echo(res.report())
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+# ---- eval ---------------------------------------------------------------------------------
+
+
+@main.command(name="eval")
+@click.argument("rules", type=click.Path(exists=True))
+@click.argument("records", type=click.Path(allow_dash=True))
+@click.option("--as-of", "as_of", help="Decide every record as of this date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table",
+              help="Output: a terminal table, JSON Lines, or CSV.")
+@click.option("--explain", is_flag=True, help="Explain every decision in plain words.")
+@click.option("--fail-on", "fail_on", type=click.Choice(OUTCOMES), multiple=True,
+              help="Exit 3 if any record has this outcome (repeatable).")
+@click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
+              help="After 2025-05-13: the regime as enforced (default) or as written.")
+@click.option("--input-format", "input_format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
+              help="Override the format guessed from the file name.")
+def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
+    """Decide every record in RECORDS under RULES (a file or a folder of dated versions).
+
+    Each record uses the version in force on its export_date (or --as-of).
+    Exit status: 0 done; 2 some records were malformed (still reported);
+    3 a --fail-on outcome was found.
+    """
+    import chiprules
+
+    from .explain import explain_decision
+    from .records import read_records
+
+    try:
+        if as_of is not None:
+            dt.date.fromisoformat(as_of)
+    except ValueError:
+        click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
+        sys.exit(2)
+    try:
+        ruleset = chiprules.load(rules, timeline=timeline)
+        stream = read_records(records, input_format)
+        out = click.get_text_stream("stdout")
+        writer = _writer(fmt, out, explain)
+        counts = {o: 0 for o in OUTCOMES}
+        fail_hit = False
+        tty = sys.stderr.isatty()
+        start = time.monotonic()
+        n = 0
+        for d in ruleset.evaluate_many(stream, as_of=as_of):
+            n += 1
+            counts[d.outcome] += 1
+            if d.outcome in fail_on:
+                fail_hit = True
+            writer(d)
+            if explain and fmt == "table":
+                out.write(explain_decision(d) + "\n\n")
+            if tty and n % 5000 == 0:
+                rate = n / max(time.monotonic() - start, 1e-9)
+                sys.stderr.write(f"\r{n:,} records, {rate:,.0f}/s ")
+                sys.stderr.flush()
+        if tty and n >= 5000:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+        writer(None)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts[o])
+    click.echo(f"{n} record{'s' if n != 1 else ''}: {summary or 'none'}", err=True)
+    if fail_hit:
+        sys.exit(3)
+    sys.exit(2 if counts["error"] else 0)
+
+
+def _writer(fmt, out, explain):
+    from .explain import explain_decision
+
+    if fmt == "jsonl":
+        def write(d):
+            if d is None:
+                return
+            obj = d.to_json()
+            if d.location:
+                obj["location"] = d.location
+            if explain:
+                obj["explanation"] = explain_decision(d)
+            out.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+        return write
+    if fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
+                    "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
+                   + (["explanation"] if explain else []))
+
+        def write(d):
+            if d is None:
+                return
+            row = [
+                d.id, d.outcome, ";".join(d.classification), d.review_policy or "",
+                ";".join(g.name for g in d.license_exceptions), ";".join(d.missing),
+                d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
+                ";".join(r.rule for r in d.reasons), " | ".join(d.errors), " | ".join(d.warnings),
+                d.location or "",
+            ]
+            if explain:
+                row.append(explain_decision(d))
+            w.writerow(row)
+        return write
+    return _table_writer(out)
+
+
+def _table_writer(out):
+    cols = (("id", 10), ("outcome", 20), ("classification", 16), ("review", 24), ("exceptions", 10),
+            ("version", 10), ("notes", 0))
+    header_done = []
+
+    def cell(text, width):
+        text = str(text)
+        if width == 0:
+            return text
+        if len(text) > width:
+            text = text[: width - 1] + "…"
+        return text.ljust(width)
+
+    def write(d):
+        if d is None:
+            return
+        if not header_done:
+            out.write("  ".join(cell(name, w) for name, w in cols).rstrip() + "\n")
+            out.write("  ".join(("-" * w if w else "-----") for _, w in cols) + "\n")
+            header_done.append(True)
+        if d.outcome == "error":
+            notes = "; ".join(d.errors)
+        elif d.outcome == "indeterminate":
+            notes = "missing: " + ", ".join(d.missing)
+        else:
+            notes = "; ".join(d.warnings)
+        row = (d.id, d.outcome, ", ".join(d.classification) or "-", d.review_policy or "-",
+               ", ".join(g.name for g in d.license_exceptions) or "-",
+               d.ruleset.version if d.ruleset else "-", notes)
+        out.write("  ".join(cell(v, w) for v, (_, w) in zip(row, cols, strict=True)).rstrip() + "\n")
+
+    return write
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

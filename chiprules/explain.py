@@ -1,0 +1,78 @@
+"""Decisions in plain words, for terminals and audit files."""
+
+from __future__ import annotations
+
+from .decision import Decision, plain
+
+OUTCOME_WORDS = {
+    "license_required": "licence required",
+    "license_exception": "licence exception available",
+    "no_license_required": "no licence required",
+    "indeterminate": "indeterminate",
+    "error": "error",
+}
+
+SHOWN_FIELDS = (
+    "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_hq",
+    "end_user_parent", "consignee", "chip", "item_kind", "tpp", "die_area", "performance_density",
+    "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity",
+)
+
+
+def words(policy: str | None) -> str:
+    return policy.replace("_", " ") if policy else ""
+
+
+def _value(v) -> str:
+    v = plain(v)
+    if v is True:
+        return "yes"
+    if v is False:
+        return "no"
+    return str(v)
+
+
+def explain_decision(d: Decision) -> str:
+    head = f"{d.id}: {OUTCOME_WORDS.get(d.outcome, d.outcome)}"
+    if d.review_policy:
+        head += f" (review: {words(d.review_policy)})"
+    lines = [head]
+    if d.location:
+        lines.append(f"  input: {d.location}")
+    if d.ruleset is not None:
+        r = d.ruleset
+        lines.append(f"  rules: {r.name} version {r.version}, {r.timeline} timeline (hash {r.content_hash})")
+    facts = [f"{k} {_value(d.record[k])}" for k in SHOWN_FIELDS if d.record.get(k) is not None]
+    if facts:
+        lines.append("  facts: " + ", ".join(facts))
+    if d.outcome == "error":
+        for e in d.errors:
+            lines.append(f"  error: {e}")
+    if d.outcome == "indeterminate":
+        lines.append("  cannot decide: " + ", ".join(f"`{m}`" for m in d.missing)
+                     + (" is" if len(d.missing) == 1 else " are") + " missing and could change the outcome")
+    for reason in d.reasons:
+        verb = {
+            "classify": f"classified {reason.rule}",
+            "require": f"licence required by `{reason.rule}`",
+            "exception": f"licence exception {reason.rule} available",
+        }.get(reason.kind, reason.rule)
+        title = f": {reason.title}" if reason.title else ""
+        lines.append(f"  {verb}{title}")
+        if reason.cite:
+            lines.append(f"    cite: {reason.cite}")
+        for c in reason.conditions:
+            lines.append(f"    because {c}")
+        if reason.detail:
+            lines.append(f"    {words(reason.detail)}")
+    for g in d.license_exceptions:
+        for duty in g.notify:
+            lines.append(f"  {g.name} notification: {duty}")
+    if d.outcome == "no_license_required":
+        if not d.classification:
+            lines.append("  not classified under any rule, and no licence requirement applies")
+        else:
+            lines.append("  no licence requirement applies to this destination and these parties")
+    for w in d.warnings:
+        lines.append(f"  warning: {w}")
+    return "\n".join(lines)
