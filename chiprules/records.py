@@ -19,6 +19,7 @@ R013 CSV/TSV structure (header, columns); R014 JSON structure; R015 Parquet.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as _dt
 import gzip
@@ -571,10 +572,11 @@ def read_records(
     """Stream the records of a file, of `-` (JSON Lines on stdin) or of an open stream.
 
     The format comes from the file extension (`.csv`, `.tsv`, `.json`, `.jsonl`,
-    `.ndjson`, `.parquet`, each optionally `.gz`) unless `fmt` names it. Every input
-    record yields exactly one `RawRecord`. A file that cannot be read raises
-    `RecordError` with a located diagnostic; this happens at the call for problems
-    found on opening (missing file, no header) and during iteration for later ones.
+    `.ndjson`, `.parquet`, each but Parquet optionally followed by `.gz`) unless `fmt`
+    names it; a stream is JSON Lines unless `fmt` says otherwise. Every input record
+    yields exactly one `RawRecord`. A file that cannot be read raises `RecordError`
+    with a located diagnostic: at the call for what opening shows (no such file, no
+    header, bad JSON document), during iteration for what comes later.
     """
     if fmt is not None:
         fmt = _FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
@@ -598,26 +600,22 @@ def read_records(
         raise _fail(
             "R011", f"`{name}` is a folder, not a records file", name, "name a file inside it"
         )
-    gz = False
+    gz = path.suffix.lower() == ".gz"
     if fmt is None:
         fmt, gz = _detect_format(path)
-    else:
-        gz = path.suffix.lower() == ".gz"
     if fmt == "parquet":
         return _read_parquet(path, name)
     binary = _open_binary(path, name, gz)
-    return _read_binary(binary, fmt, name)
+    # newline="" lets the csv module see quoted line breaks; JSON Lines split on "\n" only.
+    text = io.TextIOWrapper(
+        binary, encoding="utf-8-sig", newline="" if fmt in ("csv", "tsv") else "\n"
+    )
+    return _records(text, fmt, name, close=text.close, rescan=lambda: _first_bad_line(path, gz))
 
 
 def _open_binary(path: Path, name: str, gz: bool) -> IO[bytes]:
     try:
-        f = gzip.open(path, "rb") if gz else open(path, "rb")  # closed by the reader
-    except FileNotFoundError:
-        raise _fail("R011", f"no such file: `{name}`", name, "check the path") from None
-    except IsADirectoryError:
-        raise _fail(
-            "R011", f"`{name}` is a folder, not a records file", name, "name a file inside it"
-        ) from None
+        return gzip.open(path, "rb") if gz else open(path, "rb")  # type: ignore[return-value]
     except OSError as exc:
         raise _fail(
             "R011",
@@ -625,154 +623,149 @@ def _open_binary(path: Path, name: str, gz: bool) -> IO[bytes]:
             name,
             "check the file's permissions",
         ) from None
-    return f  # type: ignore[return-value]
 
 
 def _read_stream(stream: Any, fmt: str, name: str) -> Iterator[RawRecord]:
     if fmt == "parquet":
         return _read_parquet(stream, name)
-    binary = getattr(stream, "buffer", None)
-    if binary is not None:  # a text stream over bytes (stdin): decode ourselves, by line
-        return _read_binary(binary, fmt, name, close=False)
-    if isinstance(stream, io.TextIOBase) or _is_text(stream):
-        return _read_text(stream, fmt, name)
-    return _read_binary(stream, fmt, name, close=False)
+    binary = getattr(stream, "buffer", None)  # stdin: read the bytes, decode them as UTF-8
+    if binary is None and _is_binary(stream):
+        binary = stream
+    lines = _decode_lines(binary, name) if binary is not None else stream
+    return _records(lines, fmt, name, close=None, rescan=None)
 
 
-def _is_text(stream: Any) -> bool:
-    mode = getattr(stream, "mode", "")
-    return (
-        isinstance(mode, str)
-        and "b" not in mode
-        and hasattr(stream, "read")
-        and not isinstance(stream, io.BufferedIOBase | io.RawIOBase)
-    )
-
-
-def _read_binary(f: IO[bytes], fmt: str, name: str, close: bool = True) -> Iterator[RawRecord]:
-    """Records from a binary file, decoded as UTF-8 one line at a time."""
-    lines = _decoded_lines(f, name)
+def _is_binary(stream: Any) -> bool:
     try:
-        if fmt in ("csv", "tsv"):
-            gen = _csv_records(lines, name, "\t" if fmt == "tsv" else ",")
-        elif fmt == "jsonl":
-            gen = _jsonl_records(lines, name)
-        else:
-            gen = _json_records(lines, name)
-    except BaseException:
-        if close:
-            f.close()
-        raise
-    return _closing(gen, f if close else None)
+        return isinstance(stream.read(0), bytes)
+    except Exception:
+        return False
 
 
-def _read_text(stream: IO[str], fmt: str, name: str) -> Iterator[RawRecord]:
-    lines = _numbered_text_lines(stream)
-    if fmt in ("csv", "tsv"):
-        return _csv_records(lines, name, "\t" if fmt == "tsv" else ",")
-    if fmt == "jsonl":
-        return _jsonl_records(lines, name)
-    return _json_records(lines, name)
-
-
-def _closing(gen: Iterator[RawRecord], f: IO[bytes] | None) -> Iterator[RawRecord]:
-    try:
-        yield from gen
-    finally:
-        if f is not None:
-            f.close()
-
-
-class _Lines:
-    """An iterator of decoded text lines that knows the current line number."""
-
-    def __init__(self, it: Iterator[str]):
-        self._it = it
-        self.line = 0
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        s = next(self._it)
-        self.line += 1
-        return s
-
-
-def _numbered_text_lines(stream: IO[str]) -> _Lines:
-    def gen() -> Iterator[str]:
-        first = True
-        for s in stream:
-            if first:
-                first = False
-                if s.startswith("\ufeff"):
-                    s = s[1:]
-            yield s
-
-    return _Lines(gen())
-
-
-def _decoded_lines(f: IO[bytes], name: str) -> _Lines:
-    lines: _Lines
-
-    def gen() -> Iterator[str]:
-        first = True
+def _decode_lines(binary: IO[bytes], name: str) -> Iterator[str]:
+    """Lines of a binary stream decoded as UTF-8, one by one, so errors name their line."""
+    for lineno, raw in enumerate(binary, 1):
+        if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
         try:
-            for raw in f:
-                if first:
-                    first = False
-                    if raw.startswith(codecs.BOM_UTF8):
-                        raw = raw[len(codecs.BOM_UTF8) :]
-                try:
-                    yield raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise _fail(
-                        "R012",
-                        f"`{name}` is not UTF-8 text (bad byte 0x{raw[exc.start]:02x} on line {lines.line + 1})",
-                        f"{name}:{lines.line + 1}",
-                        "save the file as UTF-8 (in a spreadsheet: CSV UTF-8)",
-                    ) from None
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _fail(
-                "R011", f"cannot read `{name}`: {exc}", f"{name}:{lines.line + 1}", "check the file"
-            ) from None
-
-    lines = _Lines(gen())
-    return lines
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(name, (lineno, raw[exc.start])) from None
 
 
-def _csv_records(lines: _Lines, name: str, delimiter: str) -> Iterator[RawRecord]:
-    """Read the header now (so a bad header raises at the call), then stream the rows."""
-    reader = csv.reader(lines, delimiter=delimiter)
-    header: list[str] | None = None
-    header_line = 0
+def _first_bad_line(path: Path, gz: bool) -> tuple[int, int] | None:
+    """(line, byte) of the first bytes in a file that are not UTF-8."""
+    with gzip.open(path, "rb") if gz else open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return lineno, raw[exc.start]
+    return None
+
+
+def _not_utf8(name: str, where: tuple[int, int] | None) -> RecordError:
+    if where is None:
+        message, location = f"`{name}` is not UTF-8 text", name
+    else:
+        line, byte = where
+        message = f"`{name}` is not UTF-8 text (byte 0x{byte:02x} on line {line})"
+        location = f"{name}:{line}"
+    return _fail("R012", message, location, "save the file as UTF-8 (in a spreadsheet: CSV UTF-8)")
+
+
+@contextlib.contextmanager
+def _read_errors(name: str, rescan: Callable[[], tuple[int, int] | None] | None):
+    """Turn decoding and I/O failures into located record errors."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        where = None
+        if rescan is not None:
+            try:
+                where = rescan()
+            except (OSError, EOFError, zlib.error):
+                pass
+        raise _not_utf8(name, where) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise _fail(
+            "R011",
+            f"cannot read `{name}`: {exc}",
+            name,
+            "check that the file is complete and not damaged",
+        ) from None
+
+
+def _records(
+    lines: Iterable[str],
+    fmt: str,
+    name: str,
+    close: Callable[[], None] | None,
+    rescan: Callable[[], tuple[int, int] | None] | None,
+) -> Iterator[RawRecord]:
+    """Read what must be read up front (a CSV header, a JSON document), then stream."""
+    try:
+        with _read_errors(name, rescan):
+            if fmt in ("csv", "tsv"):
+                reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
+                rows = _csv_rows(reader, name, _csv_header(reader, name))
+            elif fmt == "jsonl":
+                rows = _jsonl_rows(lines, name)
+            else:
+                rows = _json_items(_json_document("".join(lines), name), name)
+    except BaseException:
+        if close is not None:
+            close()
+        raise
+    return _streamed(rows, name, close, rescan)
+
+
+def _streamed(
+    rows: Iterator[RawRecord],
+    name: str,
+    close: Callable[[], None] | None,
+    rescan: Callable[[], tuple[int, int] | None] | None,
+) -> Iterator[RawRecord]:
+    try:
+        with _read_errors(name, rescan):
+            yield from rows
+    finally:
+        if close is not None:
+            close()
+
+
+def _csv_header(reader: Any, name: str) -> list[str]:
+    """The normalized column names from the first non-blank row."""
     try:
         for row in reader:
-            if row and any(cell.strip() for cell in row):
-                header = row
-                header_line = lines.line
+            if any(cell.strip() for cell in row):
                 break
+        else:
+            row = None
     except csv.Error as exc:
         raise _fail(
-            "R013", f"cannot read the header of `{name}`: {exc}", f"{name}:{lines.line}"
+            "R013", f"cannot read the header of `{name}`: {exc}", f"{name}:{reader.line_num}"
         ) from None
-    if header is None:
+    if row is None:
         raise _fail(
             "R013",
             f"`{name}` has no header line",
             f"{name}:1",
             "the first line must name the columns, e.g. `id,export_date,destination,chip`",
         )
-    columns = _column_names(header, name, f"{name}:{header_line}")
+    location = f"{name}:{reader.line_num}"
+    columns = _column_names(row, name, location)
     if not any(c in DEFAULT_FIELDS for c in columns):
         fields = ", ".join(f"`{f}`" for f in list(DEFAULT_FIELDS)[:6])
         raise _fail(
             "R013",
             f"the first line of `{name}` names no record field",
-            f"{name}:{header_line}",
+            location,
             f"start the file with a header line naming the columns, e.g. {fields} ...",
         )
-    return _csv_rows(reader, lines, name, columns)
+    return columns
 
 
 def _column_names(header: list[str], name: str, location: str) -> list[str]:
@@ -791,10 +784,10 @@ def _column_names(header: list[str], name: str, location: str) -> list[str]:
     return columns
 
 
-def _csv_rows(reader: Any, lines: _Lines, name: str, columns: list[str]) -> Iterator[RawRecord]:
+def _csv_rows(reader: Any, name: str, columns: list[str]) -> Iterator[RawRecord]:
     width = len(columns)
     number = 0
-    start = lines.line + 1
+    start = reader.line_num + 1
     while True:
         try:
             row = next(reader)
@@ -802,25 +795,24 @@ def _csv_rows(reader: Any, lines: _Lines, name: str, columns: list[str]) -> Iter
             return
         except csv.Error as exc:
             raise _fail("R013", f"cannot read `{name}`: {exc}", f"{name}:{start}") from None
-        if not any(cell.strip() for cell in row):
-            start = lines.line + 1
+        if not any(row) or (len(row) == 1 and not row[0].strip()):
+            start = reader.line_num + 1
             continue  # a blank line, or a spreadsheet's row of empty cells
         number += 1
         problem = None
         if len(row) > width:
-            extra = row[width:]
-            if any(cell.strip() for cell in extra):
+            if any(cell.strip() for cell in row[width:]):
                 problem = f"row has {len(row)} cells but the header names {width} columns"
             row = row[:width]
         yield RawRecord(number, f"{name}:{start}", dict(zip(columns, row, strict=False)), problem)
-        start = lines.line + 1
+        start = reader.line_num + 1
 
 
 def _parse_json(text: str) -> object:
     return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
 
 
-def _jsonl_records(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
+def _jsonl_rows(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
     number = 0
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
@@ -830,22 +822,23 @@ def _jsonl_records(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
         try:
             obj = _parse_json(line)
         except (ValueError, RecursionError) as exc:
-            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "invalid JSON"
-            col = f" at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            yield RawRecord(
-                number, location, {}, f"line {lineno} is not valid JSON: {reason.lower()}{col}"
-            )
+            if isinstance(exc, json.JSONDecodeError):
+                reason = f"{exc.msg.lower()} at column {exc.colno}"
+            else:
+                reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            yield RawRecord(number, location, {}, f"line {lineno} is not valid JSON: {reason}")
             continue
         if not isinstance(obj, dict):
-            yield RawRecord(
-                number, location, {}, f"line {lineno} is not a JSON object (got {_json_kind(obj)})"
-            )
+            problem = f"line {lineno} is not a JSON object (got {_json_kind(obj)})"
+            yield RawRecord(number, location, {}, problem)
             continue
         data, problem = _normalized_keys(obj)
         yield RawRecord(number, location, data, problem)
 
 
 def _json_kind(obj: object) -> str:
+    if isinstance(obj, dict):
+        return "an object"
     if isinstance(obj, list):
         return "an array"
     if isinstance(obj, str):
@@ -857,9 +850,8 @@ def _json_kind(obj: object) -> str:
     return "a number"
 
 
-def _json_records(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
-    """A JSON array of objects, or an object with a `records` array (read whole)."""
-    text = "".join(lines)
+def _json_document(text: str, name: str) -> list:
+    """The records of a JSON array, or of an object's `records` array (read whole)."""
     try:
         doc = _parse_json(text)
     except json.JSONDecodeError as exc:
@@ -873,17 +865,16 @@ def _json_records(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise _fail("R014", f"`{name}` is not valid JSON: {reason}", name) from None
     if isinstance(doc, dict) and isinstance(doc.get("records"), list):
-        items = doc["records"]
-    elif isinstance(doc, list):
-        items = doc
-    else:
-        raise _fail(
-            "R014",
-            f"`{name}` holds {_json_kind(doc) if not isinstance(doc, dict) else 'an object without a `records` array'}",
-            name,
-            "a JSON records file is an array of objects, or an object with a `records` array",
-        )
-    return _json_items(items, name)
+        return doc["records"]
+    if isinstance(doc, list):
+        return doc
+    what = "an object without a `records` array" if isinstance(doc, dict) else _json_kind(doc)
+    raise _fail(
+        "R014",
+        f"`{name}` holds {what}",
+        name,
+        "a JSON records file is an array of objects, or an object with a `records` array",
+    )
 
 
 def _json_items(items: list, name: str) -> Iterator[RawRecord]:
@@ -893,12 +884,8 @@ def _json_items(items: list, name: str) -> Iterator[RawRecord]:
             data, problem = _normalized_keys(obj)
             yield RawRecord(number, location, data, problem)
         else:
-            yield RawRecord(
-                number,
-                location,
-                {},
-                f"record {number} is not a JSON object (got {_json_kind(obj)})",
-            )
+            problem = f"record {number} is not a JSON object (got {_json_kind(obj)})"
+            yield RawRecord(number, location, {}, problem)
 
 
 def _read_parquet(source: Any, name: str) -> Iterator[RawRecord]:
