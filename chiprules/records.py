@@ -99,7 +99,7 @@ DEFAULT_FIELDS: dict[str, FieldSpec] = {
 # Values the caller fills in when a record leaves these fields out.
 DEFAULTS: dict[str, str] = {"transaction": "export", "exported_from": "US", "item_kind": "ic"}
 
-# Spellings of "no value" (compared after strip and lower-casing).
+# Spellings of "no value", in any case and with surrounding whitespace.
 _MISSING = frozenset({"", "na", "n/a", "null", "-"})
 
 
@@ -540,8 +540,7 @@ _EXTENSIONS = {
 }
 _FORMAT_ALIASES = {"ndjson": "jsonl", "jsonlines": "jsonl"}
 
-_PARQUET_BATCH = 4096
-csv.field_size_limit(16 * 1024 * 1024)  # one cell may be long; a whole file in one cell is not
+_PARQUET_BATCH = 4096  # rows per Parquet batch: big enough to be fast, small enough to stay flat
 
 
 def _fail(code: str, message: str, location: str, help: str | None = None) -> RecordError:
@@ -794,7 +793,12 @@ def _csv_rows(reader: Any, name: str, columns: list[str]) -> Iterator[RawRecord]
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _fail("R013", f"cannot read `{name}`: {exc}", f"{name}:{start}") from None
+            raise _fail(
+                "R013",
+                f"cannot read `{name}`: {exc}",
+                f"{name}:{start}",
+                'look for a quote `"` that opens a cell and is never closed',
+            ) from None
         if not any(row) or (len(row) == 1 and not row[0].strip()):
             start = reader.line_num + 1
             continue  # a blank line, or a spreadsheet's row of empty cells

@@ -784,3 +784,18 @@ def test_every_jsonl_line_is_one_record(tmp_path, lines):
     expected = [i for i, line in enumerate(lines, 1) if line.strip()]
     assert [r.location for r in records] == [f"{path}:{n}" for n in expected]
     assert [r.number for r in records] == list(range(1, len(expected) + 1))
+
+
+def test_unclosed_quote_is_a_record_error(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('id,end_user\nS-1,"Acme\n' + "x" * 200_000 + "\nS-2,Other\n")
+    exc = error_of(path)
+    diag = exc.diagnostics[0]
+    assert diag.code == "R013"
+    assert diag.location == f"{path}:2"
+    assert "quote" in diag.help
+
+
+def test_binary_stream_not_utf8_names_the_line():
+    exc = error_of(io.BytesIO(b'{"id": 1}\n\xff\n'))
+    assert exc.diagnostics[0].location == "<stream>:2"
