@@ -410,7 +410,7 @@ class _Checker:
             for ident in node.items:
                 good, hint = check_code(ident.text)
                 if not good:
-                    retired = hint and "retired" in hint
+                    retired = bool(hint) and "withdrawn" in hint
                     self.err("E207" if retired else "E206",
                              f"{'retired' if retired else 'unknown'} country code `{ident.text}`",
                              ident.span, help=hint)
@@ -539,7 +539,6 @@ class _Checker:
         self.err(
             "E201" if what in ("field", "quantity") else "E202",
             f"unknown {what} `{ident.text}`", ident.span,
-            label=f"did you mean `{guess}`?" if guess else None,
             help=f"did you mean `{guess}`?" if guess else None,
         )
 
@@ -863,10 +862,19 @@ class _Checker:
                 "notify": r.notify or None,
             }
             allowed = self._ALLOWED[r.kind]
+            clause_span = {
+                "items": r.items[0].span if r.items else None, "when": getattr(r.when, "span", None),
+                "excepts": r.excepts[0].span if r.excepts else None,
+                "review": r.review.span if r.review else None,
+                "allows": r.allows[0].span if r.allows else None,
+                "notify": r.notify[0].span if r.notify else None,
+                "cite": r.cite.span if r.cite else None,
+            }
             for key, val in present.items():
                 if val is not None and key not in allowed:
                     word = {"items": "for", "excepts": "except"}.get(key, key)
-                    self.err("E216", f"a `{r.kind.value}` rule has no `{word}` clause", r.span and r.id.span,
+                    self.err("E216", f"a `{r.kind.value}` rule has no `{word}` clause",
+                             clause_span.get(key) or r.id.span,
                              help=f"`{word}` belongs to "
                              + {"review": "licence requirements", "allows": "licence requirements",
                                 "notify": "licence exceptions", "for": "requirements and exceptions"}.get(word, "other rules"))

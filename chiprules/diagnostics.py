@@ -83,6 +83,10 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
         lowered = {c.lower(): c for c in cands}
         match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
         match = [lowered[m] for m in match]
+    if not match:  # `tpp_score` for `tpp`: a candidate that starts the word, or the reverse
+        low = word.lower()
+        pre = [c for c in cands if len(c) >= 3 and (low.startswith(c.lower()) or c.lower().startswith(low))]
+        match = sorted(pre, key=len, reverse=True)[:1]
     return match[0] if match else None
 
 
@@ -99,11 +103,13 @@ def render_text(diag: Diagnostic) -> str:
     end_line, end_col = src.line_col(diag.span.end)
     text = src.line_text(line)
     shown = text.expandtabs(1)
+    width = 1 if end_line != line else max(1, end_col - col)
+    if diag.span.start == diag.span.end and col > len(text):  # just after the end of a line
+        shown = text.expandtabs(1)
     if len(shown) > 200:  # a minified or binary line: show a window around the column
         lo = max(0, col - 60)
         shown = shown[lo : lo + 120]
         col -= lo
-    width = 1 if end_line != line else max(1, end_col - col)
     width = max(1, min(width, len(shown) - col + 1 if len(shown) >= col else 1))
     gutter = " " * len(str(line))
     caret = " " * (col - 1) + "^" * width

@@ -583,15 +583,17 @@ def _error_pos(exc: UnexpectedInput, text: str) -> int:
 
 def _blank_statement(text: str, pos: int) -> str | None:
     """Blank out the statement holding ``pos`` (keeping newlines), to find later errors."""
-    starts = [m.start() for m in _STATEMENT_START.finditer(text)]
+    starts = [m.end() - len(m.group().lstrip()) for m in _STATEMENT_START.finditer(text)]
     begin = 0
     nxt = len(text)
     for s in starts:
-        if s <= pos:
+        if s < pos:
             begin = s
-        elif s > pos:
+        elif s >= pos:
             nxt = s
             break
+    # When the unexpected token starts a statement, the broken statement is
+    # the one before it: blank that one and keep the next.
     if nxt <= pos or begin >= nxt:
         return None
     chunk = text[begin:nxt]

@@ -261,12 +261,48 @@ def _by_context(exc: UnexpectedInput, text: str) -> str | None:
         return "unclosed_brace"
     line_start = before.rfind("\n") + 1
     if tok.type == "NAME" and not before[line_start:].strip() and "CLASSIFY" in accepts:
+        indented = line_start < len(before)
+        if indented and "WHEN" in accepts:
+            return "unknown_clause"
         return "unknown_statement"
     if tok.type == "NAME" and "UNIT" in accepts and re.search(r"[0-9][ \t]*$", before):
         if did_you_mean(str(tok), UNITS) is None and did_you_mean(str(tok), STATEMENTS):
             return "unknown_statement"
         return "unknown_unit"
     return None
+
+
+def _unmatched_opener(text: str, pos: int, opener: str, closer: str) -> int | None:
+    depth = 0
+    for i in range(min(pos, len(text)) - 1, -1, -1):
+        ch = text[i]
+        if ch == closer:
+            depth += 1
+        elif ch == opener:
+            if depth == 0:
+                return i
+            depth -= 1
+    return None
+
+
+def _better_span(label: str, span: Span, source: Source, text: str) -> Span:
+    """Point at the cause rather than at the token after it."""
+    if label in ("unclosed_paren", "unclosed_brace"):
+        opener, closer = ("(", ")") if label == "unclosed_paren" else ("{", "}")
+        at = _unmatched_opener(text, span.start, opener, closer)
+        if at is not None:
+            return Span(source, at, at + 1)
+    if label in ("unknown_statement", "unknown_clause", "unknown_unit", "record_needs_commas",
+                 "set_needs_commas", "unterminated_string", "single_quotes"):
+        return span
+    before = text[: span.start]
+    line_start = before.rfind("\n") + 1
+    if span.start < len(text) and before[line_start:].strip():
+        return span  # the token is on the same line as what came before: point at it
+    end = len(before.rstrip())
+    if end == 0:
+        return span
+    return Span(source, end, end)
 
 
 def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str) -> Diagnostic:
@@ -296,6 +332,7 @@ def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str) -> Di
             help="check for a stray character or a missing quote",
         )
     if label is not None:
+        span = _better_span(label, span, source, text)
         m = MISTAKES[label]
         msg, help_ = m.message, m.help
         if label in ("unknown_statement", "unknown_clause") and isinstance(exc, UnexpectedToken):
