@@ -69,33 +69,55 @@ def _plain(value):
     return value
 
 
-@attrs.frozen
 class Decision:
     """The outcome for one record under one ruleset version (DESIGN section 4).
 
-    ``reasons`` are traced on first use, so that deciding many records does not
-    pay for explanations nobody reads.
+    A plain slotted class rather than an attrs one: a run makes one per record,
+    and construction cost matters there. Treat instances as immutable.
+    ``reasons`` are traced on first use, so deciding many records does not pay
+    for explanations nobody reads.
     """
 
-    id: str
-    outcome: str
-    classification: tuple[str, ...] = ()
-    review_policy: str | None = None
-    license_exceptions: tuple[ExceptionGrant, ...] = ()
-    missing: tuple[str, ...] = ()
-    ruleset: RulesetInfo | None = None
-    errors: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    record: dict = attrs.field(factory=dict, eq=False, repr=False)
-    location: str | None = attrs.field(default=None, eq=False)
-    _trace: object = attrs.field(default=None, eq=False, repr=False, alias="trace")
-    _reasons: tuple | None = attrs.field(default=None, eq=False, repr=False, alias="reasons")
+    __slots__ = ("id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
+                 "ruleset", "errors", "warnings", "record", "location", "_trace", "_reasons")
+
+    def __init__(self, id: str, outcome: str, classification: tuple[str, ...] = (),
+                 review_policy: str | None = None, license_exceptions: tuple = (),
+                 missing: tuple[str, ...] = (), ruleset: RulesetInfo | None = None,
+                 errors: tuple[str, ...] = (), warnings: tuple[str, ...] = (), record: dict | None = None,
+                 location: str | None = None, trace=None, reasons: tuple | None = None):
+        self.id = id
+        self.outcome = outcome
+        self.classification = classification
+        self.review_policy = review_policy
+        self.license_exceptions = license_exceptions
+        self.missing = missing
+        self.ruleset = ruleset
+        self.errors = errors
+        self.warnings = warnings
+        self.record = record if record is not None else {}
+        self.location = location
+        self._trace = trace
+        self._reasons = reasons
+
+    def _key(self):
+        return (self.id, self.outcome, self.classification, self.review_policy, self.license_exceptions,
+                self.missing, self.ruleset, self.errors, self.warnings)
+
+    def __eq__(self, other):
+        return isinstance(other, Decision) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return (f"Decision(id={self.id!r}, outcome={self.outcome!r}, classification={self.classification!r}, "
+                f"review_policy={self.review_policy!r}, missing={self.missing!r})")
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
         if self._reasons is None:
-            value = tuple(self._trace()) if self._trace is not None else ()
-            object.__setattr__(self, "_reasons", value)
+            self._reasons = tuple(self._trace()) if self._trace is not None else ()
         return self._reasons
 
     def to_json(self) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -18,6 +19,7 @@ from .interpreter import Screen, VariableTable, decide, grants, trace
 from .records import FieldSpec, RawRecord, convert_record, read_records
 
 TIMELINES = ("enforced", "written")
+_MISSING_WORDS = frozenset({"na", "n/a", "null", "-"})
 
 
 def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
@@ -74,6 +76,10 @@ class Rules:
         ref = self.models[-1]
         self.specs = field_specs(ref)
         self.defaults = {f.name: f.default for f in ref.fields.values() if f.default is not None}
+        from .countries import all_country_codes
+
+        self._codes = all_country_codes()
+        self._by_date: dict = {}
 
     # ---- versions
     def on_timeline(self, timeline: str | None = None) -> list[M.CheckedRuleset]:
@@ -107,8 +113,55 @@ class Rules:
         return self.on_timeline()[-1] if self.on_timeline() else self.models[-1]
 
     # ---- records
+    def _typed(self, data: Mapping) -> tuple[dict, dict]:
+        """Split a record into values already of their field's type and the rest.
+
+        Records built in Python often carry Decimals, bools and ISO codes
+        already; checking the type is much cheaper than converting again.
+        """
+        specs, codes = self.specs, self._codes
+        typed, rest = {}, {}
+        for k, v in data.items():
+            spec = specs.get(k)
+            if spec is None or v is None:
+                typed[k] = v
+                continue
+            kind = spec.kind
+            t = type(v)
+            if kind == "quantity":
+                ok = t is Decimal and v.is_finite() and v >= 0 and (spec.allow_zero or v != 0)
+            elif kind == "country":
+                ok = t is str and v in codes
+            elif kind == "enum":
+                ok = t is str and v in spec.values
+            elif kind == "text" or kind == "party":
+                ok = t is str and v != "" and not v[0].isspace() and not v[-1].isspace() \
+                    and v.lower() not in _MISSING_WORDS
+            elif kind == "bool":
+                ok = t is bool
+            elif kind == "date":
+                ok = t is dt.date
+            elif kind == "integer":
+                ok = t is int and v >= 0
+            else:
+                ok = False
+            if ok:
+                typed[k] = v
+            else:
+                rest[k] = v
+        return typed, rest
+
     def prepare(self, data: Mapping) -> _Prepared:
-        record, problems = convert_record(data, self.specs)
+        record, rest = self._typed(data)
+        problems = ()
+        if rest:
+            converted, problems = convert_record(rest, self.specs)
+            record.update(converted)
+            for k in rest:
+                if k not in converted:
+                    record.pop(k, None)
+        if None in record.values():
+            record = {k: v for k, v in record.items() if v is not None}
         warnings = []
         chip = record.get("chip")
         if chip is not None and self.catalog is not None:
@@ -163,13 +216,20 @@ class Rules:
             return Decision(rid, "error", errors=msgs, record=record, location=location,
                             warnings=prepared.warnings)
         on = on_fixed or record.get("export_date") or dt.date.today()
-        model = self.in_force(on, timeline)
-        if model is None:
-            first = self.on_timeline(timeline)[0]
-            return Decision(rid, "error", errors=(
-                f"`export_date` {on.isoformat()} is before the first version of these rules "
-                f"({first.version}, in force from {first.effective})",), record=record, location=location)
-        version = self.compiled(model, timeline)
+        key = (on, timeline)
+        version = self._by_date.get(key)
+        if version is None:
+            model = self.in_force(on, timeline)
+            if model is None:
+                first = self.on_timeline(timeline)[0]
+                return Decision(rid, "error", errors=(
+                    f"`export_date` {on.isoformat()} is before the first version of these rules "
+                    f"({first.version}, in force from {first.effective})",), record=record, location=location)
+            version = self.compiled(model, timeline)
+            if len(self._by_date) > 10_000:
+                self._by_date.clear()
+            self._by_date[key] = version
+        model = version.model
         screen = version.screen
         verdict = version.compiled.decide(record, on, screen)
         missing, warnings = (), prepared.warnings
@@ -184,9 +244,20 @@ class Rules:
         return Decision(
             rid, verdict.outcome, verdict.classification, verdict.review_policy,
             grants(model, verdict) if verdict.exceptions else (), missing, version.info,
-            warnings=warnings, record=record, location=location,
-            trace=lambda: trace(model, record, on, screen, verdict),
+            (), warnings, record, location, _Trace(model, record, on, screen, verdict),
         )
+
+
+class _Trace:
+    """Explains a decision on demand (cheaper to build than a closure per record)."""
+
+    __slots__ = ("model", "record", "on", "screen", "verdict")
+
+    def __init__(self, model, record, on, screen, verdict):
+        self.model, self.record, self.on, self.screen, self.verdict = model, record, on, screen, verdict
+
+    def __call__(self):
+        return trace(self.model, self.record, self.on, self.screen, self.verdict)
 
 
 def _as_date(value) -> dt.date:
