@@ -277,5 +277,102 @@ def _table_writer(out):
     return write
 
 
+# ---- plot ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("rules", type=click.Path(exists=True))
+@click.option("-o", "--output", "output", required=True, type=click.Path(),
+              help="The picture to write: a .png or .svg file.")
+@click.option("--as-of", "as_of", help="Map the version in force on this date (default: the latest).")
+@click.option("--version", "version_key", help="Map this version (an id such as 2023-11-17).")
+@click.option("--destination", help="Label regions by outcome and review policy for this country.")
+@click.option("--datacenter", type=click.Choice(["yes", "no"]), default="yes", show_default=True,
+              help="Map chips designed or marketed for datacenters, or not.")
+@click.option("--against", help="Hatch what changed since OTHER: a rules file or folder, or a "
+                                "version id or date among RULES.")
+@click.option("--records", "records_path", type=click.Path(),
+              help="Plot the chips of this records file instead of the catalog.")
+@click.option("--set", "facts", multiple=True, metavar="FIELD=VALUE",
+              help="Hold another fact fixed, e.g. --set dram_bw=4800 (repeatable).")
+@click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
+              help="After 2025-05-13: the regime as enforced (default) or as written.")
+def plot(rules, output, as_of, version_key, destination, datacenter, against, records_path, facts,
+         timeline):
+    """Draw the TPP x performance-density plane as RULES decide it.
+
+    The regions are exact: they come from the thresholds in the rules, each
+    decided by the evaluator. Chips of the catalog (or of --records) are
+    plotted as points. Exit status 0 on success, 2 on an error.
+    """
+    import chiprules
+
+    from . import plot as P
+    from .records import read_records
+
+    try:
+        if Path(output).suffix.lower() not in P.FORMATS:
+            raise ChiprulesError(f"cannot write `{output}`: the picture must be "
+                                 + " or ".join(f"`{f}`" for f in P.FORMATS))
+        fixed = {}
+        for item in facts:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise ChiprulesError(f"--set `{item}`: write FIELD=VALUE")
+            fixed[name.strip()] = value.strip()
+        loaded = chiprules.load(rules, timeline=timeline)
+        on = P._date(as_of) if as_of is not None else None
+        if version_key is not None:
+            model = loaded.version(version_key)
+        elif on is not None:
+            model = loaded.in_force(on)
+            if model is None:
+                raise ChiprulesError(f"no version of `{rules}` is in force on {on}")
+        else:
+            model = loaded.latest
+        kw = dict(destination=destination, datacenter=datacenter == "yes", fixed=fixed, timeline=timeline)
+        region_map = P.regions(model, rules=loaded, as_of=on, **kw)
+        changed, against_name, notes = None, None, []
+        if against is not None:
+            if Path(against).exists():
+                other_rules = chiprules.load(against, timeline=timeline)
+                old = other_rules.in_force(on) if on is not None else None
+                old = old or other_rules.latest
+            else:
+                other_rules = loaded
+                try:
+                    old = loaded.version(against)
+                except ChiprulesError:
+                    try:
+                        old = loaded.in_force(dt.date.fromisoformat(against))
+                    except ValueError:
+                        old = None
+                    if old is None:
+                        raise ChiprulesError(
+                            f"--against `{against}` is no file, version or date in force in `{rules}`; "
+                            f"versions: {', '.join(m.version for m in loaded.models)}") from None
+            changed = P.changes(old, model, rules=loaded, as_of=on, **kw)
+            against_name = old.version
+            old_map = P.regions(old, rules=other_rules, **kw)
+            if old_map.held:
+                notes.append(f"held fixed for {old.version}, which reads it too: {', '.join(old_map.held)}")
+        if records_path is not None:
+            chips = []
+            for raw in read_records(records_path):
+                if raw.problem is not None:
+                    raise ChiprulesError(f"{raw.location}: {raw.problem}")
+                prepared = loaded.prepare(raw.data)
+                if prepared.problems:
+                    raise ChiprulesError(f"{raw.location}: " + "; ".join(p.message for p in prepared.problems))
+                chips.append(prepared.record)
+        else:
+            chips = loaded.catalog
+        P.draw(region_map, output, chips=chips, changes=changed, against=against_name, notes=notes)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    click.echo(output)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
