@@ -320,8 +320,8 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
             if not sep or not name.strip():
                 raise ChiprulesError(f"--set `{item}`: write FIELD=VALUE")
             fixed[name.strip()] = value.strip()
-        loaded = chiprules.load(rules, timeline=timeline)
         on = P._date(as_of) if as_of is not None else None
+        loaded = chiprules.load(rules, timeline=timeline)
         if version_key is not None:
             model = loaded.version(version_key)
         elif on is not None:
@@ -359,11 +359,13 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
         if records_path is not None:
             chips = []
             for raw in read_records(records_path):
-                if raw.problem is not None:
-                    raise ChiprulesError(f"{raw.location}: {raw.problem}")
-                prepared = loaded.prepare(raw.data)
-                if prepared.problems:
-                    raise ChiprulesError(f"{raw.location}: " + "; ".join(p.message for p in prepared.problems))
+                problems = [raw.problem] if raw.problem is not None else []
+                if not problems:
+                    prepared = loaded.prepare(raw.data)
+                    problems = [p.message for p in prepared.problems]
+                if problems:
+                    click.echo(f"warning: {raw.location}: skipped: {'; '.join(problems)}", err=True)
+                    continue
                 chips.append(prepared.record)
         else:
             chips = loaded.catalog

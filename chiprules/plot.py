@@ -389,7 +389,46 @@ def _build(ctx: _Context, xs: list[Decimal], ys: list[Decimal]):
             for label, x0, x1, y0, y1 in probes:
                 if label != inside:
                     edges.append(Edge(x0, x1, y0, y1, label))
-    return grid, cells, edges, xb, yb
+    return grid, cells, _merge_edges(edges), xb, yb
+
+
+def _merge_edges(edges: list[Edge]) -> list[Edge]:
+    """Join touching collinear edges with the same label; corners join the segments they end."""
+    vertical: dict[tuple, list[list]] = {}
+    horizontal: dict[tuple, list[list]] = {}
+    points = []
+    for e in edges:
+        if e.x0 == e.x1 and e.y0 != e.y1:
+            vertical.setdefault((e.x0, e.label), []).append([e.y0, e.y1])
+        elif e.y0 == e.y1 and e.x0 != e.x1:
+            horizontal.setdefault((e.y0, e.label), []).append([e.x0, e.x1])
+        else:
+            points.append(e)
+
+    def absorbed(p: Edge) -> bool:
+        for (x, label), spans in vertical.items():
+            if x == p.x0 and label == p.label and any(a <= p.y0 <= b for a, b in spans):
+                return True
+        for (y, label), spans in horizontal.items():
+            if y == p.y0 and label == p.label and any(a <= p.x0 <= b for a, b in spans):
+                return True
+        return False
+
+    def joined(spans):
+        out = []
+        for a, b in sorted(spans):
+            if out and out[-1][1] >= a:
+                out[-1][1] = max(out[-1][1], b)
+            else:
+                out.append([a, b])
+        return out
+
+    merged = [p for p in points if not absorbed(p)]
+    for (x, label), spans in vertical.items():
+        merged.extend(Edge(x, x, a, b, label) for a, b in joined(spans))
+    for (y, label), spans in horizontal.items():
+        merged.extend(Edge(a, b, y, y, label) for a, b in joined(spans))
+    return sorted(merged, key=lambda e: (e.x0, e.y0, e.x1, e.y1, e.label))
 
 
 def _lines(grid, points: list[Decimal], axis: int) -> list[int]:
@@ -589,7 +628,8 @@ def chip_points(items) -> list[ChipPoint]:
         if isinstance(item, Mapping):
             tpp, area = item.get("tpp"), item.get("die_area")
             dens = item.get("performance_density")
-            name = str(item.get("chip") or item.get("id") or n)
+            ident, chip = item.get("id"), item.get("chip")
+            name = f"{ident}: {chip}" if ident and chip else str(chip or ident or n)
             dc = item.get("datacenter")
         else:
             tpp, area, dens = item.tpp, item.die_area, None
@@ -974,8 +1014,10 @@ def figure_summary(fig) -> dict:
         if t.get_gid() == "notes":
             notes = t.get_text().split("\n")
     legend = fig.legends[0] if fig.legends else None
-    renderer = fig.canvas.get_renderer()
     from matplotlib.text import Text
+
+    fig.canvas.draw()  # lays out the annotations, so their boxes are where a reader sees them
+    renderer = fig.canvas.get_renderer()
 
     boxes = [Text.get_window_extent(t, renderer) for t in labels]  # the text, not its leader line
     overlaps = sum(1 for i in range(len(boxes)) for j in range(i + 1, len(boxes))
@@ -991,6 +1033,8 @@ def figure_summary(fig) -> dict:
         "threshold_lines": lines,
         "points": sorted(points),
         "point_labels": sorted(t.get_text() for t in labels),
+        "edges": sorted({(ln.get_gid() or "")[5:] for ln in ax.lines
+                         if (ln.get_gid() or "").startswith("edge:")}),
         "label_overlaps": overlaps,
         "notes": notes or [],
         "xscale": ax.get_xscale(),
