@@ -194,7 +194,8 @@ def thresholds(model: M.CheckedRuleset) -> tuple[dict[str, list[Decimal]], list[
                 continue
             if len(fields) == 1 and len(consts) == 1 and fields[0] in found \
                     and isinstance(consts[0], (Decimal, int)):
-                found[fields[0]].add(Decimal(consts[0]))
+                if consts[0] >= 0:  # a negative constant does not cut the plane
+                    found[fields[0]].add(Decimal(consts[0]))
             else:
                 notes.append(f"`{a.text}` is not a comparison of tpp or performance_density "
                              "with a constant; the map may not be exact there")
@@ -906,7 +907,10 @@ def draw(region_map: RegionMap, path: str | Path | None = None, *, chips=None, c
         fig.text(0.065, 0.012, "\n".join(notes), fontsize=8, color="#444444", ha="left", va="bottom",
                  gid="notes")
     if path is not None:
-        fig.savefig(path, dpi=dpi, metadata=_metadata(path))
+        import matplotlib
+
+        with matplotlib.rc_context({"svg.hashsalt": "chiprules"}):  # stable ids in SVG files
+            fig.savefig(path, dpi=dpi, metadata=_metadata(path))
     return fig
 
 
