@@ -21,8 +21,10 @@ from .interpreter import Verdict, in_force, strictest  # noqa: F401 - strictest 
 
 
 class _Gen:
-    def __init__(self, rs: M.CheckedRuleset):
+    def __init__(self, rs: M.CheckedRuleset, partial: bool = False):
         self.rs = rs
+        self.partial = partial
+        self.current_rule: M.Rule | None = None
         self.consts: dict[str, object] = {}
         self.const_ids: dict = {}
         self.lines: list[str] = []
@@ -212,7 +214,16 @@ class _Gen:
         return None
 
     # ---- rules
+    def give_up(self) -> str:
+        """The statement for "an unknown fact decides this rule"."""
+        if not self.partial or self.current_rule is None:
+            return "return None"
+        from .diff import rule_fields
+
+        return f"return _Unknown({self.const(rule_fields(self.current_rule))})"
+
     def rule_applies(self, rule: M.Rule, target: str) -> list[str]:
+        self.current_rule = rule
         """Lines that set ``target`` to True/False, or return None when unknown."""
         w = self.fresh()
         lines = [f"{w} = {self.cond_best(rule.when)}"]
@@ -227,12 +238,12 @@ class _Gen:
                 f"    if {x} is True:",
                 f"        {target} = False",
                 f"    elif {w} is None or {x} is None:",
-                "        return None",
+                f"        {self.give_up()}",
                 "    else:",
                 f"        {target} = True",
             ]
         else:
-            lines += [f"if {w} is None:", "    return None", f"{target} = {w}"]
+            lines += [f"if {w} is None:", f"    {self.give_up()}", f"{target} = {w}"]
         return lines
 
     def date_gate(self, rule: M.Rule) -> str | None:
@@ -277,7 +288,7 @@ class _Gen:
             emit(self.rule_applies(rule, a), ind)
             emit([f"if {a}:", f"    fired.append({i})"], ind)
             emit([f"    policies.append({self.review(rule, i)})",
-                  "    if policies[-1] is None:", "        return None"], ind)
+                  "    if policies[-1] is None:", f"        {self.give_up()}"], ind)
         emit([
             "if not fired:",
             "    return _nlr(tuple(classes))",
@@ -306,7 +317,7 @@ class _Gen:
                 else:
                     d = self.fresh()
                     emit([f"    {d} = {self.cond_best(duty.condition)}",
-                          f"    if {d} is None:", "        return None",
+                          f"    if {d} is None:", f"        {self.give_up()}",
                           f"    if {d}:", f"        duties.append({self.const(duty.text)})"], 1)
             del duties
             emit([f"    granted.append(({self.const(rule.id)}, tuple(duties)))"], 1)
@@ -359,11 +370,24 @@ def _listed(hits, keys):
     return strictest(policies) or "presumption_of_denial"
 
 
-class Compiled:
-    """A compiled ruleset: ``decide(record, on, screen)`` -> Verdict or None."""
+class _Unknown:
+    """What a partial compiled function returns when unknown facts decide a rule."""
 
-    def __init__(self, rs: M.CheckedRuleset):
-        gen = _Gen(rs)
+    __slots__ = ("fields",)
+
+    def __init__(self, fields):
+        self.fields = fields
+
+
+class Compiled:
+    """A compiled ruleset: ``decide(record, on, screen)`` -> Verdict or None.
+
+    With ``partial=True`` the function returns an ``_Unknown`` naming the
+    fields of the undecided rule instead of None (the semantic diff uses it).
+    """
+
+    def __init__(self, rs: M.CheckedRuleset, partial: bool = False):
+        gen = _Gen(rs, partial)
         self.source = gen.build()
         cache: dict = {}
 
@@ -385,7 +409,7 @@ class Compiled:
 
         namespace = dict(gen.consts)
         namespace.update(_inlist=_inlist, _listed=_listed, _strictest=strictest, _verdict=verdict,
-                         _nlr=nlr, _derived=derived)
+                         _nlr=nlr, _derived=derived, _Unknown=_Unknown)
         code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
         exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name
         self.decide = namespace["decide"]

@@ -72,6 +72,7 @@ class Env:
         self.overrides = overrides or {}
         self.classes: tuple[str, ...] = ()
         self.list_hits: dict = {}
+        self.unknowns: set | None = None  # when a set, the fields that left an atom unknown
 
     def value(self, name: str):
         if name in self.overrides:
@@ -117,19 +118,28 @@ def evaluate(node, env: Env):
     if t is M.Cmp:
         a, b = env.operand(node.left), env.operand(node.right)
         if a is None or b is None:
+            if env.unknowns is not None:
+                env.unknowns.update(s.name for s, v in ((node.left, a), (node.right, b))
+                                    if v is None and isinstance(s, M.FieldRef))
             return None
         return OPS[node.op](a, b)
     if t is M.InSet:
         v = env.value(node.field)
         if v is None:
+            if env.unknowns is not None:
+                env.unknowns.add(node.field)
             return None
         return (v in node.members) != node.negated
     if t is M.IsTrue:
         v = env.value(node.field)
+        if v is None and env.unknowns is not None:
+            env.unknowns.add(node.field)
         return None if v is None else bool(v)
     if t is M.InList:
         v = env.value(node.field)
         if v is None:
+            if env.unknowns is not None:
+                env.unknowns.add(node.field)
             return None
         hits = env.screen.matches(node.list, v, env.on)
         if hits:

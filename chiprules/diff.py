@@ -1,0 +1,750 @@
+"""What changed between two versions of the rules.
+
+Three parts:
+
+- **structural**: rules matched by id, then an edit script per rule (thresholds,
+  conditions added or removed, items, review policy, citation, dates), country
+  groups gaining or losing members, list entries added or removed. Formatting
+  and order are not changes: both sides are compared in a canonical rendering
+  of the checked model.
+- **semantic**: an exact partition of the input space. Every rule is a boolean
+  combination of threshold tests on numbers, membership tests on sets and list
+  matches, so the values of each field fall into finitely many classes the
+  rules cannot tell apart (threshold intervals, set-membership signatures,
+  list match or not). The analysis splits on one field's classes at a time and
+  stops as soon as both versions are decided (three-valued evaluation), so
+  the regions it reports are exact, not sampled. Every region whose outcome
+  differs comes with a witness record that is evaluated under both versions,
+  every time, to prove the transition.
+- **replay** (optional): every record of a file whose decision differs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import time
+from collections import Counter
+from decimal import Decimal
+
+import attrs
+
+from . import model as M
+from .countries import country_name
+from .compiler import Compiled, _Unknown
+from .interpreter import Screen, VariableTable, atoms, country_classes
+
+# ---- canonical rendering of model conditions ----------------------------------------------
+
+
+def render(node) -> str:
+    t = type(node)
+    if t is M.Cmp:
+        return f"{_side(node.left)} {node.op} {_side(node.right)}"
+    if t is M.InSet:
+        return f"{node.field} {'not in' if node.negated else 'in'} {node.set_text}"
+    if t is M.InList:
+        return f"{node.field} {'not in' if node.negated else 'in'} {node.list}"
+    if t is M.IsTrue:
+        return node.field
+    if t is M.Classified:
+        return f"classified {node.eccn}"
+    if t is M.CondRef:
+        return node.name
+    if t is M.Not:
+        inner = render(node.operand)
+        return f"not {inner}" if isinstance(node.operand, (M.IsTrue, M.CondRef, M.Classified)) else f"not ({inner})"
+    if t is M.And:
+        return " and ".join(_paren(i, M.Or) for i in node.items)
+    if t is M.Or:
+        return " or ".join(_paren(i, M.And, inner=True) for i in node.items)
+    if t is M.TrueCond:
+        return "always"
+    return "?"
+
+
+def _paren(node, cls, inner=False) -> str:
+    text = render(node)
+    if isinstance(node, M.Or) and not inner:
+        return f"({text})"
+    if inner and isinstance(node, M.And):
+        return f"({text})"
+    return text
+
+
+def _side(side) -> str:
+    return side.shown if isinstance(side, M.Const) else side.name
+
+
+def expand(node):
+    """The condition with named conditions written out."""
+    t = type(node)
+    if t is M.CondRef:
+        return expand(node.expr)
+    if t in (M.And, M.Or):
+        items = []
+        for i in node.items:
+            e = expand(i)
+            if type(e) is t:
+                items.extend(e.items)
+            else:
+                items.append(e)
+        return t(tuple(items), node.text)
+    if t is M.Not:
+        return M.Not(expand(node.operand), node.text)
+    return node
+
+
+def conjuncts(node) -> list:
+    node = expand(node)
+    if isinstance(node, M.And):
+        return list(node.items)
+    if isinstance(node, M.TrueCond):
+        return []
+    return [node]
+
+
+def fields_of(node) -> set[str]:
+    out = set()
+    for a in atoms(node):
+        if isinstance(a, M.Cmp):
+            out.update(s.name for s in (a.left, a.right) if isinstance(s, M.FieldRef))
+        elif isinstance(a, (M.InSet, M.InList, M.IsTrue)):
+            out.add(a.field)
+    return out
+
+
+def rule_fields(rule: M.Rule) -> tuple[str, ...]:
+    """Every field a rule's conditions read, in the order the diff splits on them."""
+    conds = [rule.when] + [e.expr for e in rule.excepts]
+    if rule.review is not None and rule.review.condition is not None:
+        conds.append(rule.review.condition)
+    conds += [n.condition for n in rule.notify if n.condition is not None]
+    found = set()
+    for c in conds:
+        found |= fields_of(c)
+    return tuple(sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n)))
+
+
+# ---- structural diff ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Change:
+    kind: str  # rule-added, rule-removed, rule-changed, group-changed, group-added, group-removed,
+    #            list-added, list-removed, header
+    subject: str  # rule id, group or list name
+    details: tuple[str, ...] = ()
+    cite: str | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "subject": self.subject, "details": list(self.details), "cite": self.cite}
+
+
+def _cond_changes(old, new) -> list[str]:
+    if render(expand(old)) == render(expand(new)):
+        return []
+    a, b = conjuncts(old), conjuncts(new)
+    ra, rb = {render(x): x for x in a}, {render(x): x for x in b}
+    removed = [k for k in ra if k not in rb]
+    added = [k for k in rb if k not in ra]
+    out = []
+    # pair a removed and an added conjunct that test the same fields: a threshold change
+    for r in list(removed):
+        fr = fields_of(ra[r])
+        match = next((x for x in added if fields_of(rb[x]) & fr), None)
+        if match is not None:
+            out.append(f"`{r}` became `{match}`")
+            removed.remove(r)
+            added.remove(match)
+    out += [f"condition removed: `{r}`" for r in removed]
+    out += [f"condition added: `{x}`" for x in added]
+    return out
+
+
+def _rule_changes(a: M.Rule, b: M.Rule) -> list[str]:
+    out = []
+    if a.title != b.title:
+        out.append(f"title: \"{a.title}\" became \"{b.title}\"")
+    if a.cite != b.cite:
+        out.append(f"citation: \"{a.cite}\" became \"{b.cite}\"")
+    if a.effective != b.effective:
+        out.append(f"effective: {a.effective} became {b.effective}")
+    if a.until != b.until:
+        out.append(f"until: {a.until} became {b.until}")
+    if a.items != b.items:
+        old, new = set(a.items or ()), set(b.items or ())
+        if a.items is None or b.items is None:
+            out.append(f"items: {', '.join(a.items or ('any item',))} became {', '.join(b.items or ('any item',))}")
+        else:
+            out += [f"no longer for {i}" for i in sorted(old - new)]
+            out += [f"now also for {i}" for i in sorted(new - old)]
+    out += _cond_changes(a.when, b.when)
+    ea = {render(expand(e.expr)): e for e in a.excepts}
+    eb = {render(expand(e.expr)): e for e in b.excepts}
+    out += [f"exception removed: `{k}`" + (f" ({ea[k].label})" if ea[k].label else "") for k in ea if k not in eb]
+    out += [f"exception added: `{k}`" + (f" ({eb[k].label})" if eb[k].label else "") for k in eb if k not in ea]
+    if _review(a) != _review(b):
+        out.append(f"review: {_review(a)} became {_review(b)}")
+    if a.allows != b.allows and a.kind == "require":
+        out.append(f"allows: {', '.join(sorted(a.allows)) or 'none'} became {', '.join(sorted(b.allows)) or 'none'}")
+    na = [(n.text, render(expand(n.condition)) if n.condition else "") for n in a.notify]
+    nb = [(n.text, render(expand(n.condition)) if n.condition else "") for n in b.notify]
+    if na != nb:
+        out.append("notification duties changed")
+    return out
+
+
+def _review(r: M.Rule) -> str:
+    if r.review is None:
+        return "none"
+    if r.review.condition is None:
+        return r.review.policy
+    return f"{r.review.policy} if {render(expand(r.review.condition))} otherwise {r.review.otherwise}"
+
+
+def _names(codes) -> str:
+    out = []
+    for c in sorted(codes):
+        try:
+            out.append(f"{country_name(c)} ({c})")
+        except ValueError:
+            out.append(c)
+    return ", ".join(out)
+
+
+def structural(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Change]:
+    out: list[Change] = []
+    for attr, label in (("source", "source"), ("effective", "effective"), ("title", "title")):
+        if attr != "effective" and getattr(old, attr) != getattr(new, attr):
+            out.append(Change("header", label, (f"{getattr(old, attr)} became {getattr(new, attr)}",)))
+    old_rules, new_rules = {r.id: r for r in old.rules}, {r.id: r for r in new.rules}
+    for rid, r in new_rules.items():
+        if rid not in old_rules:
+            details = [f"{r.kind} rule" + (f": {r.title}" if r.title else "")]
+            if r.items:
+                details.append(f"for {', '.join(r.items)}")
+            details.append(f"when `{render(expand(r.when))}`")
+            if r.review:
+                details.append(f"review {_review(r)}")
+            out.append(Change("rule-added", rid, tuple(details), r.cite))
+    for rid, r in old_rules.items():
+        if rid not in new_rules:
+            out.append(Change("rule-removed", rid, (f"{r.kind} rule" + (f": {r.title}" if r.title else ""),), r.cite))
+    for rid, r in new_rules.items():
+        if rid in old_rules:
+            ch = _rule_changes(old_rules[rid], r)
+            if ch:
+                out.append(Change("rule-changed", rid, tuple(ch), r.cite))
+    for name in sorted(set(old.groups) | set(new.groups)):
+        a, b = old.groups.get(name), new.groups.get(name)
+        if a is None:
+            out.append(Change("group-added", name, (f"members: {_names(b)}",)))
+        elif b is None:
+            out.append(Change("group-removed", name, ()))
+        elif a != b:
+            details = []
+            if b - a:
+                details.append(f"gains {_names(b - a)}")
+            if a - b:
+                details.append(f"loses {_names(a - b)}")
+            out.append(Change("group-changed", name, tuple(details)))
+    for name in sorted(set(old.lists) | set(new.lists)):
+        a = {e.name: e for e in old.lists[name].entries} if name in old.lists else {}
+        b = {e.name: e for e in new.lists[name].entries} if name in new.lists else {}
+        added, removed = sorted(set(b) - set(a)), sorted(set(a) - set(b))
+        if added or removed:
+            details = [f"entry added: {n}" for n in added] + [f"entry removed: {n}" for n in removed]
+            out.append(Change("list-changed", name, tuple(details)))
+    return out
+
+
+# ---- semantic diff ------------------------------------------------------------------------------
+
+ORDER = ("item_kind", "chip", "tpp", "performance_density", "datacenter", "interconnect_bw", "dram_bw",
+         "memory_bw_density", "destination", "end_user_hq", "transaction", "exported_from", "end_user",
+         "consignee", "end_user_parent", "export_date")
+
+
+@attrs.frozen
+class Axis:
+    """One field and the classes of values the two versions tell apart."""
+
+    name: str
+    kind: str  # number, date, country, enum, bool, party, text
+    values: tuple  # one representative per class, in order for numbers and dates
+    points: tuple = ()  # thresholds, for numbers and dates
+    sets: tuple = ()  # (set_text, members) for countries
+    members: tuple = ()  # for countries: the member codes of each class
+
+
+def compare_date(model: M.CheckedRuleset) -> dt.date:
+    """The day a version is compared on: once every one of its rules is in force."""
+    dates = [model.effective or dt.date(2000, 1, 1)]
+    dates += [r.effective for r in model.rules if r.effective is not None
+              and (model.until is None or r.effective <= model.until)]
+    return max(dates)
+
+
+def _axes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Axis]:
+    to, tn = VariableTable.build(old), VariableTable.build(new)
+    names = set(to.variables) | set(tn.variables)
+    sets: dict[str, dict] = {}
+    points: dict[str, set] = {}
+    for model in (old, new):
+        for rule in model.rules:
+            conds = [rule.when] + [e.expr for e in rule.excepts]
+            conds += [rule.review.condition] if rule.review and rule.review.condition else []
+            conds += [n.condition for n in rule.notify if n.condition is not None]
+            for cond in conds:
+                for a in atoms(cond):
+                    if isinstance(a, M.InSet):
+                        named = sets.setdefault(a.field, {})
+                        if a.members not in named:
+                            text = a.set_text
+                            if text in named.values():  # same name, other members: say whose
+                                text = f"{text} ({'old' if model is old else 'new'})"
+                            named[a.members] = text
+                    elif isinstance(a, M.Cmp):
+                        for side, other in ((a.left, a.right), (a.right, a.left)):
+                            if isinstance(side, M.FieldRef) and isinstance(other, M.Const):
+                                points.setdefault(side.name, set()).add(other.value)
+                                f = model.fields.get(side.name)
+                                if f is not None and f.kind == "country" and isinstance(other.value, str):
+                                    named = sets.setdefault(side.name, {})
+                                    named.setdefault(frozenset({other.value}), "{" + other.value + "}")
+    axes = []
+    for name in sorted(names, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n)):
+        va, vb = to.variables.get(name), tn.variables.get(name)
+        kind = (va or vb).kind
+        if kind == "country":
+            named = sets.get(name, {})
+            classes = country_classes(list(named)) if named else {(): ["ZZ"]}
+            reps = tuple(members[0] for members in classes.values())
+            axes.append(Axis(name, kind, reps, sets=tuple((text, m) for m, text in named.items()),
+                             members=tuple(tuple(m) for m in classes.values())))
+        elif kind in ("number", "date"):
+            reps = tuple(sorted(set((va.representatives if va else ()) + (vb.representatives if vb else ()))))
+            axes.append(Axis(name, kind, reps, points=tuple(sorted(points.get(name, ())))))
+        else:
+            reps = tuple(sorted(set((va.representatives if va else ()) + (vb.representatives if vb else ())),
+                                key=str))
+            axes.append(Axis(name, kind, reps))
+    return axes
+
+
+@attrs.frozen
+class Leaf:
+    assignment: tuple  # ((axis index, value index), ...)
+    old: object  # Verdict
+    new: object
+
+
+@attrs.frozen
+class Region:
+    """A region of records whose decision changes, with a verified witness."""
+
+    transition: str
+    old: str
+    new: str
+    description: tuple[str, ...]
+    witness: dict = attrs.field(eq=False)
+    verified: bool = True
+
+    def to_json(self) -> dict:
+        return {"transition": self.transition, "old": self.old, "new": self.new,
+                "where": list(self.description), "witness": _jsonable(self.witness), "verified": self.verified}
+
+
+def _jsonable(record: dict) -> dict:
+    out = {}
+    for k, v in record.items():
+        if isinstance(v, Decimal):
+            out[k] = str(v)
+        elif isinstance(v, dt.date):
+            out[k] = v.isoformat()
+        else:
+            out[k] = v
+    return out
+
+
+def _summary(v) -> str:
+    if v is None:
+        return "indeterminate"
+    text = v.outcome
+    if v.classification:
+        text += f" [{', '.join(v.classification)}]"
+    if v.review_policy:
+        text += f" ({v.review_policy})"
+    if v.exceptions:
+        text += f" {{{', '.join(name for name, _ in v.exceptions)}}}"
+    return text
+
+
+class _Explorer:
+    def __init__(self, old, new, axes, max_leaves=400_000):
+        self.old, self.new, self.axes = old, new, axes
+        self.on_old, self.on_new = compare_date(old), compare_date(new)
+        self.screen_old, self.screen_new = Screen(old), Screen(new)
+        self.fast_old = Compiled(old, partial=True).decide
+        self.fast_new = Compiled(new, partial=True).decide
+        self.leaves: list[Leaf] = []
+        self.max_leaves = max_leaves
+        self.truncated = False
+        self.used = {a.name for a in axes}
+
+    def verdicts(self, overrides):
+        vo = self.fast_old(overrides, self.on_old, self.screen_old)
+        vn = self.fast_new(overrides, self.on_new, self.screen_new)
+        unknowns: set = set()
+        if isinstance(vo, _Unknown):
+            unknowns.update(vo.fields)
+            vo = None
+        if isinstance(vn, _Unknown):
+            unknowns.update(vn.fields)
+            vn = None
+        return vo, vn, unknowns
+
+    def run(self):
+        self.position = {a.name: i for i, a in enumerate(self.axes)}
+        self.explore({}, ())
+
+    def explore(self, overrides, assignment):
+        if len(self.leaves) >= self.max_leaves:
+            self.truncated = True
+            return
+        vo, vn, unknowns = self.verdicts(overrides)
+        if vo is not None and vn is not None:
+            self.leaves.append(Leaf(assignment, vo, vn))
+            return
+        # split on the first field (in axis order) that left an undecided rule unknown
+        pending = sorted(self.position[u] for u in unknowns if u in self.position and u not in overrides)
+        if not pending:  # the rules read something no axis covers
+            self.leaves.append(Leaf(assignment, vo, vn))
+            return
+        i = pending[0]
+        axis = self.axes[i]
+        for j, value in enumerate(axis.values):
+            overrides[axis.name] = value
+            self.explore(overrides, assignment + ((i, j),))
+        del overrides[axis.name]
+
+
+def _describe_axis(axis: Axis, idxs: list[int]) -> str | None:
+    """Words for a set of value classes of one axis, or None when it is all of them."""
+    idxs = sorted(set(idxs))
+    if len(idxs) == len(axis.values):
+        return None
+    if axis.kind in ("number", "date"):
+        return " or ".join(_interval_text(axis, run) for run in _runs(idxs))
+    if axis.kind == "country":
+        return _country_text(axis, idxs)
+    if axis.kind == "bool":
+        (only,) = {axis.values[i] for i in idxs}
+        return axis.name if only else f"not {axis.name}"
+    if axis.kind == "party":
+        listed = [axis.values[i] for i in idxs]
+        from .interpreter import UNLISTED
+
+        if listed == [UNLISTED]:
+            return f"{axis.name} matches no listed party"
+        if UNLISTED not in listed:
+            return f"{axis.name} matches a listed party"
+        return None
+    vals = [axis.values[i] for i in idxs]
+    if len(vals) == 1:
+        return f"{axis.name} == {_show(vals[0])}"
+    return f"{axis.name} in {{{', '.join(_show(v) for v in vals)}}}"
+
+
+def _show(v) -> str:
+    return f'"{v}"' if isinstance(v, str) and not v.isidentifier() else str(v)
+
+
+def _runs(idxs):
+    run = [idxs[0]]
+    for i in idxs[1:]:
+        if i == run[-1] + 1:
+            run.append(i)
+        else:
+            yield run
+            run = [i]
+    yield run
+
+
+def _interval_text(axis: Axis, run: list[int]) -> str:
+    """Representatives run[0]..run[-1] cover an interval bounded by thresholds."""
+    pts = list(axis.points)
+    lo_v, hi_v = axis.values[run[0]], axis.values[run[-1]]
+    unit = _unit_of(axis.name)
+    # lower bound
+    lower = None
+    if lo_v in pts:
+        lower = (lo_v, ">=")
+    else:
+        below = [p for p in pts if p < lo_v]
+        if below:
+            lower = (max(below), ">")
+    upper = None
+    if hi_v in pts:
+        upper = (hi_v, "<=")
+    else:
+        above = [p for p in pts if p > hi_v]
+        if above:
+            upper = (min(above), "<")
+    name = axis.name
+    if lower and upper and lower[0] == upper[0]:
+        return f"{name} == {_num(lower[0], unit)}"
+    if lower and upper:
+        lo_op = "<=" if lower[1] == ">=" else "<"
+        return f"{_num(lower[0], unit)} {lo_op} {name} {upper[1]} {_num(upper[0], unit)}"
+    if lower:
+        return f"{name} {lower[1]} {_num(lower[0], unit)}"
+    if upper:
+        return f"{name} {upper[1]} {_num(upper[0], unit)}"
+    return f"any {name}"
+
+
+UNITS = {"performance_density": "TPP/mm2", "die_area": "mm2", "interconnect_bw": "GB/s", "dram_bw": "GB/s",
+         "memory_bw_density": "GB/s/mm2"}
+
+
+def _unit_of(name: str) -> str:
+    return UNITS.get(name, "")
+
+
+def _num(v, unit: str) -> str:
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    text = format(v.normalize(), "f") if isinstance(v, Decimal) else str(v)
+    return f"{text} {unit}".strip()
+
+
+def _country_text(axis: Axis, idxs: list[int]) -> str:
+    codes = sorted({c for i in idxs for c in axis.members[i]})
+    # describe by the named sets: those every chosen country is in, and those none is in
+    inside, outside = [], []
+    for text, members in axis.sets:
+        flags = {c in members for c in codes}
+        if flags == {True}:
+            inside.append(text)
+        elif flags == {False}:
+            outside.append(text)
+    parts = []
+    if len(codes) <= 6:
+        return f"{axis.name} in {{{', '.join(codes)}}}"
+    if inside:
+        parts.append(f"{axis.name} in " + " and ".join(_wrap(t) for t in inside))
+    if outside:
+        parts.append(f"{axis.name} not in " + " or ".join(_wrap(t) for t in outside))
+    return ", ".join(parts) if parts else f"{axis.name} in one of {len(codes)} countries"
+
+
+def _wrap(text: str) -> str:
+    return f"({text})" if " " in text else text
+
+
+def _witness(axes: list[Axis], assignment: dict) -> dict:
+    rec = {}
+    for i, j in assignment.items():
+        axis = axes[i]
+        rec[axis.name] = axis.values[j]
+    if "transaction" not in rec:
+        rec.setdefault("transaction", "export")
+    return rec
+
+
+@attrs.frozen
+class Flip:
+    id: str
+    old: str
+    new: str
+    destination: str | None
+    chip: str | None
+    location: str | None
+
+    def to_json(self) -> dict:
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class Replay:
+    total: int
+    flips: tuple[Flip, ...]
+    by_transition: tuple
+    by_destination: tuple
+    by_chip: tuple
+
+    def to_json(self) -> dict:
+        return {"total": self.total, "flipped": len(self.flips), "flips": [f.to_json() for f in self.flips],
+                "by_transition": [list(x) for x in self.by_transition],
+                "by_destination": [list(x) for x in self.by_destination],
+                "by_chip": [list(x) for x in self.by_chip]}
+
+
+@attrs.frozen
+class DiffReport:
+    old: object  # RulesetInfo-like: name, version, effective
+    new: object
+    changes: tuple[Change, ...]
+    regions: tuple[Region, ...]
+    equivalent: bool
+    cells: int
+    seconds: float
+    truncated: bool = False
+    replay: Replay | None = None
+    compared_on: tuple = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and not self.regions
+
+    def to_json(self) -> dict:
+        return {
+            "old": {"name": self.old.name, "version": self.old.version, "compared_on": self.compared_on[0].isoformat()},
+            "new": {"name": self.new.name, "version": self.new.version, "compared_on": self.compared_on[1].isoformat()},
+            "equivalent": self.equivalent,
+            "changes": [c.to_json() for c in self.changes],
+            "regions": [r.to_json() for r in self.regions],
+            "cells": self.cells,
+            "exact": not self.truncated,
+            "replay": self.replay.to_json() if self.replay else None,
+        }
+
+
+def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None) -> tuple[list[Region], int, bool]:
+    axes = _axes(old, new)
+    ex = _Explorer(old, new, axes)
+    ex.run()
+    changed: dict[str, list[Leaf]] = {}
+    for leaf in ex.leaves:
+        so, sn = _summary(leaf.old), _summary(leaf.new)
+        if so != sn:
+            changed.setdefault(f"{so} -> {sn}", []).append(leaf)
+    regions = []
+    for transition, leaves in changed.items():
+        for group in _merge(leaves, axes):
+            desc = []
+            for i, axis in enumerate(axes):
+                idxs = group.get(i)
+                if idxs is None:
+                    continue
+                text = _describe_axis(axis, idxs)
+                if text:
+                    desc.append(text)
+            first = leaves_first(group)
+            witness = _witness(axes, first)
+            old_s, new_s = transition.split(" -> ")
+            ok = verify(witness, old_s, new_s) if verify else True
+            regions.append(Region(transition, old_s, new_s, tuple(desc) or ("everywhere",), witness, ok))
+    regions.sort(key=lambda r: (r.transition, r.description))
+    return regions, len(ex.leaves), ex.truncated
+
+
+def leaves_first(group) -> dict:
+    return {i: idxs[0] for i, idxs in group.items()}
+
+
+def _merge(leaves: list[Leaf], axes: list[Axis]) -> list[dict]:
+    """Group leaves of one transition into boxes: per axis a set of value classes.
+
+    Leaves are merged greedily when they differ in exactly one axis; what is
+    left is a list of boxes whose union is exactly the leaves.
+    """
+    boxes = []
+    full = {i: list(range(len(a.values))) for i, a in enumerate(axes)}
+    for leaf in leaves:
+        box = dict(full)
+        box.update({i: [j] for i, j in leaf.assignment})
+        boxes.append(box)
+    changed = True
+    while changed and len(boxes) > 1:
+        changed = False
+        index: dict = {}
+        merged = []
+        used = set()
+        for n, box in enumerate(boxes):
+            for axis_i in list(box):
+                key = (axis_i, tuple(sorted((k, tuple(sorted(v))) for k, v in box.items() if k != axis_i)))
+                other = index.get(key)
+                if other is not None and other not in used and n not in used:
+                    ob = boxes[other]
+                    new = dict(box)
+                    new[axis_i] = sorted(set(box[axis_i]) | set(ob[axis_i]))
+                    merged.append(new)
+                    used.update((n, other))
+                    changed = True
+                    break
+                index[key] = n
+        boxes = merged + [b for k, b in enumerate(boxes) if k not in used]
+    # an axis whose classes are all present says nothing: drop it
+    out = []
+    for box in boxes:
+        out.append({i: v for i, v in box.items() if len(set(v)) < len(axes[i].values)})
+    return out
+
+
+def replay(old_rules, new_rules, old: M.CheckedRuleset, new: M.CheckedRuleset, records) -> Replay:
+    on_old, on_new = compare_date(old), compare_date(new)
+    flips = []
+    total = 0
+    for raw in records:
+        total += 1
+        data = raw.data if hasattr(raw, "data") else raw
+        a = old_rules.evaluate(data, as_of=on_old, id=str(data.get("id") or total))
+        b = new_rules.evaluate(data, as_of=on_new, id=str(data.get("id") or total))
+        sa, sb = _decision_summary(a), _decision_summary(b)
+        if sa != sb:
+            flips.append(Flip(a.id, sa, sb, a.record.get("destination"), a.record.get("chip"),
+                              getattr(raw, "location", None)))
+    by_t = Counter(f"{f.old} -> {f.new}" for f in flips).most_common()
+    by_d = Counter(f.destination or "?" for f in flips).most_common()
+    by_c = Counter(f.chip or "(specs given)" for f in flips).most_common()
+    return Replay(total, tuple(flips), tuple(by_t), tuple(by_d), tuple(by_c))
+
+
+def _decision_summary(d) -> str:
+    text = d.outcome
+    if d.classification:
+        text += f" [{', '.join(d.classification)}]"
+    if d.review_policy:
+        text += f" ({d.review_policy})"
+    if d.license_exceptions:
+        text += f" {{{', '.join(g.name for g in d.license_exceptions)}}}"
+    return text
+
+
+def diff(old, new, records=None) -> DiffReport:
+    """Compare two versions: ``old``/``new`` are `Rules` (one version each) or checked models."""
+    from .engine import Rules
+
+    old_rules = old if isinstance(old, Rules) else Rules([old])
+    new_rules = new if isinstance(new, Rules) else Rules([new])
+    om, nm = old_rules.latest, new_rules.latest
+    om_rules = Rules([om], old_rules.catalog, om.timeline or old_rules.timeline)
+    nm_rules = Rules([nm], new_rules.catalog, nm.timeline or new_rules.timeline)
+    on_old, on_new = compare_date(om), compare_date(nm)
+
+    def verify(witness, old_s, new_s) -> bool:
+        a = om_rules.evaluate(witness, as_of=on_old)
+        b = nm_rules.evaluate(witness, as_of=on_new)
+        return _decision_summary(a) == old_s and _decision_summary(b) == new_s
+
+    start = time.perf_counter()
+    changes = structural(om, nm)
+    regions, cells, truncated = semantic(om, nm, verify=verify)
+    elapsed = time.perf_counter() - start
+    rep = None
+    if records is not None:
+        rep = replay(om_rules, nm_rules, om, nm, records)
+    info_o = om_rules.compiled(om).info
+    info_n = nm_rules.compiled(nm).info
+    return DiffReport(info_o, info_n, tuple(changes), tuple(regions), not regions and not truncated, cells,
+                      elapsed, truncated, rep, (on_old, on_new))
+
+
+__all__ = ["Change", "DiffReport", "Region", "diff", "render", "semantic", "structural"]
+
+
+def _unused():  # keep itertools imported for readers extending the explorer
+    return itertools
