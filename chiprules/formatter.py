@@ -13,16 +13,21 @@ line when they fit in 100 columns and otherwise broken before each top-level
 ``or``/``and``, long set literals filled to 100 columns, long records one field
 per line. The author's parentheses and number spellings are kept as written.
 
-Comments are tied to the source token that follows them. A comment on a line
-of its own goes before the output line that starts with that token; a comment
-after code goes at the end of the output line holding the code before it. A
-comment that cannot be put back exactly (say, in the middle of a condition
-kept on one line) moves up to just before its statement.
+Comments are tied to the source tokens around them. A comment on a line of
+its own goes before the output line holding the next token; a comment after
+code goes at the end of the output line holding that code, when that code ends
+the line. A comment that cannot be put back exactly (say, in the middle of a
+condition kept on one line) goes on its own line just before the output line
+it was in. A comment before an ``and``/``or`` operator, a set item, a record
+field or an ``expect`` clause makes that construct break there, so it keeps
+its place. When reordered clauses would print comments out of order, the
+fewest comments move (next to their neighbours, or up before the statement).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from pathlib import Path
 
@@ -126,6 +131,12 @@ def _field_type(ft: A.FieldType) -> str:
     return ft.kind
 
 
+@functools.lru_cache(maxsize=8)
+def _tokens(text: str) -> tuple[tuple[int, int, str, str], ...]:
+    """The tokens of parsed text (comments and spacing left out)."""
+    return tuple((t.start_pos, t.end_pos, t.type, str(t.value)) for t in lark_parser().lex(text))
+
+
 # ---- output lines --------------------------------------------------------------------
 
 
@@ -178,10 +189,10 @@ class _Formatter:
         self.tend: list[int] = []
         self.ttype: list[str] = []
         if src is not None:
-            for tok in lark_parser().lex(src.text):
-                self.tstart.append(tok.start_pos)
-                self.tend.append(tok.end_pos)
-                self.ttype.append(tok.type)
+            for start, end, kind, _ in _tokens(src.text):
+                self.tstart.append(start)
+                self.tend.append(end)
+                self.ttype.append(kind)
 
     # ---- source look-ups (all return None without a source)
 
@@ -715,20 +726,20 @@ def _unsafe(name: str, why: str) -> RulesError:
     return RulesError(f"{name}: formatting would change the meaning", [diag])
 
 
-def _keywords(module: A.Module, item) -> dict[str, list[int]]:
-    """Keyword tokens inside a statement, by keyword, with their offsets."""
-    f = module.source.text[item.span.start : item.span.end]
-    out: dict[str, list[int]] = {}
-    for tok in lark_parser().lex(f):
-        if tok.type == str(tok.value).upper() and tok.type != "NAME":
-            out.setdefault(str(tok.value), []).append(item.span.start + tok.start_pos)
+def _keywords(module: A.Module) -> list[dict[str, list[int]]]:
+    """Per statement: its keyword tokens, by keyword, with their offsets."""
+    starts = [it.span.start for it in module.items]
+    out: list[dict[str, list[int]]] = [{} for _ in starts]
+    for start, _, kind, word in _tokens(module.source.text):
+        if kind == word.upper() and kind != "NAME":
+            k = bisect.bisect_right(starts, start) - 1
+            out[k].setdefault(word, []).append(start)
     return out
 
 
 def _check_repeats(before: A.Module, after: A.Module) -> None:
     """A clause given twice keeps only its last value in the AST: refuse to drop the other."""
-    for old, new in zip(before.items, after.items, strict=True):
-        had, has = _keywords(before, old), _keywords(after, new)
+    for had, has in zip(_keywords(before), _keywords(after), strict=True):
         for word, where in had.items():
             if len(where) > len(has.get(word, ())):
                 span = Span(before.source, where[0], where[0] + len(word))
@@ -750,7 +761,7 @@ def _format_source(source: Source) -> str:
             again, diags = parse_source(Source(name, out))
             if again is None:
                 raise _unsafe(name, "the formatted text does not parse")
-            if len(again.items) == len(module.items):
+            if len(again.items) == len(module.items) and module.items:
                 _check_repeats(module, again)
             if again != module:
                 raise _unsafe(name, "the formatted text parses to different rules")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
@@ -434,6 +434,7 @@ def test_grammar_sentences_format_safely(text):
     try:
         module = parse_text(text)
     except RulesError:
+        event("does not parse")
         with pytest.raises(RulesError):
             format_text(text)
         return
@@ -441,6 +442,8 @@ def test_grammar_sentences_format_safely(text):
         out = format_text(text)
     except RulesError as exc:
         assert codes(exc) == ["E301"], exc.render()
+        event("repeated clause")
         return
+    event("formatted")
     assert parse_text(out) == module
     assert format_text(out) == out
