@@ -281,6 +281,50 @@ def _table_writer(out):
 
 
 @main.command()
+@click.argument("old", type=click.Path(exists=True))
+@click.argument("new")
+@click.argument("new_version", required=False)
+@click.option("--records", "records_path", type=click.Path(allow_dash=True),
+              help="Replay a records file: list every record whose decision changes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text",
+              help="text for a terminal, md for a memo, json for tools.")
+@click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
+              help="Which timeline to take version ids from, when OLD is a folder.")
+def diff(old, new, new_version, records_path, fmt, timeline):
+    """What changed from OLD to NEW: rules, groups and lists, and every region of shipments whose
+    outcome changes, each with a witness record checked under both versions.
+
+    OLD and NEW are rules files; or OLD is a folder of versions and NEW and NEW_VERSION are two
+    version ids in it (e.g. `chiprules diff rules/ear 2022-10-07 2023-11-17`).
+    """
+    import chiprules
+
+    from .diff import diff as run_diff
+    from .diff_render import render
+    from .records import read_records
+
+    try:
+        if Path(old).is_dir():
+            if new_version is None:
+                raise ChiprulesError("with a folder, give two version ids: "
+                                     "`chiprules diff FOLDER OLD_VERSION NEW_VERSION`")
+            rules = chiprules.load(old, timeline=timeline)
+            old_rules = chiprules.Rules([rules.version(new)], rules.catalog, timeline)
+            new_rules = chiprules.Rules([rules.version(new_version)], rules.catalog, timeline)
+        else:
+            if new_version is not None:
+                raise ChiprulesError("give two rules files, or a folder and two version ids")
+            old_rules = chiprules.load(old, timeline=timeline)
+            new_rules = chiprules.load(new, timeline=timeline)
+        records = read_records(records_path) if records_path else None
+        report = run_diff(old_rules, new_rules, records=records)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    click.echo(render(report, fmt), nl=False)
+
+
+@main.command()
 @click.argument("rules", type=click.Path(exists=True))
 @click.option("-o", "--output", "output", required=True, type=click.Path(),
               help="The picture to write: a .png or .svg file.")

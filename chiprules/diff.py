@@ -22,7 +22,6 @@ Three parts:
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import time
 from collections import Counter
 from decimal import Decimal
@@ -350,6 +349,7 @@ class Region:
     description: tuple[str, ...]
     witness: dict = attrs.field(eq=False)
     verified: bool = True
+    box: tuple = attrs.field(default=(), eq=False, repr=False)  # ((axis index, class indexes), ...)
 
     def to_json(self) -> dict:
         return {"transition": self.transition, "old": self.old, "new": self.new,
@@ -530,6 +530,7 @@ def _country_text(axis: Axis, idxs: list[int]) -> str:
             inside.append(text)
         elif flags == {False}:
             outside.append(text)
+    inside, outside = _collapse(inside), _collapse(outside)
     parts = []
     if len(codes) <= 6:
         return f"{axis.name} in {{{', '.join(codes)}}}"
@@ -538,6 +539,18 @@ def _country_text(axis: Axis, idxs: list[int]) -> str:
     if outside:
         parts.append(f"{axis.name} not in " + " or ".join(_wrap(t) for t in outside))
     return ", ".join(parts) if parts else f"{axis.name} in one of {len(codes)} countries"
+
+
+def _collapse(texts: list[str]) -> list[str]:
+    """`RS_SCOPE` and `RS_SCOPE (new)` both hold: say `RS_SCOPE` once."""
+    out = []
+    for t in texts:
+        for suffix in (" (new)", " (old)"):
+            if t.endswith(suffix) and t[: -len(suffix)] in texts:
+                break
+        else:
+            out.append(t)
+    return out
 
 
 def _wrap(text: str) -> str:
@@ -594,6 +607,20 @@ class DiffReport:
     truncated: bool = False
     replay: Replay | None = None
     compared_on: tuple = ()
+    axes: tuple = attrs.field(default=(), eq=False, repr=False)
+    models: tuple = attrs.field(default=(), eq=False, repr=False)
+
+    def region_of(self, record: dict) -> Region | None:
+        """The reported region holding a (typed) record, if any."""
+        screens = []
+        for model, on in zip(self.models, self.compared_on, strict=True):
+            scr = Screen(model)
+            screens += [(scr, name, on) for name in model.lists]
+        classes = {i: class_of(axis, record.get(axis.name), screens) for i, axis in enumerate(self.axes)}
+        for region in self.regions:
+            if all(classes.get(i) in idxs for i, idxs in region.box):
+                return region
+        return None
 
     @property
     def empty(self) -> bool:
@@ -612,7 +639,45 @@ class DiffReport:
         }
 
 
-def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None) -> tuple[list[Region], int, bool]:
+def class_of(axis: Axis, value, screens=()) -> int | None:
+    """The index of the value class of ``value`` on an axis (None: not on the axis)."""
+    if value is None:
+        return None
+    if axis.kind in ("number", "date"):
+        pts = list(axis.points)
+        for i, rep in enumerate(axis.values):
+            if rep == value:
+                return i
+        # the class is the representative lying in the same open interval between thresholds
+        for i, rep in enumerate(axis.values):
+            if rep in pts:
+                continue
+            lo = max((p for p in pts if p < rep), default=None)
+            hi = min((p for p in pts if p > rep), default=None)
+            if (lo is None or value > lo) and (hi is None or value < hi) and value not in pts:
+                return i
+        return None
+    if axis.kind == "country":
+        for i, members in enumerate(axis.members):
+            if value in members:
+                return i
+        return None
+    if axis.kind == "party":
+        from .interpreter import UNLISTED
+
+        listed = any(s.matches(lname, value, on) for s, lname, on in screens)
+        for i, rep in enumerate(axis.values):
+            if (rep != UNLISTED) == listed:
+                return i
+        return None
+    if value in axis.values:
+        return axis.values.index(value)
+    if axis.kind == "text" and "(another value)" in axis.values:
+        return axis.values.index("(another value)")
+    return None
+
+
+def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None):
     axes = _axes(old, new)
     ex = _Explorer(old, new, axes)
     ex.run()
@@ -636,9 +701,10 @@ def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None) -> tu
             witness = _witness(axes, first)
             old_s, new_s = transition.split(" -> ")
             ok = verify(witness, old_s, new_s) if verify else True
-            regions.append(Region(transition, old_s, new_s, tuple(desc) or ("everywhere",), witness, ok))
+            box = tuple((i, tuple(v)) for i, v in sorted(group.items()))
+            regions.append(Region(transition, old_s, new_s, tuple(desc) or ("everywhere",), witness, ok, box))
     regions.sort(key=lambda r: (r.transition, r.description))
-    return regions, len(ex.leaves), ex.truncated
+    return regions, len(ex.leaves), ex.truncated, axes
 
 
 def leaves_first(group) -> dict:
@@ -732,7 +798,7 @@ def diff(old, new, records=None) -> DiffReport:
 
     start = time.perf_counter()
     changes = structural(om, nm)
-    regions, cells, truncated = semantic(om, nm, verify=verify)
+    regions, cells, truncated, axes = semantic(om, nm, verify=verify)
     elapsed = time.perf_counter() - start
     rep = None
     if records is not None:
@@ -740,11 +806,9 @@ def diff(old, new, records=None) -> DiffReport:
     info_o = om_rules.compiled(om).info
     info_n = nm_rules.compiled(nm).info
     return DiffReport(info_o, info_n, tuple(changes), tuple(regions), not regions and not truncated, cells,
-                      elapsed, truncated, rep, (on_old, on_new))
+                      elapsed, truncated, rep, (on_old, on_new), tuple(axes), (om, nm))
 
 
 __all__ = ["Change", "DiffReport", "Region", "diff", "render", "semantic", "structural"]
 
 
-def _unused():  # keep itertools imported for readers extending the explorer
-    return itertools
