@@ -2,20 +2,23 @@
 
 Screening lists spell the same company many ways: "Co., Ltd." or "Company Limited",
 curly or straight apostrophes, accents or none, Russian legal forms before the name
-("AO PKK Milandr") or after it ("PKK Milandr AO"). ``normalize_name`` reduces such
-variants to one string, and ``PartyIndex`` finds list entries whose name or alias
-normalises to the same string, or to the same words in another order.
+("AO PKK Milandr") or after it ("PKK Milandr AO"), Cyrillic or Latin letters.
+``normalize_name`` reduces such variants to one string, and ``PartyIndex`` finds list
+entries whose name or alias normalises to the same string, or to the same words in
+another order. Fuzzy screening is in ``chiprules.screening``.
 
-Transliteration of Chinese, Cyrillic and other scripts to Latin letters is not done:
-no small, well-kept library for it is among the project's dependencies. Names in
-those scripts still match themselves after normalisation.
+Transliteration: Cyrillic and Greek letters are turned into Latin ones by a table in
+this module. Chinese characters, and any other script, are transliterated by the
+``anyascii`` package when it is installed (each Chinese character becomes one pinyin
+syllable, as a word of its own: 华为 -> "hua wei"); without it those characters are
+kept as they are, and names in those scripts still match themselves.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
@@ -23,6 +26,15 @@ import attrs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .parties import PartyEntry
+
+_anyascii: Callable[[str], str] | None
+try:  # optional: transliteration of Chinese and other scripts
+    from anyascii import anyascii as _anyascii
+except ImportError:  # pragma: no cover - depends on the environment
+    _anyascii = None
+
+#: Whether characters outside the Latin, Cyrillic and Greek scripts are transliterated.
+TRANSLITERATES_CJK: bool = _anyascii is not None
 
 #: Legal-form words dropped from the end of a name (and, for the Russian forms, the start).
 CORPORATE_SUFFIXES: frozenset[str] = frozenset(
@@ -37,27 +49,97 @@ CORPORATE_SUFFIXES: frozenset[str] = frozenset(
         "corporation",
         "llc",
         "gmbh",
+        "ag",
         "pte",
         "plc",
         "jsc",
         "pjsc",
+        "ojsc",
+        "cjsc",
         "ao",
         "oao",
         "pao",
         "ooo",
         "zao",
+        "sa",
+        "srl",
+        "bv",
+        "kk",
+        "gongsi",
     }
 )
 
 #: Legal forms that Russian names usually put first ("AO PKK Milandr", "PJSC Mikron").
-LEADING_FORMS: frozenset[str] = frozenset({"jsc", "pjsc", "ao", "oao", "pao", "ooo", "zao"})
+LEADING_FORMS: frozenset[str] = frozenset(
+    {"jsc", "pjsc", "ojsc", "cjsc", "ao", "oao", "pao", "ooo", "zao"}
+)
 
-#: Chinese legal-form endings, longest first.
-CJK_SUFFIXES: tuple[str, ...] = ("股份有限公司", "有限责任公司", "有限責任公司", "有限公司")
+#: Legal forms of several words, dropped from the end of a name.
+TRAILING_FORM_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("gufen", "youxian", "gongsi"),
+    ("youxian", "zeren", "gongsi"),
+    ("limited", "liability", "company"),
+    ("joint", "stock", "company"),
+    ("youxian", "gongsi"),
+)
+
+#: Legal forms of several words, dropped from the start of a name.
+LEADING_FORM_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("public", "joint", "stock", "company"),
+    ("open", "joint", "stock", "company"),
+    ("closed", "joint", "stock", "company"),
+    ("limited", "liability", "company"),
+    ("joint", "stock", "company"),
+)
+
+#: Chinese legal-form endings, longest first. 集团 (group) is dropped only at the end.
+CJK_SUFFIXES: tuple[str, ...] = (
+    "股份有限公司",
+    "有限责任公司",
+    "有限責任公司",
+    "有限公司",
+    "集团",
+    "集團",
+    "公司",
+)
+
+# Cyrillic (Russian, Ukrainian, Belarusian) and Greek, lower case, to Latin letters.
+# The Russian table is close to BGN/PCGN; the screener compares spellings loosely
+# enough (y/i, kh/h, c/k) for the other common systems to meet it.
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+    "я": "ya", "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u",
+}  # fmt: skip
+_GREEK = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",
+    "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
+    "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps",
+    "ω": "o",
+}  # fmt: skip
+# Latin letters that have no decomposition into a base letter and an accent.
+_LATIN_EXTRA = {
+    "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
+    "ħ": "h", "ŧ": "t", "ŋ": "n",
+}  # fmt: skip
+_TRANSLIT: dict[str, str] = {**_CYRILLIC, **_GREEK, **_LATIN_EXTRA}
+_LEGAL_TOKENS: frozenset[str] = CORPORATE_SUFFIXES | LEADING_FORMS
 
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"
 _APOSTROPHE_RE = re.compile("[" + re.escape(_APOSTROPHES) + "]")
 _TRAILING_PAREN_RE = re.compile(r"^(?P<head>.*\S)\s*\((?P<inner>[^()]+)\)\s*\.?\s*$")
+_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+
+
+def _is_cjk(code: int) -> bool:
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3134F
+    )
 
 
 def _fold_chars(text: str) -> str:
@@ -66,6 +148,60 @@ def _fold_chars(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _syllables(run: str) -> list[str]:
+    """Pinyin syllables of a run of Chinese characters, one per character.
+
+    A syllable that is also a Latin legal form ("zao" of 制造, "ao" of 奥) is joined
+    to its neighbour ("zhizao"), so that dropping legal forms cannot cut it off.
+    """
+    assert _anyascii is not None
+    out: list[str] = []
+    pending = ""
+    for ch in run:
+        syllable = _anyascii(ch).casefold()
+        if not syllable:
+            continue
+        if syllable in _LEGAL_TOKENS:
+            if out:
+                out[-1] += syllable
+            else:
+                pending += syllable
+            continue
+        out.append(pending + syllable)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _transliterate(text: str) -> str:
+    """Latin letters for Cyrillic, Greek and (with ``anyascii``) other scripts.
+
+    ``text`` is already folded. Each Chinese character becomes a pinyin syllable
+    that is a word of its own; other scripts are spelled without added spaces.
+    Without ``anyascii`` characters outside the tables are kept.
+    """
+    out: list[str] = []
+    run: list[str] = []
+    for ch in text:
+        if ch < "\x80":
+            mapped: str | None = ch
+        elif _anyascii is not None and _is_cjk(ord(ch)):
+            run.append(ch)
+            continue
+        else:
+            mapped = _TRANSLIT.get(ch)
+            if mapped is None:
+                mapped = _anyascii(ch).casefold() if _anyascii is not None else ch
+        if run:
+            out.append(" " + " ".join(_syllables("".join(run))) + " ")
+            run = []
+        out.append(mapped)
+    if run:
+        out.append(" " + " ".join(_syllables("".join(run))) + " ")
+    return "".join(out)
 
 
 def _strip_cjk_suffixes(text: str) -> str:
@@ -81,27 +217,84 @@ def _strip_cjk_suffixes(text: str) -> str:
     return text
 
 
+def _merge_initials(tokens: list[str]) -> list[str]:
+    """Join runs of single Latin letters: "s a" (from "S.A.") -> "sa"."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in tokens:
+        if len(token) == 1 and "a" <= token <= "z":
+            run.append(token)
+            continue
+        if run:
+            out.append("".join(run))
+            run = []
+        out.append(token)
+    if run:
+        out.append("".join(run))
+    return out
+
+
+def _strip_legal_forms(tokens: list[str]) -> list[str]:
+    """Drop legal forms from both ends, keeping at least one word."""
+    changed = True
+    while changed and len(tokens) > 1:
+        changed = False
+        for phrase in TRAILING_FORM_PHRASES:
+            size = len(phrase)
+            if len(tokens) > size and tuple(tokens[-size:]) == phrase:
+                del tokens[-size:]
+                changed = True
+                break
+        else:
+            if tokens[-1] in CORPORATE_SUFFIXES:
+                tokens.pop()
+                changed = True
+        if len(tokens) < 2:
+            break
+        for phrase in LEADING_FORM_PHRASES:
+            size = len(phrase)
+            if len(tokens) > size and tuple(tokens[:size]) == phrase:
+                del tokens[:size]
+                changed = True
+                break
+        else:
+            if tokens[0] in LEADING_FORMS:
+                tokens.pop(0)
+                changed = True
+    return tokens
+
+
+def _words(text: str) -> list[str]:
+    """Folded, transliterated words of ``text`` with legal forms still in place."""
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = _fold_chars(text)
+        text = _APOSTROPHE_RE.sub("", text)
+        text = _strip_cjk_suffixes(text)
+        text = _transliterate(text)
+    text = text.replace("'", "").replace("`", "").replace("&", " and ")
+    if text.isascii():
+        tokens = _NON_ALNUM_RE.split(text)
+    else:
+        tokens = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    return _merge_initials([t for t in tokens if t])
+
+
 def _one_pass(text: str) -> str:
-    text = _fold_chars(text)
-    text = _APOSTROPHE_RE.sub("", text)
-    text = text.replace("&", " and ")
-    text = _strip_cjk_suffixes(text)
-    text = "".join(ch if ch.isalnum() else " " for ch in text)
-    tokens = text.split()
-    while len(tokens) > 1 and tokens[-1] in CORPORATE_SUFFIXES:
-        tokens.pop()
-    while len(tokens) > 1 and tokens[0] in LEADING_FORMS:
-        tokens.pop(0)
-    return " ".join(tokens)
+    return " ".join(_strip_legal_forms(_words(text)))
 
 
 def normalize_name(name: str) -> str:
     """The comparison form of a party name.
 
-    Unicode NFKC, case-folded, diacritics removed, apostrophes dropped, other
-    punctuation turned into spaces, runs of spaces collapsed, and legal forms
-    (Co., Ltd., Inc., GmbH, Pte, JSC, AO, 有限公司 ...) removed from the ends.
-    A name made only of legal-form words keeps its last word. Idempotent.
+    Unicode NFKC, case-folded, diacritics removed, Cyrillic and Greek (and, with
+    ``anyascii``, Chinese and other scripts) transliterated to Latin letters,
+    apostrophes dropped, ``&`` read as "and", other punctuation turned into spaces,
+    runs of single letters joined ("S.A." -> "sa"), and legal forms (Co., Ltd., Inc.,
+    GmbH, Pte, S.A., JSC, AO, Joint Stock Company, 有限公司, a final 集团 ...) removed
+    from the ends. A name made only of legal-form words keeps its last word.
+    Idempotent.
     """
     out = _one_pass(name)
     for _ in range(8):  # a second pass can only see what the first one produced
@@ -117,10 +310,26 @@ def name_tokens(name: str) -> frozenset[str]:
     return frozenset(normalize_name(name).split())
 
 
+def _without_legal_words(words: list[str]) -> list[str]:
+    """``words`` less every legal-form word and phrase, wherever they stand."""
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    for phrase in TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES:
+        if all(counts.get(word, 0) >= phrase.count(word) for word in phrase):
+            for word in phrase:
+                counts[word] -= 1
+    kept: list[str] = []
+    for word in words:
+        if counts[word] > 0 and word not in _LEGAL_TOKENS:
+            kept.append(word)
+            counts[word] -= 1
+    return kept
+
+
 def token_key(name: str) -> str:
-    """Word-order-free form: the normalised words without legal forms, sorted."""
-    tokens = normalize_name(name).split()
-    kept = [t for t in tokens if t not in CORPORATE_SUFFIXES] or tokens
+    """Word-order-free form: the words without legal forms (wherever they stand), sorted."""
+    kept = _without_legal_words(_words(name)) or normalize_name(name).split()
     return " ".join(sorted(kept))
 
 

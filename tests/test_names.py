@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chiprules.names import PartyIndex, name_forms, name_tokens, normalize_name, token_key
+from chiprules.names import (
+    TRANSLITERATES_CJK,
+    PartyIndex,
+    name_forms,
+    name_tokens,
+    normalize_name,
+    token_key,
+)
 from chiprules.parties import PartyEntry, load_party_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +37,16 @@ HUAWEI = "Huawei Technologies Co., Ltd. (Huawei)"
         ("MPK Milandr, OOO", "mpk milandr"),
         ("Mo’er Xianchen", "moer xianchen"),
         ("Mo'er Xianchen", "moer xianchen"),
-        ("Société Générale S.A.", "societe generale s a"),
+        ("Société Générale S.A.", "societe generale"),
         ("Naura Science & Technology Group", "naura science and technology group"),
         ("ＳＭＩＣ", "smic"),
-        ("华为技术有限公司", "华为技术"),
-        ("中芯国际集成电路制造股份有限公司", "中芯国际集成电路制造"),
+        ("华为技术有限公司", "hua wei ji shu" if TRANSLITERATES_CJK else "华为技术"),
+        (
+            "中芯国际集成电路制造股份有限公司",
+            "zhong xin guo ji ji cheng dian lu zhizao"
+            if TRANSLITERATES_CJK
+            else "中芯国际集成电路制造",
+        ),
         ("Co., Ltd.", "co"),
         ("", ""),
         ("  ,;  ", ""),
