@@ -31,7 +31,14 @@ import attrs
 from . import model as M
 from .countries import country_name
 from .compiler import Compiled, _Unknown
-from .interpreter import Screen, VariableTable, atoms, country_classes
+from .interpreter import (
+    Screen,
+    VariableTable,
+    atoms,
+    country_classes,
+    date_representatives,
+    numeric_representatives,
+)
 
 # ---- canonical rendering of model conditions ----------------------------------------------
 
@@ -323,8 +330,23 @@ def _axes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Axis]:
             axes.append(Axis(name, kind, reps, sets=tuple((text, m) for m, text in named.items()),
                              members=tuple(tuple(m) for m in classes.values())))
         elif kind in ("number", "date"):
-            reps = tuple(sorted(set((va.representatives if va else ()) + (vb.representatives if vb else ()))))
-            axes.append(Axis(name, kind, reps, points=tuple(sorted(points.get(name, ())))))
+            # one value per class of the UNION of both versions' thresholds
+            pts = sorted(points.get(name, ()))
+            if kind == "number":
+                reps = tuple(r for r in numeric_representatives(pts) if r >= 0) or (Decimal(0),)
+            else:
+                reps = date_representatives(pts)
+            axes.append(Axis(name, kind, reps, points=tuple(pts)))
+        elif kind == "enum":
+            # values grouped by what the rules can tell about them: equal to each constant, in each set
+            f = new.fields.get(name) or old.fields.get(name)
+            tests = [frozenset({c}) for c in points.get(name, ()) if isinstance(c, str)]
+            tests += list(sets.get(name, {}))
+            classes: dict[tuple, list[str]] = {}
+            for value in f.values:
+                classes.setdefault(tuple(value in t for t in tests), []).append(value)
+            members = tuple(tuple(v) for v in classes.values())
+            axes.append(Axis(name, kind, tuple(m[0] for m in members), members=members))
         else:
             reps = tuple(sorted(set((va.representatives if va else ()) + (vb.representatives if vb else ())),
                                 key=str))
@@ -452,6 +474,8 @@ def _describe_axis(axis: Axis, idxs: list[int]) -> str | None:
             return f"{axis.name} matches a listed party"
         return None
     vals = [axis.values[i] for i in idxs]
+    if axis.kind == "enum":
+        vals = [v for i in idxs for v in axis.members[i]]
     if len(vals) == 1:
         return f"{axis.name} == {_show(vals[0])}"
     return f"{axis.name} in {{{', '.join(_show(v) for v in vals)}}}"
@@ -657,7 +681,7 @@ def class_of(axis: Axis, value, screens=()) -> int | None:
             if (lo is None or value > lo) and (hi is None or value < hi) and value not in pts:
                 return i
         return None
-    if axis.kind == "country":
+    if axis.kind in ("country", "enum"):
         for i, members in enumerate(axis.members):
             if value in members:
                 return i
