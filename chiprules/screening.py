@@ -59,6 +59,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import Literal
@@ -86,13 +87,14 @@ SAME_LETTERS_SCORE = 96.0
 ACRONYM_SCORE = 92.0
 CLOSE_SPELLING_CAP = 95.0
 ACRONYM_IN_NAME_CAP = 80.0
+ONE_WORD_CAP = 90.0
 NEAR_MISS_SCORE = 60.0
 COUNTRY_AGREES = 3.0
 COUNTRY_DIFFERS = -5.0
 MAX_CANDIDATES = 5
 
 TOKEN_SIMILARITY = 80.0  # least rapidfuzz ratio for two words to pair up
-MAX_SCORED_FORMS = 16
+MAX_SCORED_ENTRIES = 12
 COMMON_WEIGHT = 0.3
 PLACE_WEIGHT = 1.0
 MINOR_WEIGHT = 0.05
@@ -102,6 +104,7 @@ EXTRA_COMMON = 3.0
 EXTRA_QUALIFIER = 1.5
 SWAPPED_COMMON = 4.0
 FOLDED_SIMILARITY = 92.0
+GENERIC_PAIR_FACTOR = 0.85
 MISSING_COMMON = 1.5
 MISSING_COMMON_CAP = 4.5
 
@@ -174,6 +177,8 @@ ABBREVIATIONS: dict[str, str] = {
     "sys": "system",
 }
 
+_ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)")
+
 _LETTER_FOLDS: tuple[tuple[str, str], ...] = (
     ("ph", "f"),
     ("ck", "k"),
@@ -198,6 +203,9 @@ def spelling_key(word: str) -> str:
     give the same key. Numbers are kept as they are.
     """
     word = ABBREVIATIONS.get(word, word)
+    if word[:1].isdigit():
+        ordinal = _ORDINAL_RE.fullmatch(word)
+        return ordinal.group(1) if ordinal else word
     if not word.isalpha() or not word.isascii():
         return word
     if len(word) > 4:
@@ -524,32 +532,40 @@ class Screener:
     def _align(
         self, form: _Form, words: list[str], qkeys: list[str]
     ) -> tuple[float, list[int], list[int]] | None:
-        """Weighted share of ``form`` matched by ``qkeys``; unmatched positions of both."""
+        """Weighted share of ``form`` matched by ``qkeys``; unmatched positions of both.
+
+        Ties between words of the name are broken by their spelling, not their place,
+        so that the result does not depend on word order.
+        """
         free = [True] * len(qkeys)
         sims = [0.0] * len(form.keys)
         order = sorted(range(len(form.keys)), key=lambda i: (-form.weights[i], i))
         for i in order:
             key = form.keys[i]
-            best, where = 0.0, ()
+            best, tie, where = 0.0, "", ()
             for j, qkey in enumerate(qkeys):
                 if free[j] and qkey == key:
                     # equal once spelling variants are folded: "Micron" and "Mikron"
-                    best = 100.0 if words[j] == form.words[i] else FOLDED_SIMILARITY
-                    where = (j,)
-                    break
-            if not where and len(key) > 3 and not key.isdigit() and key.isascii():
+                    score = 100.0 if words[j] == form.words[i] else FOLDED_SIMILARITY
+                    if score > best or (score == best and words[j] < tie):
+                        best, tie, where = score, words[j], (j,)
+            if best < 100.0 and len(key) > 3 and not key.isdigit() and key.isascii():
                 for j, qkey in enumerate(qkeys):
                     if not free[j]:
                         continue
-                    if len(qkey) >= 3:
+                    if len(qkey) >= 3 and qkey != key:
                         score = fuzz.ratio(key, qkey, score_cutoff=TOKEN_SIMILARITY)
-                        if score > best:
-                            best, where = score, (j,)
+                        if score > best or (score and score == best and qkey < tie):
+                            best, tie, where = score, qkey, (j,)
                     if j + 1 < len(qkeys) and free[j + 1]:
-                        for joined in (qkey + qkeys[j + 1], qkeys[j + 1] + qkey):
+                        other = qkeys[j + 1]
+                        generic = qkey in _COMMON or other in _COMMON
+                        for joined in (qkey + other, other + qkey):
                             score = fuzz.ratio(key, joined, score_cutoff=TOKEN_SIMILARITY)
+                            if generic:  # "Core Storage" for "CoreStorage" is weaker evidence
+                                score *= GENERIC_PAIR_FACTOR
                             if score > best + 0.5:
-                                best, where = score, (j, j + 1)
+                                best, tie, where = score, joined, (j, j + 1)
             if where:
                 sims[i] = best / 100.0
                 for j in where:
@@ -559,13 +575,15 @@ class Screener:
             if sims[i] or sims[i + 1]:
                 continue
             joined = form.keys[i] + form.keys[i + 1]
+            best, tie, where = 0.0, "", ()
             for j, qkey in enumerate(qkeys):
                 if free[j] and len(qkey) > 3:
                     score = fuzz.ratio(joined, qkey, score_cutoff=85.0)
-                    if score:
-                        sims[i] = sims[i + 1] = score / 100.0
-                        free[j] = False
-                        break
+                    if score > best or (score and score == best and qkey < tie):
+                        best, tie, where = score, qkey, (j,)
+            if where:
+                sims[i] = sims[i + 1] = best / 100.0
+                free[where[0]] = False
         matched = sum(w * s for w, s in zip(form.weights, sims, strict=True))
         if matched <= 0:
             return None
@@ -578,10 +596,11 @@ class Screener:
         left = set(extra)
         for j in extra:  # pinyin syllables that make a common word: "ji shu" (技术)
             if j in left and j + 1 in left:
-                joined = qkeys[j] + qkeys[j + 1]
-                if joined in _COMMON or joined in _QUALIFIER or joined in _LEGAL:
-                    cost += self._extra_cost(joined)
-                    left -= {j, j + 1}
+                for joined in sorted((qkeys[j] + qkeys[j + 1], qkeys[j + 1] + qkeys[j])):
+                    if joined in _COMMON or joined in _QUALIFIER or joined in _LEGAL:
+                        cost += self._extra_cost(joined)
+                        left -= {j, j + 1}
+                        break
         for j in sorted(left):
             cost += self._extra_cost(qkeys[j])
         return cost
@@ -599,12 +618,14 @@ class Screener:
         if missing_common and any(self._is_common(qkeys[j]) for j in extra):
             cost += SWAPPED_COMMON  # "Jiangnan University" for "Jiangnan Institute ..."
         if form.acronym:
-            score = min(ACRONYM_IN_NAME_CAP, 100.0 - cost)
+            score = ACRONYM_IN_NAME_CAP - cost
             if score < NEAR_MISS_SCORE - 10:
                 return None
             why = f"the listed acronym `{form.text}` is one word of the name"
             return score, why, False, len(qkeys) - len(extra)
         score = min(CLOSE_SPELLING_CAP, 100.0 * share) - cost
+        if len(form.keys) > 1 and sum(k not in _LEGAL and k not in _STOP for k in qkeys) == 1:
+            score = min(score, ONE_WORD_CAP)  # "Inspur" for "Inspur Group"
         if score < NEAR_MISS_SCORE - 10:
             return None
         score = round(score, 1)
@@ -640,35 +661,40 @@ class Screener:
         done: set[int] = set()
         for fid in self._exact.get(norm, ()):
             form = self.forms[fid]
-            done.add(fid)
-            if form.acronym:
-                offer(
-                    fid, ACRONYM_SCORE, f"acronym `{form.text}` of the listed {self._owner(form)}"
-                )
-            else:
+            if not form.acronym:
+                done.add(fid)
                 offer(fid, EXACT_SCORE, f"same name as the listed {form.kind} `{form.text}`", True)
-        for fid in self._words.get(token_key(norm), ()):
+        key = token_key(norm)
+        if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
+            for fid in self._exact.get(key, ()):
+                form = self.forms[fid]
+                if form.acronym:
+                    done.add(fid)
+                    owner = self._owner(form)
+                    offer(fid, ACRONYM_SCORE, f"acronym `{form.text}` of the listed {owner}")
+            if 3 <= len(key) <= 8:
+                for fid in self._acronyms.get(key, ()):
+                    form = self.forms[fid]
+                    if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
+                        continue
+                    offer(fid, ACRONYM_SCORE,
+                          f"`{key.upper()}` is the initials of the listed {form.kind} "
+                          f"`{form.text}`")  # fmt: skip
+        for fid in self._words.get(key, ()):
             if fid not in done:
                 done.add(fid)
                 form = self.forms[fid]
                 offer(fid, SAME_WORDS_SCORE,
                       f"same words as the listed {form.kind} `{form.text}`", True)  # fmt: skip
-        for letters in {"".join(words), "".join(reversed(words))}:
-            for fid in self._letters.get(letters, ()):
+        for letters in sorted({"".join(words), "".join(reversed(words))}):
+            joined = self._exact.get(letters, ()) if len(words) > 1 else ()
+            for fid in (*self._letters.get(letters, ()), *joined):
                 if fid not in done:
                     done.add(fid)
                     form = self.forms[fid]
                     offer(fid, SAME_LETTERS_SCORE,
                           f"same letters as the listed {form.kind} `{form.text}`, "
                           "spaced differently")  # fmt: skip
-        if len(words) == 1 and 3 <= len(norm) <= 8 and norm.isalpha():
-            for fid in self._acronyms.get(norm, ()):
-                form = self.forms[fid]
-                if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
-                    continue
-                offer(fid, ACRONYM_SCORE,
-                      f"`{norm.upper()}` is the initials of the listed {form.kind} "
-                      f"`{form.text}`")  # fmt: skip
         for fid in self._candidates(qkeys):
             if fid in done:
                 continue
@@ -705,9 +731,21 @@ class Screener:
                 weight = self._weight(key) if key in self._df else self._max_idf
                 for fid in hit:
                     evidence[fid] = evidence.get(fid, 0.0) + weight
-        if len(evidence) <= MAX_SCORED_FORMS:
-            return sorted(evidence)
-        return heapq.nlargest(MAX_SCORED_FORMS, evidence, key=lambda f: (evidence[f], -f))
+        if not evidence:
+            return []
+        by_entry: dict[int, float] = {}
+        forms = self.forms
+        for fid, value in evidence.items():
+            entry = forms[fid].entry
+            value = round(value, 6)
+            if value > by_entry.get(entry, -1.0):
+                by_entry[entry] = value
+        if len(by_entry) > MAX_SCORED_ENTRIES:
+            kept = set(
+                heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
+            )
+            return sorted(fid for fid in evidence if forms[fid].entry in kept)
+        return sorted(evidence)
 
     # -- public -------------------------------------------------------------
 
