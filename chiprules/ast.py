@@ -198,6 +198,7 @@ class Header:
     supersedes: str | None = None
     timeline: str | None = None
     span: Span | None = span_field()
+    repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 @attrs.frozen

@@ -355,6 +355,8 @@ class _Checker:
         return None
 
     def _dims_of(self, d: M.Derived) -> Dims:
+        if d.unit in UNITS:
+            return UNITS[d.unit].dims
         res = self.arith(self.derived_ast[d.name].expr)
         return res[1] if res else DIMENSIONLESS
 
@@ -490,6 +492,9 @@ class _Checker:
                     self.err("E219", "an entry gives its own review policy; `listed` is for requirements",
                              e.span, help="write e.g. `review presumption_of_denial`")
                 line = e.span.line if e.span is not None else None
+                e_added, e_removed = self.date(e.added), self.date(e.removed)
+                if e_added and e_removed and e_removed <= e_added:
+                    self.err("E212", f"entry `{e.name.value}` is removed before it is added", e.removed.span)
                 entries.append(PartyEntry(
                     name=e.name.value,
                     aliases=tuple(a.value for a in e.aliases),
@@ -499,8 +504,8 @@ class _Checker:
                     license_policy="",
                     review_policy=e.review or "presumption_of_denial",
                     citation=e.cite.value if e.cite else "",
-                    added=self.date(e.added),
-                    removed=self.date(e.removed),
+                    added=e_added,
+                    removed=e_removed,
                     footnotes=(),
                     list_name=decl.name.text,
                     line=line,
@@ -537,7 +542,7 @@ class _Checker:
     def unknown_name(self, ident: A.Ident, what: str, pool):
         guess = did_you_mean(ident.text, pool)
         self.err(
-            "E201" if what in ("field", "quantity") else "E202",
+            "E203" if what in ("field", "quantity") else "E202",
             f"unknown {what} `{ident.text}`", ident.span,
             help=f"did you mean `{guess}`?" if guess else None,
         )
@@ -581,7 +586,7 @@ class _Checker:
                 self.err("E224", "classification rules cannot depend on a classification", node.span,
                          help="use a named `condition` shared by both rules instead")
                 return None
-            if not any(M.eccn_covers(eccn, c) or M.eccn_covers(c, eccn) for c in self.classified_ids):
+            if not any(M.eccn_covers(eccn, c) for c in self.classified_ids):
                 guess = did_you_mean(eccn, self.classified_ids)
                 self.err("E214", f"no rule classifies items as `{eccn}`", node.eccn.span,
                          help=f"did you mean `{guess}`?" if guess else None)
@@ -616,6 +621,8 @@ class _Checker:
             if kind is not None:
                 return M.FieldRef(name), kind[0], kind[1]
             # a bare word on one side: an enum value, a country code, or yes/no
+            if other_kind is not None and other_kind[0] == "bool" and name in BOOL_WORDS:
+                return M.Const(BOOL_WORDS[name], name), "bool-value", None
             if other_kind is not None and other_kind[0] == "enum":
                 return M.Const(name, name), "enum-value", None
             if other_kind is not None and other_kind[0] == "country":
@@ -684,6 +691,12 @@ class _Checker:
     def _normalized(self, a, op, b, text, span):
         if isinstance(a, M.Const) and isinstance(b, M.FieldRef):
             a, b, op = b, a, self._FLIP[op]
+        if isinstance(a, M.FieldRef) and isinstance(b, M.Const) and op in ("==", "!=") \
+                and a.name in self.fields and self.fields[a.name].kind == "country":
+            # a country equality is membership of a one-country set, so that
+            # `treat HK as CN` holds for `destination == CN` as it does for `in`
+            members = self.with_aliases(frozenset({b.value}))
+            return M.InSet(a.name, members, op == "!=", "{" + b.value + "}", text, span=span)
         return M.Cmp(a, op, b, text, span=span)
 
     def compatible(self, ka, da, kb, db, op, node, sa, sb) -> bool:
@@ -873,11 +886,15 @@ class _Checker:
             for key, val in present.items():
                 if val is not None and key not in allowed:
                     word = {"items": "for", "excepts": "except"}.get(key, key)
-                    self.err("E216", f"a `{r.kind.value}` rule has no `{word}` clause",
+                    article = "an" if r.kind.value[0] in "aeiou" else "a"
+                    self.err("E216", f"{article} `{r.kind.value}` rule has no `{word}` clause",
                              clause_span.get(key) or r.id.span,
                              help=f"`{word}` belongs to "
                              + {"review": "licence requirements", "allows": "licence requirements",
                                 "notify": "licence exceptions", "for": "requirements and exceptions"}.get(word, "other rules"))
+            r_eff, r_until = self.date(r.effective), self.date(r.until)
+            if r_eff and r_until and r_until < r_eff:
+                self.err("E212", f"rule `{rid}` ends (`until {r_until}`) before it takes effect", r.until.span)
             if r.cite is None:
                 self.warn("W301", f"rule `{rid}` has no citation", r.id.span,
                           help='add `cite "15 CFR ..."` naming the paragraph it encodes')
@@ -902,7 +919,7 @@ class _Checker:
             items = None
             if r.items is not None:
                 for i in r.items:
-                    if not any(M.eccn_covers(i.text, c) or M.eccn_covers(c, i.text) for c in classified):
+                    if not any(M.eccn_covers(i.text, c) for c in classified):
                         guess = did_you_mean(i.text, classified)
                         self.err("E214", f"no rule classifies items as `{i.text}`", i.span,
                                  help=f"did you mean `{guess}`?" if guess else "add a `classify` rule for it")
@@ -933,7 +950,7 @@ class _Checker:
                 kind={A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require",
                       A.RuleKind.EXCEPTION: "exception"}[r.kind],
                 id=rid, title=r.title.value if r.title else None, cite=r.cite.value if r.cite else None,
-                effective=self.date(r.effective), until=self.date(r.until), items=items, when=when,
+                effective=r_eff, until=r_until, items=items, when=when,
                 excepts=tuple(excepts), review=review, allows=allows, notify=tuple(notify), span=r.id.span,
             ))
         return out
@@ -958,11 +975,11 @@ class _Checker:
             e = ex.expect
             for group, pool, code in (
                 (e.classified, None, "E214"), (e.exceptions, exception_names, "E215"),
-                (e.missing, set(self.fields) | set(self.derived_ast), "E201"),
+                (e.missing, set(self.fields) | set(self.derived_ast), "E203"),
             ):
                 for i in group or ():
                     if pool is None:
-                        if not any(M.eccn_covers(c, i.text) or M.eccn_covers(i.text, c) for c in classified):
+                        if not any(M.eccn_covers(i.text, c) for c in classified):
                             self.err(code, f"no rule classifies items as `{i.text}`", i.span)
                             ok = False
                     elif i.text not in pool:
@@ -993,7 +1010,7 @@ class _Checker:
             if name in self.derived_ast and isinstance(v, A.Quantity):
                 d = self.derive(name)
                 value, dims = self.quantity(v)
-                if d is not None and v.unit is not None and dims != UNITS[d.unit].dims:
+                if d is not None and v.unit is not None and dims != self._dims_of(d):
                     self.err("E204", f"`{name}` is measured in {d.unit}", v.span)
                     return _BAD
                 return value
@@ -1048,6 +1065,8 @@ class _Checker:
                     help='start the file with `ruleset NAME version DATE effective DATE source "FR cite"`',
                 ))
             return None
+        for key, span in h.repeated:
+            self.err("E216", f"`{key}` is given twice in the header", span)
         effective = self.date(h.effective)
         until = self.date(h.until)
         if h.effective is None and as_version:

@@ -50,7 +50,7 @@ def check(paths, fmt):
     Exit status 0 when clean (warnings allowed), 1 when there are errors.
     """
     from .checker import check_file
-    from .diagnostics import render_all
+    from .diagnostics import render_all, summary_line
 
     diags = []
     files = _rules_files(paths)
@@ -67,7 +67,7 @@ def check(paths, fmt):
         click.echo(render_all(diags), err=True)
     if fmt == "text":
         click.echo(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: "
-                   + ("no problems" if not diags else f"{n_err} errors, {len(diags) - n_err} warnings"),
+                   + ("no problems" if not diags else summary_line(n_err, len(diags) - n_err)),
                    err=True)
     sys.exit(1 if n_err else 0)
 

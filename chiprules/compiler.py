@@ -339,7 +339,7 @@ class _Gen:
 
         def pol(p):
             if p == "listed":
-                return f"_listed(hits, {self.const(self.list_keys(rule))})"
+                return f"_listed(screen, on, r, {self.const(self.list_keys(rule))})"
             return self.const(p)
 
         if spec.condition is None:
@@ -361,10 +361,14 @@ def _inlist(screen, list_name, value, on, hits, key):
     return bool(found)
 
 
-def _listed(hits, keys):
+def _listed(screen, on, r, keys):
+    """The strictest policy of every entry matched by the rule's list tests (see interpreter)."""
     policies = []
-    for key in keys:
-        for h in hits.get(key, ()):
+    for field, list_name in keys:
+        value = r.get(field)
+        if value is None:
+            continue
+        for h in screen.matches(list_name, value, on):
             p = h.entry.review_policy
             policies.append(p if p in M.STRICTNESS else "presumption_of_denial")
     return strictest(policies) or "presumption_of_denial"

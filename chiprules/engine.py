@@ -80,6 +80,7 @@ class Rules:
 
         self._codes = all_country_codes()
         self._by_date: dict = {}
+        self._derived_only = tuple(n for m in self.models for n in m.derived if n not in m.fields)
 
     # ---- versions
     def on_timeline(self, timeline: str | None = None) -> list[M.CheckedRuleset]:
@@ -101,11 +102,13 @@ class Rules:
         return v
 
     def in_force(self, on: dt.date, timeline: str | None = None) -> M.CheckedRuleset | None:
+        """The latest version that took effect on or before ``on`` (None if it has ended)."""
         chosen = None
         for m in self.on_timeline(timeline):
             if m.effective is None or m.effective <= on:
-                if m.until is None or on <= m.until:
-                    chosen = m
+                chosen = m
+        if chosen is not None and chosen.until is not None and on > chosen.until:
+            return None
         return chosen
 
     @property
@@ -163,6 +166,10 @@ class Rules:
         if None in record.values():
             record = {k: v for k, v in record.items() if v is not None}
         warnings = []
+        for name in self._derived_only:
+            if name in record:
+                del record[name]
+                warnings.append(f"column `{name}` is computed by the rules; the value given is ignored")
         chip = record.get("chip")
         if chip is not None and self.catalog is not None:
             spec = self.catalog.lookup(chip)
@@ -215,16 +222,24 @@ class Rules:
             msgs = tuple(p.message + (f" ({p.help})" if p.help else "") for p in prepared.problems)
             return Decision(rid, "error", errors=msgs, record=record, location=location,
                             warnings=prepared.warnings)
-        on = on_fixed or record.get("export_date") or dt.date.today()
+        when = record.get("export_date")
+        on = on_fixed or (when if isinstance(when, dt.date) else None) or dt.date.today()
         key = (on, timeline)
         version = self._by_date.get(key)
         if version is None:
             model = self.in_force(on, timeline)
             if model is None:
-                first = self.on_timeline(timeline)[0]
-                return Decision(rid, "error", errors=(
-                    f"`export_date` {on.isoformat()} is before the first version of these rules "
-                    f"({first.version}, in force from {first.effective})",), record=record, location=location)
+                versions = self.on_timeline(timeline)
+                first = versions[0]
+                started = [m for m in versions if m.effective is None or m.effective <= on]
+                if started:
+                    last = started[-1]
+                    msg = (f"no version of these rules is in force on {on.isoformat()}: "
+                           f"{last.version} ended on {last.until}")
+                else:
+                    msg = (f"`export_date` {on.isoformat()} is before the first version of these rules "
+                           f"({first.version}, in force from {first.effective})")
+                return Decision(rid, "error", errors=(msg,), record=record, location=location)
             version = self.compiled(model, timeline)
             if len(self._by_date) > 10_000:
                 self._by_date.clear()

@@ -288,11 +288,22 @@ def review_of(rule: M.Rule, env: Env):
 
 
 def listed_policy(rule: M.Rule, env: Env) -> str:
+    """The strictest policy of every entry matched by any list test of the rule.
+
+    Every test is looked at, not only the one that made the condition true:
+    with `end_user in L or consignee in L`, a stricter consignee entry counts.
+    """
     policies = []
     for node in list_atoms(rule.when):
         if node.negated:
             continue
-        for hit in env.list_hits.get((node.field, node.list), ()):
+        value = env.value(node.field)
+        if value is None:
+            continue
+        hits = env.screen.matches(node.list, value, env.on)
+        if hits:
+            env.list_hits[(node.field, node.list)] = hits
+        for hit in hits:
             policies.append(hit.entry.review_policy if hit.entry.review_policy in M.STRICTNESS
                             else "presumption_of_denial")
     return strictest(policies) or "presumption_of_denial"
@@ -464,6 +475,20 @@ def _other(kind, rs, name, values) -> str:
     return "(another value)"
 
 
+def _on_date(var: Variable, rs: M.CheckedRuleset, on: dt.date) -> Variable:
+    """For a party field: an unlisted name and one entry of each list in force on ``on``."""
+    if var.kind != "party":
+        return var
+    lists = {a.list for cond in all_conditions(rs) for a in atoms(cond)
+             if isinstance(a, M.InList) and a.field == var.name}
+    reps = {UNLISTED}
+    for lname in sorted(lists):
+        entry = next((e for e in rs.lists[lname].entries if e.in_force(on)), None)
+        if entry is not None:
+            reps.add(entry.name)
+    return Variable(var.name, "party", tuple(sorted(reps)))
+
+
 def missing_inputs(rs: M.CheckedRuleset, record: dict, name: str) -> list[str]:
     """The record fields to supply so that ``name`` becomes known."""
     f = rs.fields.get(name)
@@ -492,7 +517,7 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
     if v is not None:
         return Outcome(v)
     table = table or VariableTable.build(rs, on)
-    free = [var for name, var in table.variables.items() if env.value(name) is None]
+    free = [_on_date(var, rs, on) for name, var in table.variables.items() if env.value(name) is None]
     cases = 1
     for var in free:
         cases *= len(var.representatives)

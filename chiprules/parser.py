@@ -99,38 +99,47 @@ class _Build(Transformer):
     @v_args(meta=True)
     def header(self, meta, children):
         name, *clauses = children
-        kw = {}
-        for key, val in clauses:
+        kw, repeated = {}, []
+        for key, val, span in clauses:
+            if key in kw:
+                repeated.append((key, span))
             kw[key] = val
-        return A.Header(self._ident(name), span=self._span(meta), **kw)
+        return A.Header(self._ident(name), span=self._span(meta), repeated=tuple(repeated), **kw)
 
-    def title(self, c):
-        return ("title", self._str(c[0]))
+    @v_args(meta=True)
+    def title(self, meta, c):
+        return ("title", self._str(c[0]), self._span(meta))
 
-    def version(self, c):
+    @v_args(meta=True)
+    def version(self, meta, c):
         tok = c[0]
-        return ("version", _unescape(tok) if tok.type == "STRING" else str(tok))
+        return ("version", _unescape(tok) if tok.type == "STRING" else str(tok), self._span(meta))
 
-    def effective(self, c):
-        return ("effective", self._date(c[0]))
+    @v_args(meta=True)
+    def effective(self, meta, c):
+        return ("effective", self._date(c[0]), self._span(meta))
 
-    def until(self, c):
-        return ("until", self._date(c[0]))
+    @v_args(meta=True)
+    def until(self, meta, c):
+        return ("until", self._date(c[0]), self._span(meta))
 
-    def source(self, c):
-        return ("source", self._str(c[0]))
+    @v_args(meta=True)
+    def source(self, meta, c):
+        return ("source", self._str(c[0]), self._span(meta))
 
-    def supersedes(self, c):
+    @v_args(meta=True)
+    def supersedes(self, meta, c):
         tok = c[0]
-        return ("supersedes", _unescape(tok) if tok.type == "STRING" else str(tok))
+        return ("supersedes", _unescape(tok) if tok.type == "STRING" else str(tok), self._span(meta))
 
     def policy(self, c):
         return str(c[0])
 
     outcome = timeline_kind = policy
 
-    def timeline(self, c):
-        return ("timeline", str(c[0]))
+    @v_args(meta=True)
+    def timeline(self, meta, c):
+        return ("timeline", str(c[0]), self._span(meta))
 
     @v_args(meta=True)
     def include(self, meta, c):
@@ -614,8 +623,8 @@ def read_source(path: Path, name: str | None = None) -> tuple[Source | None, lis
     if len(data) > MAX_FILE_BYTES:
         return None, [error(
             "E002",
-            f"`{shown}` is {len(data) / 1e6:.1f} MB; a rules file may be at most "
-            f"{MAX_FILE_BYTES // (1024 * 1024)} MB",
+            f"`{shown}` is {len(data) / 2**20:.1f} MiB; a rules file may be at most "
+            f"{MAX_FILE_BYTES // 2**20} MiB",
             location=shown,
             help="split it into files joined with `include`",
         )]

@@ -43,6 +43,16 @@ UNITS: dict[str, Unit] = {
     "transistors/mm2": Unit("transistors/mm2", _dims(transistors=1, mm2=-1)),
 }
 
+# Every spelling the grammar's UNIT token accepts: a base unit, optionally per mm2.
+for _base in ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "bit", "transistors"):
+    _per = _base + "/mm2"
+    if _per not in UNITS:
+        _u = UNITS[_base]
+        _dims_per = dict(_u.dims)
+        _dims_per["mm2"] = _dims_per.get("mm2", 0) - 1
+        UNITS[_per] = Unit(_u.name + "/mm2" if _u.name != "mm2" else "mm2/mm2",
+                           _dims(**_dims_per), _u.scale)
+
 DIMENSIONLESS: Dims = ()
 
 # A bare number may be compared with these dimensions: TPP is by long use

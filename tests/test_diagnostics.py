@@ -58,15 +58,15 @@ def test_all_errors_reported_not_just_the_first(monkeypatch):
 
 def test_json_rendering_is_structured(monkeypatch):
     monkeypatch.chdir(ROOT)
-    data = json.loads(rendered(DIR / "E201_unknown_field.rules", "json"))
+    data = json.loads(rendered(DIR / "E203_unknown_field.rules", "json"))
     (d,) = data
-    assert d["code"] == "E201" and d["severity"] == "error"
+    assert d["code"] == "E203" and d["severity"] == "error"
     assert d["line"] == 4 and d["column"] == 8 and d["end_column"] == 17
     assert d["help"] == "did you mean `tpp`?"
 
 
 def test_a_misspelled_field_gets_a_caret_and_a_suggestion(monkeypatch):
     monkeypatch.chdir(ROOT)
-    text = rendered(DIR / "E201_unknown_field.rules")
-    assert "error[E201]: unknown field `tpp_score`" in text
+    text = rendered(DIR / "E203_unknown_field.rules")
+    assert "error[E203]: unknown field `tpp_score`" in text
     assert "^^^^^^^^^" in text and "did you mean `tpp`?" in text
