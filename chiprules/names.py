@@ -66,6 +66,29 @@ CORPORATE_SUFFIXES: frozenset[str] = frozenset(
         "bv",
         "kk",
         "gongsi",
+        # other common legal forms: UAE free zones, Turkey, Nordic, Benelux, Asia-Pacific
+        "fze",
+        "fzco",
+        "fzc",
+        "fzllc",
+        "sti",
+        "as",
+        "asa",
+        "ab",
+        "oy",
+        "oyj",
+        "nv",
+        "llp",
+        "lp",
+        "spa",
+        "sarl",
+        "sas",
+        "pty",
+        "bhd",
+        "sdn",
+        "kft",
+        "sro",
+        "doo",
     }
 )
 
@@ -126,6 +149,11 @@ _LATIN_EXTRA = {
 }  # fmt: skip
 _TRANSLIT: dict[str, str] = {**_CYRILLIC, **_GREEK, **_LATIN_EXTRA}
 _LEGAL_TOKENS: frozenset[str] = CORPORATE_SUFFIXES | LEADING_FORMS
+_TRAILING_ENDS = CORPORATE_SUFFIXES | {p[-1] for p in TRAILING_FORM_PHRASES}
+_LEADING_STARTS = LEADING_FORMS | {p[0] for p in LEADING_FORM_PHRASES}
+_LEGAL_ANYWHERE = _LEGAL_TOKENS | {
+    w for p in TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES for w in p
+}
 
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"
 _APOSTROPHE_RE = re.compile("[" + re.escape(_APOSTROPHES) + "]")
@@ -236,6 +264,8 @@ def _merge_initials(tokens: list[str]) -> list[str]:
 
 def _strip_legal_forms(tokens: list[str]) -> list[str]:
     """Drop legal forms from both ends, keeping at least one word."""
+    if len(tokens) < 2 or (tokens[-1] not in _TRAILING_ENDS and tokens[0] not in _LEADING_STARTS):
+        return tokens
     changed = True
     while changed and len(tokens) > 1:
         changed = False
@@ -297,6 +327,11 @@ def normalize_name(name: str) -> str:
     Idempotent.
     """
     out = _one_pass(name)
+    if name.isascii():
+        # ASCII text is fully reduced by one pass: its words are lower-case letters and
+        # digits, runs of single letters are joined, and legal forms are stripped until
+        # none is left at either end; a second pass would find nothing more to do.
+        return out
     for _ in range(8):  # a second pass can only see what the first one produced
         again = _one_pass(out)
         if again == out:
@@ -312,6 +347,8 @@ def name_tokens(name: str) -> frozenset[str]:
 
 def _without_legal_words(words: list[str]) -> list[str]:
     """``words`` less every legal-form word and phrase, wherever they stand."""
+    if _LEGAL_ANYWHERE.isdisjoint(words):
+        return list(words)
     counts: dict[str, int] = {}
     for word in words:
         counts[word] = counts.get(word, 0) + 1

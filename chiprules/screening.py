@@ -60,7 +60,7 @@ import functools
 import heapq
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Literal
 
@@ -71,6 +71,7 @@ from .countries import resolve_country
 from .names import (
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
+    _without_legal_words,
     _words,
     name_forms,
     normalize_name,
@@ -94,7 +95,7 @@ COUNTRY_DIFFERS = -5.0
 MAX_CANDIDATES = 5
 
 TOKEN_SIMILARITY = 80.0  # least rapidfuzz ratio for two words to pair up
-MAX_SCORED_ENTRIES = 12
+MAX_SCORED_ENTRIES = 5
 COMMON_WEIGHT = 0.3
 PLACE_WEIGHT = 1.0
 MINOR_WEIGHT = 0.05
@@ -252,8 +253,42 @@ def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in kept)
 
 
-def _legal_affixes(text: str) -> list[str]:
+def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
     """The legal forms that normalisation drops from ``text``, as written there."""
+    words = _words(text)
+    core = (normalize_name(text) if norm is None else norm).split()
+    if words == core:
+        return []
+    size = len(core)
+    chunks = text.split()
+    for start in range(len(words) - size + 1):
+        if words[start : start + size] != core:
+            continue
+        lead, trail = start, len(words) - start - size
+        first = last = 0
+        count = 0
+        while count < lead and first < len(chunks):
+            count += len(_words(chunks[first]))
+            first += 1
+        if count != lead:
+            break
+        count = 0
+        last = len(chunks)
+        while count < trail and last > first:
+            last -= 1
+            count += len(_words(chunks[last]))
+        if count != trail:
+            break
+        out = []
+        if first:
+            out.append(" ".join(chunks[:first]))
+        if last < len(chunks):
+            out.append(" ".join(chunks[last:]).rstrip(",;"))
+        return out
+    return _legal_affixes_slow(text)
+
+
+def _legal_affixes_slow(text: str) -> list[str]:
     out: list[str] = []
     norm = normalize_name(text)
     chunks = text.split()
@@ -333,11 +368,15 @@ class _Form:
     norm: str
     words: tuple[str, ...]
     keys: tuple[str, ...]  # spelling keys of the words
-    weights: tuple[float, ...]  # alignment order and "core" weights (0 outside the core)
+    weights: tuple[float, ...]  # "core" weights (0 outside the core)
     total: float  # sum of the core weights
-    common: tuple[int, ...]  # positions of common words outside the core
+    common: frozenset[int]  # positions of common words outside the core
+    order: tuple[int, ...]  # positions, heaviest word first
+    pairs: tuple[tuple[int, str], ...]  # (i, keys[i] + keys[i + 1]) for distinctive pairs
+    unblocked: float  # core weight of the words not indexed
+    keyset: frozenset[str]  # keys and pairs
     acronym: bool
-    affixes: tuple[str, ...]
+    affixes: tuple[tuple[str, str], ...]  # (words, text) of the legal forms dropped
 
 
 @attrs.frozen
@@ -348,9 +387,9 @@ class _Scored:
     score: float
     form: str
     kind: Kind
-    why: str
+    why: str | Callable[[], str]  # a callable for close spellings: written when shown
     exact: bool  # an exact or same-words match: the why may name the name's legal forms
-    affixes: tuple[str, ...]
+    affixes: tuple[tuple[str, str], ...]
     explained: int  # words of the name that the form accounts for (breaks ties)
 
 
@@ -359,6 +398,37 @@ _KIND_RANK = {"name": 0, "alias": 1, "acronym": 2}
 
 def _rank(item: _Scored) -> tuple[float, int, int]:
     return (-item.score, -item.explained, _KIND_RANK[item.kind])
+
+
+class _Query:
+    """A normalised name taken apart for scoring."""
+
+    __slots__ = (
+        "words", "keys", "units", "near", "reach", "cost", "common", "one_word", "pair_cost",
+    )  # fmt: skip
+
+    def __init__(self, words: list[str], keys: list[str]):
+        self.words = words
+        self.keys = keys
+        self.cost: list[float] = []  # cost of each word when it matches nothing
+        self.common: list[bool] = []  # each word is a common business word
+        #: (j, cost): words j and j + 1 that together make a common word ("ji shu")
+        self.pair_cost: list[tuple[int, float]] = []
+        self.one_word = sum(k not in _LEGAL and k not in _STOP for k in keys) == 1
+        # units: single words, and adjacent pairs written together in both orders
+        # (text, positions, bit mask of the positions, generic pair)
+        self.units: list[tuple[str, tuple[int, ...], int, bool]] = [
+            (key, (j,), 1 << j, False) for j, key in enumerate(keys)
+        ]
+        for j in range(len(keys) - 1):
+            left, right = keys[j], keys[j + 1]
+            generic = left in _COMMON or right in _COMMON
+            for joined in sorted({left + right, right + left}):
+                self.units.append((joined, (j, j + 1), 3 << j, generic))
+        #: listed word (spelling key) -> [(unit index, similarity)]
+        self.near: dict[str, list[tuple[int, float]]] = {}
+        #: for each word of the name, the listed words it may stand for
+        self.reach: list[set[str]] = [set() for _ in keys]
 
 
 class Screener:
@@ -379,8 +449,9 @@ class Screener:
         self._countries = [_country_codes(e.country) for e in self.entries]
         self._build()
         self._scored = functools.lru_cache(maxsize=cache_size)(self._score_norm)
+        self._scored_full = functools.lru_cache(maxsize=1024)(self._score_norm_full)
         self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
-        self._query_affixes = functools.lru_cache(maxsize=1024)(_legal_affixes)
+        self._query_affixes = functools.lru_cache(maxsize=cache_size)(_legal_affixes)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -423,10 +494,18 @@ class Screener:
         self._words: dict[str, list[int]] = {}
         self._letters: dict[str, list[int]] = {}
         self._acronyms: dict[str, list[int]] = {}
-        self._block: dict[str, list[int]] = {}
+        self._block: dict[str, list[int]] = {}  # listed word or pair -> forms
+        self._vocabulary: set[str] = set()  # every listed word, and distinctive pairs
         for index, text, kind, norm, words, keys in raw:
             acronym = _is_acronym(text, norm)
             weights, common = self._core(keys)
+            pairs = tuple(
+                (i, keys[i] + keys[i + 1])
+                for i in range(len(keys) - 1)
+                if self._rare(keys[i]) and self._rare(keys[i + 1])
+            )
+            indexed = self._indexed(keys) if not acronym else [keys[0]]
+            unblocked = sum(w for k, w in zip(keys, weights, strict=True) if k not in indexed)
             form = _Form(
                 entry=index,
                 text=text,
@@ -436,12 +515,17 @@ class Screener:
                 keys=keys,
                 weights=weights,
                 total=sum(weights) or 1.0,
-                common=common,
+                common=frozenset(common),
+                order=tuple(sorted(range(len(keys)), key=lambda i: (-weights[i], i))),
+                pairs=pairs,
+                unblocked=unblocked,
+                keyset=frozenset(keys) | {joined for _, joined in pairs},
                 acronym=acronym,
-                affixes=tuple(_legal_affixes(text)),
+                affixes=tuple((" ".join(_words(a)), a) for a in _legal_affixes(text)),
             )
             fid = len(self.forms)
             self.forms.append(form)
+            self._vocabulary.update(keys)
             self._add(self._exact, norm, fid)
             if acronym:
                 self._add(self._block, keys[0], fid)
@@ -452,8 +536,23 @@ class Screener:
             for initials in {_initials(list(words)), _initials(_words(text))}:
                 if len(initials) >= 3:
                     self._add(self._acronyms, initials, fid)
-            for key in self._block_keys(keys):
+            rare = self._indexed(keys)
+            for key in rare:
                 self._add(self._block, key, fid)
+            for _, joined in pairs:
+                self._vocabulary.add(joined)
+                self._add(self._block, joined, fid)
+        # listed words with one letter deleted, for typos on either side
+        self._typos: dict[str, list[str]] = {}
+        for key in self._vocabulary:
+            if len(key) >= 5 and key.isalpha():
+                for short in _deletes(key):
+                    self._typos.setdefault(short, []).append(key)
+        self._key_weight = {key: round(1000 * self._weight(key)) for key in self._vocabulary}
+        for form in self.forms:  # a pair counts as its two words
+            for i, joined in form.pairs:
+                both = form.weights[i] + form.weights[i + 1]
+                self._key_weight[joined] = max(self._key_weight[joined], round(1000 * both) + 1)
 
     def _weight(self, key: str) -> float:
         if key in _STOP or key in _LEGAL:
@@ -488,6 +587,11 @@ class Screener:
         )
         return core, common
 
+    def _indexed(self, keys: tuple[str, ...]) -> list[str]:
+        """The words a form is indexed by: its rare words, else its heaviest word."""
+        rare = [k for k in keys if self._rare(k)]
+        return rare or [max(keys, key=lambda k: (self._weight(k), k))]
+
     def _rare(self, key: str) -> bool:
         return (
             key not in _COMMON
@@ -497,19 +601,6 @@ class Screener:
             and self._df.get(key, 0) <= self._common_df
         )
 
-    def _block_keys(self, keys: tuple[str, ...]) -> set[str]:
-        out: set[str] = set()
-        rare = [k for k in keys if self._rare(k)]
-        if not rare and keys:
-            rare = [max(keys, key=lambda k: (self._weight(k), k))]
-        for key in rare:
-            out.add(key)
-            if len(key) >= 5 and not key.isdigit():
-                out |= _deletes(key)
-        for left, right in zip(keys, keys[1:], strict=False):
-            out.add(left + right)
-        return out
-
     @staticmethod
     def _add(table: dict[str, list[int]], key: str, fid: int) -> None:
         bucket = table.setdefault(key, [])
@@ -517,6 +608,102 @@ class Screener:
             bucket.append(fid)
 
     # -- scoring ------------------------------------------------------------
+
+    def _near(self, query: _Query) -> None:
+        """Fill ``query.near``: the listed words that each unit of the name spells.
+
+        A unit that is a listed word is that word. One that is not (a typo, or two words
+        written apart: both
+        short, not both listed) is compared, with ``rapidfuzz.fuzz.ratio``,
+        to the listed words that are one deleted letter away on either side; those
+        scoring at least 80 are kept. Units shorter than five letters, or with digits,
+        must be listed as they are.
+        """
+        vocabulary, typos, near = self._vocabulary, self._typos, query.near
+        keys, reach = query.keys, query.reach
+        for index, (unit, spots, _, generic) in enumerate(query.units):
+            if unit in vocabulary:
+                # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
+                score = 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0
+                near.setdefault(unit, []).append((index, score))
+                for j in spots:
+                    reach[j].add(unit)
+                continue
+            if len(unit) < 5 or not unit.isalpha():
+                continue
+            if len(spots) == 2:
+                left, right = keys[spots[0]], keys[spots[1]]
+                if (left in vocabulary and right in vocabulary) or max(len(left), len(right)) > 6:
+                    continue  # listed or long words side by side: not a word written apart
+            found = set(typos.get(unit, ()))
+            for short in _deletes(unit):
+                if short in vocabulary:
+                    found.add(short)
+                found.update(typos.get(short, ()))
+            for word in found:
+                score = fuzz.ratio(unit, word, score_cutoff=TOKEN_SIMILARITY)
+                if generic:
+                    score *= GENERIC_PAIR_FACTOR
+                if score >= TOKEN_SIMILARITY * GENERIC_PAIR_FACTOR:
+                    near.setdefault(word, []).append((index, score))
+                    for j in spots:
+                        reach[j].add(word)
+
+    def _candidates(self, query: _Query) -> list[tuple[int, float]]:
+        """Forms of the entries that share the most (weighted) rare words with the name.
+
+        Each comes with an upper bound of its close-spelling score: the weight of its
+        rare words that the name spells, plus that of its other core words.
+        """
+        block, weights = self._block, self._key_weight
+        evidence: dict[int, int] = {}
+        for word, found in query.near.items():
+            postings = block.get(word)
+            if not postings:
+                continue
+            gain = round(weights[word] * max(score for _, score in found) / 100)
+            for fid in postings:
+                evidence[fid] = evidence.get(fid, 0) + gain
+        if not evidence:
+            return []
+        forms = self.forms
+        by_entry: dict[int, int] = {}
+        for fid, value in evidence.items():
+            entry = forms[fid].entry
+            if value > by_entry.get(entry, -1):
+                by_entry[entry] = value
+        chosen = sorted(evidence)
+        if len(by_entry) > MAX_SCORED_ENTRIES:
+            kept = set(
+                heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
+            )
+            chosen = [fid for fid in chosen if forms[fid].entry in kept]
+        # words of the name that a form cannot explain cost at least this much
+        floor_cost = list(query.cost)
+        for j, pair in query.pair_cost:
+            floor_cost[j] = min(floor_cost[j], pair / 2)
+            floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
+        reached = set().union(*query.reach)
+        out = []
+        for fid in chosen:
+            form = forms[fid]
+            keyset = form.keyset
+            cost = sum(
+                cost
+                for cost, reach in zip(floor_cost, query.reach, strict=True)
+                if cost and keyset.isdisjoint(reach)
+            )
+            if form.acronym:
+                bound = ACRONYM_IN_NAME_CAP
+            else:
+                share = (evidence[fid] / 1000 + form.unblocked) / form.total
+                bound = min(CLOSE_SPELLING_CAP, 100.0 * share)
+                if query.one_word and len(form.keys) > 1:
+                    bound = min(bound, ONE_WORD_CAP)
+            absent = sum(form.keys[i] not in reached for i in form.common)
+            cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
+            out.append((fid, bound - cost + 0.5))
+        return out
 
     def _extra_cost(self, key: str) -> float:
         if key in _STOP or key in _LEGAL:
@@ -529,134 +716,152 @@ class Screener:
             return EXTRA_NUMBER
         return EXTRA_DISTINCT
 
-    def _align(
-        self, form: _Form, words: list[str], qkeys: list[str]
-    ) -> tuple[float, list[int], list[int]] | None:
-        """Weighted share of ``form`` matched by ``qkeys``; unmatched positions of both.
+    def _align(self, form: _Form, query: _Query) -> tuple[float, list[int], list[int]] | None:
+        """Weighted share of ``form`` matched by the name; unmatched positions of both.
 
         Ties between words of the name are broken by their spelling, not their place,
         so that the result does not depend on word order.
         """
-        free = [True] * len(qkeys)
+        near, units, words = query.near, query.units, query.words
+        used = 0
         sims = [0.0] * len(form.keys)
-        order = sorted(range(len(form.keys)), key=lambda i: (-form.weights[i], i))
-        for i in order:
-            key = form.keys[i]
-            best, tie, where = 0.0, "", ()
-            for j, qkey in enumerate(qkeys):
-                if free[j] and qkey == key:
-                    # equal once spelling variants are folded: "Micron" and "Mikron"
-                    score = 100.0 if words[j] == form.words[i] else FOLDED_SIMILARITY
-                    if score > best or (score == best and words[j] < tie):
-                        best, tie, where = score, words[j], (j,)
-            if best < 100.0 and len(key) > 3 and not key.isdigit() and key.isascii():
-                for j, qkey in enumerate(qkeys):
-                    if not free[j]:
-                        continue
-                    if len(qkey) >= 3 and qkey != key:
-                        score = fuzz.ratio(key, qkey, score_cutoff=TOKEN_SIMILARITY)
-                        if score > best or (score and score == best and qkey < tie):
-                            best, tie, where = score, qkey, (j,)
-                    if j + 1 < len(qkeys) and free[j + 1]:
-                        other = qkeys[j + 1]
-                        generic = qkey in _COMMON or other in _COMMON
-                        for joined in (qkey + other, other + qkey):
-                            score = fuzz.ratio(key, joined, score_cutoff=TOKEN_SIMILARITY)
-                            if generic:  # "Core Storage" for "CoreStorage" is weaker evidence
-                                score *= GENERIC_PAIR_FACTOR
-                            if score > best + 0.5:
-                                best, tie, where = score, joined, (j, j + 1)
+        for i in form.order:
+            found = near.get(form.keys[i])
+            if not found:
+                continue
+            best, tie, where = 0.0, "", 0
+            for index, score in found:
+                unit, spots, mask, _ = units[index]
+                if used & mask:
+                    continue
+                if score == 100.0 and mask == 1 << spots[0] and words[spots[0]] != form.words[i]:
+                    score = FOLDED_SIMILARITY  # equal once spelling is folded: Micron, Mikron
+                if score > best or (score == best and unit < tie):
+                    best, tie, where = score, unit, mask
             if where:
-                sims[i] = best / 100.0
-                for j in where:
-                    free[j] = False
+                sims[i] = best
+                used |= where
         # two listed words written as one in the name ("Sensetime" for "Sense Time")
-        for i in range(len(form.keys) - 1):
+        for i, joined in form.pairs:
             if sims[i] or sims[i + 1]:
                 continue
-            joined = form.keys[i] + form.keys[i + 1]
-            best, tie, where = 0.0, "", ()
-            for j, qkey in enumerate(qkeys):
-                if free[j] and len(qkey) > 3:
-                    score = fuzz.ratio(joined, qkey, score_cutoff=85.0)
-                    if score > best or (score and score == best and qkey < tie):
-                        best, tie, where = score, qkey, (j,)
+            best, tie, where = 0.0, "", 0
+            for index, score in near.get(joined, ()):
+                unit, spots, mask, _ = units[index]
+                if len(spots) == 1 and not used & mask and score >= 85.0:
+                    if score > best or (score == best and unit < tie):
+                        best, tie, where = score, unit, mask
             if where:
-                sims[i] = sims[i + 1] = best / 100.0
-                free[where[0]] = False
-        matched = sum(w * s for w, s in zip(form.weights, sims, strict=True))
+                sims[i] = sims[i + 1] = best
+                used |= where
+        matched = 0.0
+        missing = []
+        for i, (weight, sim) in enumerate(zip(form.weights, sims, strict=True)):
+            if sim:
+                matched += weight * sim
+            else:
+                missing.append(i)
         if matched <= 0:
             return None
-        missing = [i for i, s in enumerate(sims) if not s]
-        extra = [j for j, f in enumerate(free) if f]
-        return matched / form.total, missing, extra
+        extra = [j for j in range(len(words)) if not used >> j & 1]
+        return matched / form.total / 100.0, missing, extra
 
-    def _extras_cost(self, qkeys: list[str], extra: list[int]) -> float:
+    def _costs(self, query: _Query) -> None:
+        """Fill the per-word costs of ``query``."""
+        keys = query.keys
+        query.cost = [self._extra_cost(k) for k in keys]
+        query.common = [self._is_common(k) for k in keys]
+        for j in range(len(keys) - 1):
+            for joined in sorted((keys[j] + keys[j + 1], keys[j + 1] + keys[j])):
+                if joined in _COMMON or joined in _QUALIFIER or joined in _LEGAL:
+                    query.pair_cost.append((j, self._extra_cost(joined)))
+                    break
+
+    def _extras_cost(self, query: _Query, extra: list[int]) -> float:
         cost = 0.0
         left = set(extra)
-        for j in extra:  # pinyin syllables that make a common word: "ji shu" (技术)
+        for j, pair in query.pair_cost:  # pinyin syllables that make a common word
             if j in left and j + 1 in left:
-                for joined in sorted((qkeys[j] + qkeys[j + 1], qkeys[j + 1] + qkeys[j])):
-                    if joined in _COMMON or joined in _QUALIFIER or joined in _LEGAL:
-                        cost += self._extra_cost(joined)
-                        left -= {j, j + 1}
-                        break
-        for j in sorted(left):
-            cost += self._extra_cost(qkeys[j])
+                cost += pair
+                left.discard(j)
+                left.discard(j + 1)
+        for j in left:
+            cost += query.cost[j]
         return cost
 
-    def _close(
-        self, form: _Form, words: list[str], qkeys: list[str]
-    ) -> tuple[float, str, bool, int] | None:
-        aligned = self._align(form, words, qkeys)
+    def _close(self, form: _Form, query: _Query, floor: float) -> tuple[float, int, list] | None:
+        """The close-spelling score of ``form``, when above ``floor``."""
+        aligned = self._align(form, query)
         if aligned is None:
             return None
         share, missing, extra = aligned
-        cost = self._extras_cost(qkeys, extra)
+        cost = self._extras_cost(query, extra)
         missing_common = sum(i in form.common for i in missing)
-        cost += min(MISSING_COMMON_CAP, MISSING_COMMON * missing_common)
-        if missing_common and any(self._is_common(qkeys[j]) for j in extra):
-            cost += SWAPPED_COMMON  # "Jiangnan University" for "Jiangnan Institute ..."
+        if missing_common:
+            cost += min(MISSING_COMMON_CAP, MISSING_COMMON * missing_common)
+            if any(query.common[j] for j in extra):
+                cost += SWAPPED_COMMON  # "Jiangnan University" for "Jiangnan Institute ..."
         if form.acronym:
             score = ACRONYM_IN_NAME_CAP - cost
-            if score < NEAR_MISS_SCORE - 10:
-                return None
-            why = f"the listed acronym `{form.text}` is one word of the name"
-            return score, why, False, len(qkeys) - len(extra)
-        score = min(CLOSE_SPELLING_CAP, 100.0 * share) - cost
-        if len(form.keys) > 1 and sum(k not in _LEGAL and k not in _STOP for k in qkeys) == 1:
-            score = min(score, ONE_WORD_CAP)  # "Inspur" for "Inspur Group"
-        if score < NEAR_MISS_SCORE - 10:
-            return None
+        else:
+            score = min(CLOSE_SPELLING_CAP, 100.0 * share) - cost
+            if query.one_word and len(form.keys) > 1:
+                score = min(score, ONE_WORD_CAP)  # "Inspur" for "Inspur Group"
         score = round(score, 1)
+        if score <= floor:
+            return None
+        return score, len(query.keys) - len(extra), [missing, extra]
+
+    def _close_why(self, form: _Form, query: _Query, score: float, parts: list) -> str:
+        if form.acronym:
+            return f"the listed acronym `{form.text}` is one word of the name"
+        missing, extra = parts
         why = f"close spelling of `{form.text}` (score {score:.1f})"
-        shown = [words[j] for j in extra if qkeys[j] not in _LEGAL and qkeys[j] not in _STOP]
+        words, keys = query.words, query.keys
+        shown = [words[j] for j in extra if keys[j] not in _LEGAL and keys[j] not in _STOP]
         if shown:
             why += f", with the extra words `{' '.join(shown)}`"
         absent = [form.words[i] for i in missing if form.keys[i] not in _STOP | _LEGAL]
         if absent:
             why += f", without `{' '.join(absent)}`"
-        return score, why, False, len(qkeys) - len(extra)
+        return why
 
-    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
-        """Date- and country-free candidates for a normalised name, best first."""
+    def _score_norm(self, norm: str) -> tuple[tuple[_Scored, ...], bool]:
+        """Date- and country-free candidates for a normalised name, best first.
+
+        The flag says whether the search was complete: close spellings are not searched
+        when the name already equals a listed name or alias (scores 96 and more), and
+        forms that cannot enter the five best are not scored.
+        """
+        return self._score(norm, full=False)
+
+    def _score_norm_full(self, norm: str) -> tuple[tuple[_Scored, ...], bool]:
+        return self._score(norm, full=True)
+
+    def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
         if not norm:
-            return ()
+            return (), True
         words = norm.split()
         qkeys = [spelling_key(w) for w in words]
         best: dict[int, _Scored] = {}
 
         def offer(
-            fid: int, score: float, why: str, exact: bool = False, explained: int = len(words)
+            fid: int,
+            score: float,
+            why: str | Callable[[], str],
+            exact: bool = False,
+            explained: int = len(words),
         ) -> None:
             form = self.forms[fid]
-            item = _Scored(
-                form.entry, round(score, 1), form.text, form.kind, why, exact, form.affixes,
-                explained,
-            )  # fmt: skip
+            score = round(score, 1)
             current = best.get(form.entry)
-            if current is None or _rank(item) < _rank(current):
-                best[form.entry] = item
+            if current is not None and (-score, -explained, _KIND_RANK[form.kind]) >= _rank(
+                current
+            ):
+                return
+            best[form.entry] = _Scored(
+                form.entry, score, form.text, form.kind, why, exact, form.affixes, explained
+            )
 
         done: set[int] = set()
         for fid in self._exact.get(norm, ()):
@@ -664,22 +869,7 @@ class Screener:
             if not form.acronym:
                 done.add(fid)
                 offer(fid, EXACT_SCORE, f"same name as the listed {form.kind} `{form.text}`", True)
-        key = token_key(norm)
-        if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
-            for fid in self._exact.get(key, ()):
-                form = self.forms[fid]
-                if form.acronym:
-                    done.add(fid)
-                    owner = self._owner(form)
-                    offer(fid, ACRONYM_SCORE, f"acronym `{form.text}` of the listed {owner}")
-            if 3 <= len(key) <= 8:
-                for fid in self._acronyms.get(key, ()):
-                    form = self.forms[fid]
-                    if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
-                        continue
-                    offer(fid, ACRONYM_SCORE,
-                          f"`{key.upper()}` is the initials of the listed {form.kind} "
-                          f"`{form.text}`")  # fmt: skip
+        key = " ".join(sorted(_without_legal_words(words))) or norm
         for fid in self._words.get(key, ()):
             if fid not in done:
                 done.add(fid)
@@ -695,57 +885,61 @@ class Screener:
                     offer(fid, SAME_LETTERS_SCORE,
                           f"same letters as the listed {form.kind} `{form.text}`, "
                           "spaced differently")  # fmt: skip
-        for fid in self._candidates(qkeys):
-            if fid in done:
-                continue
-            close = self._close(self.forms[fid], words, qkeys)
-            if close is not None:
-                offer(fid, *close)
+        searched = full or not best
+        if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
+            for fid in self._exact.get(key, ()):
+                form = self.forms[fid]
+                if form.acronym:
+                    done.add(fid)
+                    owner = self._owner(form)
+                    offer(fid, ACRONYM_SCORE, f"acronym `{form.text}` of the listed {owner}")
+            if 3 <= len(key) <= 8:
+                for fid in self._acronyms.get(key, ()):
+                    form = self.forms[fid]
+                    if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
+                        continue
+                    offer(fid, ACRONYM_SCORE,
+                          f"`{key.upper()}` is the initials of the listed {form.kind} "
+                          f"`{form.text}`")  # fmt: skip
+        complete = searched
+        if searched:
+            query = _Query(words, qkeys)
+            self._near(query)
+            self._costs(query)
+            candidates = self._candidates(query)
+            candidates.sort(key=lambda pair: (-pair[1], pair[0]))
+            forms = self.forms
+            for fid, bound in candidates:
+                if bound < NEAR_MISS_SCORE - 10:
+                    break
+                if len(best) >= MAX_CANDIDATES:
+                    fifth = sorted(item.score for item in best.values())[-MAX_CANDIDATES]
+                    if bound < fifth:
+                        complete = full  # the rest cannot enter the five shown
+                        if not full:
+                            break
+                if fid in done:
+                    continue
+                form = forms[fid]
+                current = best.get(form.entry)
+                floor = NEAR_MISS_SCORE - 10.0
+                if current is not None:
+                    if current.score >= bound:
+                        continue  # this form cannot do better
+                    floor = max(floor, current.score - 0.05)
+                close = self._close(form, query, floor)
+                if close is not None:
+                    score, explained, parts = close
+                    why = functools.partial(self._close_why, form, query, score, parts)
+                    offer(fid, score, why, False, explained)
         ranked = sorted(best.values(), key=lambda s: (*_rank(s), s.entry))
-        return tuple(ranked)
+        return tuple(ranked), complete
 
     def _owner(self, form: _Form) -> str:
         return "name" if form.kind == "acronym" and self._from_name(form) else "alias"
 
     def _from_name(self, form: _Form) -> bool:
         return form.text in name_forms(self.entries[form.entry].name)
-
-    def _candidates(self, qkeys: list[str]) -> list[int]:
-        evidence: dict[int, float] = {}
-        block = self._block
-        for j, key in enumerate(qkeys):
-            lookups = [key]
-            if len(key) >= 5 and not key.isdigit():
-                lookups.extend(_deletes(key))
-            if j + 1 < len(qkeys):
-                for joined in (key + qkeys[j + 1], qkeys[j + 1] + key):
-                    lookups.append(joined)
-                    if len(joined) >= 5:
-                        lookups.extend(_deletes(joined))
-            hit: set[int] = set()
-            for lookup in lookups:
-                postings = block.get(lookup)
-                if postings:
-                    hit.update(postings)
-            if hit:
-                weight = self._weight(key) if key in self._df else self._max_idf
-                for fid in hit:
-                    evidence[fid] = evidence.get(fid, 0.0) + weight
-        if not evidence:
-            return []
-        by_entry: dict[int, float] = {}
-        forms = self.forms
-        for fid, value in evidence.items():
-            entry = forms[fid].entry
-            value = round(value, 6)
-            if value > by_entry.get(entry, -1.0):
-                by_entry[entry] = value
-        if len(by_entry) > MAX_SCORED_ENTRIES:
-            kept = set(
-                heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
-            )
-            return sorted(fid for fid in evidence if forms[fid].entry in kept)
-        return sorted(evidence)
 
     # -- public -------------------------------------------------------------
 
@@ -754,7 +948,11 @@ class Screener:
         if not isinstance(name, str) or not name.strip():
             return _NOTHING
         norm = self._normalise(name)
-        scored = self._scored(norm)
+        scored, complete = self._scored(norm)
+        if on is not None and not complete:
+            # entries out of force may hide others that were not scored
+            if not all(self.entries[item.entry].in_force(on) for item in scored):
+                scored, complete = self._scored_full(norm)
         if not scored:
             return _NOTHING
         code = _resolve(country) if country and country.strip() else None
@@ -764,8 +962,10 @@ class Screener:
             if on is not None and not entry.in_force(on):
                 continue
             score, why = item.score, item.why
+            if not isinstance(why, str):
+                why = why()
             if item.exact:
-                affixes = self._affix_clause(name, item.affixes)
+                affixes = self._affix_clause(name, norm, item.affixes)
                 if affixes:
                     why += f" after removing {affixes}"
             if code is not None and self._countries[item.entry]:
@@ -779,6 +979,8 @@ class Screener:
             if score < NEAR_MISS_SCORE:
                 continue
             out.append(Candidate(entry, item.form, item.kind, round(score, 1), why))
+            if code is None and len(out) == MAX_CANDIDATES:
+                break  # cached order is final without a country adjustment
         if not out:
             return _NOTHING
         out.sort(key=lambda c: -c.score)  # stable: ties keep the cached order
@@ -792,9 +994,9 @@ class Screener:
             return ScreenResult("none", None, top)
         return ScreenResult(status, top[0], top)
 
-    def _affix_clause(self, name: str, listed: tuple[str, ...]) -> str:
-        seen: dict[str, str] = {}
-        for affix in (*listed, *self._query_affixes(name)):
+    def _affix_clause(self, name: str, norm: str, listed: tuple[tuple[str, str], ...]) -> str:
+        seen = dict(listed)
+        for affix in self._query_affixes(name, norm):
             seen.setdefault(" ".join(_words(affix)), affix)
         return _quote_list(seen.values())
 
