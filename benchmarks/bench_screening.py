@@ -38,7 +38,27 @@ from chiprules.screening import Screener  # noqa: E402
 
 SAMPLE = ROOT / "rules" / "lists" / "entity_list_sample.csv"
 
-SYLLABLES = (
+def _pinyin_syllables() -> list[str]:
+    """About 400 Mandarin syllables (tones aside), built from initials and finals."""
+    groups = [
+        ("b p m f d t n l", "a o e ai ei ao ou an en ang eng i ie iao iu ian in ing u un"),
+        ("d t n l", "ong"),
+        ("g k h", "a e ai ei ao ou an en ang eng ong u ua uo uai ui uan un uang"),
+        ("j q x", "i ia ie iao iu ian in iang ing iong u uan un ue"),
+        ("zh ch sh r z c s", "a e ai ei ao ou an en ang eng ong i u ua uo uai ui uan un uang"),
+        ("y", "a e ao ou an in ang ing ong u ue uan un"),
+        ("w", "a o ai ei an en ang eng u"),
+        ("", "a e ai ao ou an en ang er"),
+    ]
+    out = {i + f for initials, finals in groups for i in (initials.split() or [""]) for f in finals.split()}
+    return sorted(out)
+
+
+#: The syllables of generated brand names. ``--dense`` draws both the listed and the
+#: innocent names from the first 100 only, so that almost every brand is one letter
+#: away from several listed ones (a worst case for the fuzzy search).
+SYLLABLES = _pinyin_syllables()
+DENSE_SYLLABLES = (
     "an ao bai bei bo chang chen cheng chuang da dian ding dong fang feng fu gang gao "
     "guang hai han hang hao he heng hong hua huan hui jia jian jie jin jing jun kai kang "
     "ke kun lan lei li lian ling long lu mei meng min ming mu nan ning pan peng ping qi "
@@ -93,11 +113,14 @@ LEGAL = {
 QUALIFIERS = ["Branch", "Shenzhen Branch", "Office", "Subsidiary", "Beijing Office", "HK"]
 
 
+_POOL = SYLLABLES
+
+
 def brand(rng: random.Random) -> str:
     if rng.random() < 0.2:
         return (rng.choice(WESTERN) + rng.choice(WESTERN_END)).title()
     count = 3 if rng.random() < 0.2 else 2
-    return "".join(rng.choice(SYLLABLES) for _ in range(count)).title()
+    return "".join(rng.choice(_POOL) for _ in range(count)).title()
 
 
 def initials(words: list[str]) -> str:
@@ -196,7 +219,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=5000)
     parser.add_argument("--names", type=int, default=100_000)
     parser.add_argument("--naive", type=int, default=2000)
+    parser.add_argument(
+        "--dense", action="store_true", help="brands from 100 syllables only (worst case)"
+    )
     args = parser.parse_args()
+    global _POOL
+    _POOL = DENSE_SYLLABLES if args.dense else SYLLABLES
 
     real = list(load_party_csv(SAMPLE, "Entity List"))
     entries = synthetic_entries(args.entries) + real

@@ -19,26 +19,42 @@ Scoring, highest tier first (the best tier of any form of an entry counts):
   ("SMIC Beijing" against the acronym "SMIC").
 
 Close spelling. Each word of the listed form is paired with a word of the name, or
-with two adjacent words written together ("Hua Wei" for "Huawei"), when
-``rapidfuzz.fuzz.ratio`` (Indel similarity) of the two is at least 80 after spelling
-variants are folded (c/k, y/i, kh/h, ph/f, doubled letters, plural "s",
-abbreviations such as "Intl" and "Mfg"). Words of three letters or less, and words with
-digits, must be equal. The score is the share of the listed form's weight that is
-matched (each pair counting its similarity), times 100, less a cost for each word of
-the name that matches nothing: 13 for a distinctive or unknown word, 6 for a number,
-3 for a common business word, 1.5 for a place or an organisational word ("branch",
-"office"), 0 for legal forms. A word's weight is its inverse document frequency
-``ln(1 + N/df)`` over the N entries of the list, capped at 0.3 for common business
-words ("technology", "electronics", "information", "industry", "china",
-"international", "group", "research", "institute", "semiconductor", ...) and at 1.0
-for place names. So a name that shares only common words with a listed one scores
-low ("Pacific Electronics" against "Baikal Electronics"), and unexplained distinctive
-words pull a full match down into ``possible`` ("Moore Threads Fashion").
+with two adjacent words written together ("Hua Wei" for "Huawei"; "Sense Time" for
+"Sensetime" the other way round). Words are compared after spelling variants are
+folded (c/k, soft c/s, y/i, kh/h, ph/f, x/ks, w/v, doubled letters, a plural "s",
+ordinals "13th", abbreviations such as "Intl", "Mfg" and "Tech"): equal words count
+1 (0.92 when they were equal only once folded, as "Micron" and "Mikron"); a word
+that is not listed is compared with ``rapidfuzz.fuzz.ratio`` (Indel similarity) to
+the listed words one deleted letter away on either side, and counts its ratio / 100
+when that is at least 80. Words of the name shorter than five letters, and listed
+acronyms and numbers, must be equal. Two common words written together ("Core Storage" for "CoreStorage") count
+0.85 of that.
+
+Each word of a listed form weighs its inverse document frequency ``ln(1 + N/df)``
+over the N entries of the list, capped at 0.3 for common business words
+("technology", "electronics", "information", "industry", "china", "international",
+"group", "research", "institute", "semiconductor", and pinyin ones such as "jishu")
+and at 1.0 for places ("Beijing", "Shenzhen") and organisational words ("branch").
+When a form has a distinctive word, its score is taken over its distinctive words and
+places, and each missing common word costs 1.5 (4.5 at most); a form made only of
+common words and places is scored over all of them. The score is then
+
+    min(95, 100 * matched weight / form weight) - costs
+
+where each word of the name that matches nothing costs 13 when distinctive or
+unknown, 6 for a number, 3 for a common word, 1.5 for a place or an organisational
+word and 0 for a legal form; 4 more when the name puts a common word where the listed
+form had another ("Jiangnan University" against "Jiangnan Institute of Computing
+Technology"). A one-word name scores at most 90 against a longer form ("Inspur"
+against "Inspur Group"). So a name that shares only common words with a listed one
+scores low ("Pacific Electronics" against "Baikal Electronics"), and an unexplained
+distinctive word pulls a full match down to ``possible`` ("Moore Threads Fashion").
 
 Why not a single rapidfuzz scorer: ``token_set_ratio`` gives 100 to any subset
 ("Technologies" against "Huawei Technologies"), ``token_sort_ratio`` charges the same
 for a missing "Co" as for a missing "Huawei", and ``WRatio`` mixes in partial ratios
-that inflate short strings. None of them can weigh words by how common they are.
+that inflate short strings. None of them weighs words by how common they are, so
+rapidfuzz is used word by word, inside the weighted alignment.
 
 Country: when ``country`` is given, +3 (capped at 100) when it is one of the entry's
 countries, -5 when it is not; entries without a country are not adjusted.
@@ -46,12 +62,16 @@ Status: score >= ``match_score`` (90) is ``match``, >= ``possible_score`` (75) i
 ``possible``, else ``none``. ``best`` is the first candidate when the status is not
 ``none``; ``candidates`` may also list near misses (score >= 60).
 
-Cost. Entries are indexed by their rarer words (words in more than max(50, 2 % of
-the entries) are left out, but every form keeps its rarest word), by every spelling of
-those words with one letter deleted (so that one typo on either side still meets),
-and by adjacent word pairs written together. Only forms reached through these keys,
-at most 16 of them, ranked by the weight of the words they share, are scored. Results
-are cached per normalised name in a bounded LRU cache.
+Cost. Forms are indexed by their rare words (those in at most max(50, 2 % of N)
+entries and not common; a form with none is indexed by its heaviest word) and by
+adjacent rare words written together. The listed words are also indexed with one
+letter deleted. A name's words (and adjacent pairs) are looked up as they are and,
+when not listed, through the one-letter deletions on both sides; the entries sharing
+the most weight with the name, at most five, are scored, form by form, best upper
+bound first, skipping forms whose upper bound cannot beat what is already found. When
+the name equals a listed name or alias (exact, same words, same letters), close
+spellings are not searched. Results are cached per normalised name (bounded LRU), and
+normalised names per raw name.
 """
 
 from __future__ import annotations
@@ -60,7 +80,7 @@ import functools
 import heapq
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal
 
@@ -162,20 +182,11 @@ ABBREVIATIONS: dict[str, str] = {
     "mfg": "manufacturing",
     "tech": "technology",
     "univ": "university",
-    "inst": "institute",
-    "elec": "electronic",
-    "info": "information",
-    "sci": "science",
-    "dev": "development",
-    "grp": "group",
     "labs": "laboratory",
     "lab": "laboratory",
-    "ctr": "center",
     "centre": "center",
     "natl": "national",
-    "semi": "semiconductor",
     "telecom": "telecommunication",
-    "sys": "system",
 }
 
 _ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)")
@@ -253,12 +264,28 @@ def _initials(words: list[str]) -> str:
     return "".join(w[0] for w in kept)
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
     """The legal forms that normalisation drops from ``text``, as written there."""
     words = _words(text)
     core = (normalize_name(text) if norm is None else norm).split()
     if words == core:
         return []
+    if text.isascii():
+        spans = list(_ASCII_WORD.finditer(text))
+        size = len(core)
+        if [m.group().lower() for m in spans] == words:
+            for start in range(len(words) - size + 1):
+                if words[start : start + size] == core:
+                    out = []
+                    if start:
+                        out.append(text[: spans[start].start()].strip(" ,;"))
+                    end = start + size
+                    if end < len(words):
+                        out.append(text[spans[end - 1].end() :].strip(" ,;"))
+                    return [a for a in out if a]
     size = len(core)
     chunks = text.split()
     for start in range(len(words) - size + 1):
@@ -379,25 +406,20 @@ class _Form:
     affixes: tuple[tuple[str, str], ...]  # (words, text) of the legal forms dropped
 
 
-@attrs.frozen
-class _Scored:
-    """A date- and country-free candidate, as cached per normalised name."""
-
-    entry: int
-    score: float
-    form: str
-    kind: Kind
-    why: str | Callable[[], str]  # a callable for close spellings: written when shown
-    exact: bool  # an exact or same-words match: the why may name the name's legal forms
-    affixes: tuple[tuple[str, str], ...]
-    explained: int  # words of the name that the form accounts for (breaks ties)
-
+#: A date- and country-free candidate, as cached per normalised name: a plain tuple
+#: (entry, score, form id, kind rank, words explained, why, exact, missing, extra), so
+#: that the garbage collector need not track the cache. ``why`` is "" for a close
+#: spelling, written from the form and the positions of the missing and extra words
+#: when it is shown; ``exact`` marks the matches whose why may name the legal forms
+#: dropped from the name.
+_Scored = tuple
+_ENTRY, _SCORE, _FORM, _KIND, _EXPLAINED, _WHY, _EXACT, _MISSING, _EXTRA = range(9)
 
 _KIND_RANK = {"name": 0, "alias": 1, "acronym": 2}
 
 
 def _rank(item: _Scored) -> tuple[float, int, int]:
-    return (-item.score, -item.explained, _KIND_RANK[item.kind])
+    return (-item[_SCORE], -item[_EXPLAINED], item[_KIND])
 
 
 class _Query:
@@ -414,17 +436,20 @@ class _Query:
         self.common: list[bool] = []  # each word is a common business word
         #: (j, cost): words j and j + 1 that together make a common word ("ji shu")
         self.pair_cost: list[tuple[int, float]] = []
-        self.one_word = sum(k not in _LEGAL and k not in _STOP for k in keys) == 1
+        self.one_word = False
         # units: single words, and adjacent pairs written together in both orders
         # (text, positions, bit mask of the positions, generic pair)
-        self.units: list[tuple[str, tuple[int, ...], int, bool]] = [
-            (key, (j,), 1 << j, False) for j, key in enumerate(keys)
-        ]
+        units = [(key, (j,), 1 << j, False) for j, key in enumerate(keys)]
         for j in range(len(keys) - 1):
             left, right = keys[j], keys[j + 1]
             generic = left in _COMMON or right in _COMMON
-            for joined in sorted({left + right, right + left}):
-                self.units.append((joined, (j, j + 1), 3 << j, generic))
+            one, two = left + right, right + left
+            if two < one:
+                one, two = two, one
+            units.append((one, (j, j + 1), 3 << j, generic))
+            if two != one:
+                units.append((two, (j, j + 1), 3 << j, generic))
+        self.units: list[tuple[str, tuple[int, ...], int, bool]] = units
         #: listed word (spelling key) -> [(unit index, similarity)]
         self.near: dict[str, list[tuple[int, float]]] = {}
         #: for each word of the name, the listed words it may stand for
@@ -542,12 +567,24 @@ class Screener:
             for _, joined in pairs:
                 self._vocabulary.add(joined)
                 self._add(self._block, joined, fid)
-        # listed words with one letter deleted, for typos on either side
+        # listed words with one letter deleted, for typos on either side (acronyms and
+        # numbers must be written as listed)
+        self._spelled = {key for form in self.forms if not form.acronym for key in form.keyset} - {
+            form.keys[0] for form in self.forms if form.acronym
+        }
         self._typos: dict[str, list[str]] = {}
-        for key in self._vocabulary:
+        for key in self._spelled:
             if len(key) >= 5 and key.isalpha():
                 for short in _deletes(key):
                     self._typos.setdefault(short, []).append(key)
+        self._form_entry = [form.entry for form in self.forms]
+        # tuples of numbers and strings are not tracked by the garbage collector, so a
+        # large index does not slow down collections while names are screened
+        for table in (self._exact, self._words, self._letters, self._acronyms, self._block):
+            for key, fids in table.items():
+                table[key] = tuple(fids)  # type: ignore[assignment]
+        for key, words in self._typos.items():
+            self._typos[key] = tuple(words)  # type: ignore[assignment]
         self._key_weight = {key: round(1000 * self._weight(key)) for key in self._vocabulary}
         for form in self.forms:  # a pair counts as its two words
             for i, joined in form.pairs:
@@ -620,7 +657,7 @@ class Screener:
         must be listed as they are.
         """
         vocabulary, typos, near = self._vocabulary, self._typos, query.near
-        keys, reach = query.keys, query.reach
+        spelled, keys, reach = self._spelled, query.keys, query.reach
         for index, (unit, spots, _, generic) in enumerate(query.units):
             if unit in vocabulary:
                 # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
@@ -637,7 +674,7 @@ class Screener:
                     continue  # listed or long words side by side: not a word written apart
             found = set(typos.get(unit, ()))
             for short in _deletes(unit):
-                if short in vocabulary:
+                if short in spelled:
                     found.add(short)
                 found.update(typos.get(short, ()))
             for word in found:
@@ -666,10 +703,10 @@ class Screener:
                 evidence[fid] = evidence.get(fid, 0) + gain
         if not evidence:
             return []
-        forms = self.forms
+        forms, owner = self.forms, self._form_entry
         by_entry: dict[int, int] = {}
         for fid, value in evidence.items():
-            entry = forms[fid].entry
+            entry = owner[fid]
             if value > by_entry.get(entry, -1):
                 by_entry[entry] = value
         chosen = sorted(evidence)
@@ -677,22 +714,18 @@ class Screener:
             kept = set(
                 heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
             )
-            chosen = [fid for fid in chosen if forms[fid].entry in kept]
+            chosen = [fid for fid in chosen if owner[fid] in kept]
         # words of the name that a form cannot explain cost at least this much
         floor_cost = list(query.cost)
         for j, pair in query.pair_cost:
             floor_cost[j] = min(floor_cost[j], pair / 2)
             floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
+        costly = [(c, r) for c, r in zip(floor_cost, query.reach, strict=True) if c]
         reached = set().union(*query.reach)
+        lowest = NEAR_MISS_SCORE - 10.0
         out = []
         for fid in chosen:
             form = forms[fid]
-            keyset = form.keyset
-            cost = sum(
-                cost
-                for cost, reach in zip(floor_cost, query.reach, strict=True)
-                if cost and keyset.isdisjoint(reach)
-            )
             if form.acronym:
                 bound = ACRONYM_IN_NAME_CAP
             else:
@@ -700,8 +733,13 @@ class Screener:
                 bound = min(CLOSE_SPELLING_CAP, 100.0 * share)
                 if query.one_word and len(form.keys) > 1:
                     bound = min(bound, ONE_WORD_CAP)
-            absent = sum(form.keys[i] not in reached for i in form.common)
-            cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
+            if bound + 0.5 < lowest:
+                continue
+            keyset = form.keyset
+            cost = sum(c for c, r in costly if keyset.isdisjoint(r))
+            if form.common:
+                absent = sum(form.keys[i] not in reached for i in form.common)
+                cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
             out.append((fid, bound - cost + 0.5))
         return out
 
@@ -769,6 +807,7 @@ class Screener:
     def _costs(self, query: _Query) -> None:
         """Fill the per-word costs of ``query``."""
         keys = query.keys
+        query.one_word = sum(k not in _LEGAL and k not in _STOP for k in keys) == 1
         query.cost = [self._extra_cost(k) for k in keys]
         query.common = [self._is_common(k) for k in keys]
         for j in range(len(keys) - 1):
@@ -812,13 +851,19 @@ class Screener:
             return None
         return score, len(query.keys) - len(extra), [missing, extra]
 
-    def _close_why(self, form: _Form, query: _Query, score: float, parts: list) -> str:
+    def _close_why(
+        self,
+        form: _Form,
+        words: list[str],
+        score: float,
+        missing: tuple[int, ...],
+        extra: tuple[int, ...],
+    ) -> str:
         if form.acronym:
             return f"the listed acronym `{form.text}` is one word of the name"
-        missing, extra = parts
         why = f"close spelling of `{form.text}` (score {score:.1f})"
-        words, keys = query.words, query.keys
-        shown = [words[j] for j in extra if keys[j] not in _LEGAL and keys[j] not in _STOP]
+        keys = [spelling_key(words[j]) for j in extra]
+        shown = [words[j] for j, k in zip(extra, keys, strict=True) if k not in _LEGAL | _STOP]
         if shown:
             why += f", with the extra words `{' '.join(shown)}`"
         absent = [form.words[i] for i in missing if form.keys[i] not in _STOP | _LEGAL]
@@ -848,20 +893,21 @@ class Screener:
         def offer(
             fid: int,
             score: float,
-            why: str | Callable[[], str],
+            why: str,
             exact: bool = False,
             explained: int = len(words),
+            missing: tuple[int, ...] = (),
+            extra: tuple[int, ...] = (),
         ) -> None:
             form = self.forms[fid]
             score = round(score, 1)
+            rank = _KIND_RANK[form.kind]
             current = best.get(form.entry)
-            if current is not None and (-score, -explained, _KIND_RANK[form.kind]) >= _rank(
-                current
-            ):
+            if current is not None and (-score, -explained, rank) >= _rank(current):
                 return
-            best[form.entry] = _Scored(
-                form.entry, score, form.text, form.kind, why, exact, form.affixes, explained
-            )
+            best[form.entry] = (
+                form.entry, score, fid, rank, explained, why, exact, missing, extra,
+            )  # fmt: skip
 
         done: set[int] = set()
         for fid in self._exact.get(norm, ()):
@@ -896,7 +942,7 @@ class Screener:
             if 3 <= len(key) <= 8:
                 for fid in self._acronyms.get(key, ()):
                     form = self.forms[fid]
-                    if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
+                    if form.entry in best and best[form.entry][_SCORE] >= ACRONYM_SCORE:
                         continue
                     offer(fid, ACRONYM_SCORE,
                           f"`{key.upper()}` is the initials of the listed {form.kind} "
@@ -913,7 +959,7 @@ class Screener:
                 if bound < NEAR_MISS_SCORE - 10:
                     break
                 if len(best) >= MAX_CANDIDATES:
-                    fifth = sorted(item.score for item in best.values())[-MAX_CANDIDATES]
+                    fifth = sorted(item[_SCORE] for item in best.values())[-MAX_CANDIDATES]
                     if bound < fifth:
                         complete = full  # the rest cannot enter the five shown
                         if not full:
@@ -924,15 +970,14 @@ class Screener:
                 current = best.get(form.entry)
                 floor = NEAR_MISS_SCORE - 10.0
                 if current is not None:
-                    if current.score >= bound:
+                    if current[_SCORE] >= bound:
                         continue  # this form cannot do better
-                    floor = max(floor, current.score - 0.05)
+                    floor = max(floor, current[_SCORE] - 0.05)
                 close = self._close(form, query, floor)
                 if close is not None:
-                    score, explained, parts = close
-                    why = functools.partial(self._close_why, form, query, score, parts)
-                    offer(fid, score, why, False, explained)
-        ranked = sorted(best.values(), key=lambda s: (*_rank(s), s.entry))
+                    score, explained, (missing, extra) = close
+                    offer(fid, score, "", False, explained, tuple(missing), tuple(extra))
+        ranked = sorted(best.values(), key=lambda s: (*_rank(s), s[_ENTRY]))
         return tuple(ranked), complete
 
     def _owner(self, form: _Form) -> str:
@@ -951,34 +996,36 @@ class Screener:
         scored, complete = self._scored(norm)
         if on is not None and not complete:
             # entries out of force may hide others that were not scored
-            if not all(self.entries[item.entry].in_force(on) for item in scored):
+            if not all(self.entries[item[_ENTRY]].in_force(on) for item in scored):
                 scored, complete = self._scored_full(norm)
         if not scored:
             return _NOTHING
         code = _resolve(country) if country and country.strip() else None
         out: list[Candidate] = []
+        forms = self.forms
         for item in scored:
-            entry = self.entries[item.entry]
+            entry = self.entries[item[_ENTRY]]
             if on is not None and not entry.in_force(on):
                 continue
-            score, why = item.score, item.why
-            if not isinstance(why, str):
-                why = why()
-            if item.exact:
-                affixes = self._affix_clause(name, norm, item.affixes)
+            form = forms[item[_FORM]]
+            score, why = item[_SCORE], item[_WHY]
+            if not why:
+                why = self._close_why(form, norm.split(), score, item[_MISSING], item[_EXTRA])
+            if item[_EXACT]:
+                affixes = self._affix_clause(name, norm, form.affixes)
                 if affixes:
                     why += f" after removing {affixes}"
-            if code is not None and self._countries[item.entry]:
-                listed = "/".join(sorted(self._countries[item.entry]))
-                if code in self._countries[item.entry]:
+            countries = self._countries[item[_ENTRY]]
+            if code is not None and countries:
+                if code in countries:
                     score = min(100.0, score + COUNTRY_AGREES)
                     why += f"; country {code} agrees"
                 else:
                     score = max(0.0, score + COUNTRY_DIFFERS)
-                    why += f"; country {code} differs from the listed {listed}"
+                    why += f"; country {code} differs from the listed {'/'.join(sorted(countries))}"
             if score < NEAR_MISS_SCORE:
                 continue
-            out.append(Candidate(entry, item.form, item.kind, round(score, 1), why))
+            out.append(Candidate(entry, form.text, form.kind, round(score, 1), why))
             if code is None and len(out) == MAX_CANDIDATES:
                 break  # cached order is final without a country adjustment
         if not out:
