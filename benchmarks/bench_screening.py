@@ -38,6 +38,7 @@ from chiprules.screening import Screener  # noqa: E402
 
 SAMPLE = ROOT / "rules" / "lists" / "entity_list_sample.csv"
 
+
 def _pinyin_syllables() -> list[str]:
     """About 400 Mandarin syllables (tones aside), built from initials and finals."""
     groups = [
@@ -50,7 +51,12 @@ def _pinyin_syllables() -> list[str]:
         ("w", "a o ai ei an en ang eng u"),
         ("", "a e ai ao ou an en ang er"),
     ]
-    out = {i + f for initials, finals in groups for i in (initials.split() or [""]) for f in finals.split()}
+    out = {
+        i + f
+        for initials, finals in groups
+        for i in (initials.split() or [""])
+        for f in finals.split()
+    }
     return sorted(out)
 
 

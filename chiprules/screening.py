@@ -272,6 +272,9 @@ def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
     words = _words(text)
     core = (normalize_name(text) if norm is None else norm).split()
     if words == core:
+        tail = text.rstrip(" .,;")
+        if any(tail.endswith(suffix) for suffix in CJK_SUFFIXES):
+            return _legal_affixes_slow(text)  # Chinese legal forms are gone from ``words``
         return []
     if text.isascii():
         spans = list(_ASCII_WORD.finditer(text))
