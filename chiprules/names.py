@@ -459,6 +459,7 @@ class PartyIndex:
 
 __all__ = [
     "CORPORATE_SUFFIXES",
+    "TRANSLITERATES_CJK",
     "PartyIndex",
     "PartyMatch",
     "name_forms",
