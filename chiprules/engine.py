@@ -69,8 +69,11 @@ class Rules:
         if timeline not in TIMELINES:
             raise ChiprulesError(f"unknown timeline `{timeline}`; use `enforced` or `written`")
         self.source = source
-        self.timeline = timeline
         self.models = sorted(versions, key=lambda m: (m.effective or dt.date.min, m.version))
+        own = {m.timeline for m in self.models}
+        if timeline not in own and None not in own and len(own) == 1:
+            timeline = own.pop()  # e.g. a single file of the written timeline
+        self.timeline = timeline
         self._compiled: dict[str, Version] = {}
         self.catalog = catalog
         ref = self.models[-1]
@@ -173,6 +176,8 @@ class Rules:
         chip = record.get("chip")
         if chip is not None and self.catalog is not None:
             spec = self.catalog.lookup(chip)
+            if spec is not None and spec.name != chip:
+                record["chip"] = spec.name  # rules compare the catalog's own name
             if spec is None:
                 guess = self.catalog.suggest(chip)
                 warnings.append(f"chip `{chip}` is not in the catalog"
@@ -230,6 +235,10 @@ class Rules:
             model = self.in_force(on, timeline)
             if model is None:
                 versions = self.on_timeline(timeline)
+                if not versions:
+                    return Decision(rid, "error", errors=(
+                        f"these rules have no version on the `{timeline or self.timeline}` timeline",),
+                        record=record, location=location)
                 first = versions[0]
                 started = [m for m in versions if m.effective is None or m.effective <= on]
                 if started:

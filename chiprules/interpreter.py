@@ -12,7 +12,6 @@ changes the outcome.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import operator
 from decimal import Decimal
 from fractions import Fraction
@@ -27,7 +26,6 @@ OPS = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
     "==": operator.eq, "!=": operator.ne,
 }
-MAX_CASES = 4096
 
 
 @attrs.frozen
@@ -402,7 +400,6 @@ class VariableTable:
         points: dict[str, list] = {}
         sets: dict[str, list] = {}
         lists: dict[str, set] = {}
-        texts: dict[str, set] = {}
         bools: set = set()
         for cond in all_conditions(rs):
             for a in atoms(cond):
@@ -471,7 +468,7 @@ def _other(kind, rs, name, values) -> str:
         rest = [v for v in (f.values if f else ()) if v not in values]
         return rest[0] if rest else next(iter(values), "")
     if kind == "country":
-        return "ZZ"
+        return next(c for c in sorted(all_country_codes()) if c not in values)
     return "(another value)"
 
 
@@ -510,55 +507,86 @@ class Outcome:
     warnings: tuple[str, ...] = ()
 
 
+SPLIT_ORDER = ("item_kind", "chip", "tpp", "performance_density", "datacenter", "interconnect_bw", "dram_bw",
+               "memory_bw_density", "destination", "end_user_hq", "transaction", "exported_from", "end_user",
+               "consignee", "end_user_parent", "export_date")
+MAX_NODES = 5000
+
+
+class _TooMany(Exception):
+    pass
+
+
 def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
            table: VariableTable | None = None) -> Outcome:
+    """Decide a record; where missing facts leave rules undecided, split the cases.
+
+    The split goes one missing field at a time, on a field that left an
+    undecided rule unknown, trying one value from each class the rules tell
+    apart, and stops in every branch as soon as the verdict is decided. If all
+    branches agree the record is decided; otherwise it is indeterminate, and
+    the fields on which branches part ways are the ones reported missing.
+    """
     env = Env(rs, record, on, screen)
     v = partial_verdict(env)
     if v is not None:
         return Outcome(v)
     table = table or VariableTable.build(rs, on)
-    free = [_on_date(var, rs, on) for name, var in table.variables.items() if env.value(name) is None]
-    cases = 1
-    for var in free:
-        cases *= len(var.representatives)
-    names = [var.name for var in free]
-    if not free or cases > MAX_CASES:
-        missing = sorted({m for n in names for m in missing_inputs(rs, record, n)})
+    reps = {name: _on_date(var, rs, on).representatives for name, var in table.variables.items()}
+    rank = {name: i for i, name in enumerate(SPLIT_ORDER)}
+    leaves: list = []
+    mixed: set = set()
+    seen: set = set()
+    budget = [MAX_NODES]
+
+    def explore(overrides: dict) -> set:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooMany
+        e = Env(rs, record, on, screen, overrides)
+        e.unknowns = set()
+        verdict = partial_verdict(e)
+        if verdict is not None:
+            leaves.append(verdict)
+            return {verdict.outcome}
+        candidates = [u for u in e.unknowns if u in reps and u not in overrides]
+        seen.update(candidates)
+        if not candidates:  # unknown for a reason no split can settle
+            leaves.append(None)
+            return {"indeterminate"}
+        name = min(candidates, key=lambda n: (rank.get(n, len(rank)), n))
+        outcomes: set = set()
+        for value in reps[name]:
+            overrides[name] = value
+            outcomes |= explore(overrides)
+        del overrides[name]
+        if len(outcomes) > 1:
+            mixed.add(name)
+        return outcomes
+
+    try:
+        outcomes = explore({})
+    except _TooMany:
+        missing = sorted({m for n in seen for m in missing_inputs(rs, record, n)})
         return Outcome(None, tuple(missing))
-    results = {}
-    for combo in itertools.product(*(var.representatives for var in free)):
-        case_env = Env(rs, record, on, screen, dict(zip(names, combo, strict=True)))
-        results[combo] = partial_verdict(case_env)
-    outcomes = {r.outcome if r is not None else "indeterminate" for r in results.values()}
     if len(outcomes) == 1 and "indeterminate" not in outcomes:
-        verdicts = list(results.values())
-        first = verdicts[0]
-        if all(r == first for r in verdicts):
+        first = leaves[0]
+        if all(r == first for r in leaves):
             return Outcome(first)
         common = set(first.classification)
-        for r in verdicts[1:]:
-            common &= set(r.classification)
-        reviews = {r.review_policy for r in verdicts}
         granted = set(first.exceptions)
-        for r in verdicts[1:]:
+        for r in leaves[1:]:
+            common &= set(r.classification)
             granted &= set(r.exceptions)
-        unsure = sorted({m for n in names for m in missing_inputs(rs, record, n)})
+        reviews = {r.review_policy for r in leaves}
+        unsure = sorted({m for n in seen for m in missing_inputs(rs, record, n)})
         warn = (f"details depend on missing {', '.join(f'`{m}`' for m in unsure)}: the outcome does not, "
                 "but the classification, review policy or exceptions may",)
         merged = Verdict(first.outcome, tuple(c for c in first.classification if c in common),
                          strictest(reviews) if len(reviews) > 1 else first.review_policy,
                          tuple(g for g in first.exceptions if g in granted), first.fired)
         return Outcome(merged, (), warn)
-    # which missing fields can change the outcome, the others held fixed
-    decisive = set()
-    for i, var in enumerate(free):
-        groups: dict = {}
-        for combo, r in results.items():
-            key = combo[:i] + combo[i + 1:]
-            groups.setdefault(key, set()).add(r.outcome if r is not None else "?")
-        if any(len(g) > 1 for g in groups.values()):
-            decisive.add(var.name)
-    missing = sorted({m for n in (decisive or set(names)) for m in missing_inputs(rs, record, n)})
+    missing = sorted({m for n in (mixed or seen) for m in missing_inputs(rs, record, n)})
     return Outcome(None, tuple(missing))
 
 
