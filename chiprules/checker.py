@@ -12,10 +12,10 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
-
-import attrs
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+import attrs
 
 from . import ast as A
 from . import model as M
@@ -657,7 +657,7 @@ class _Checker:
                 kinds.append(None)
         field_kind = next((k for k in kinds if k is not None), None)
         ops_ = []
-        for i, operand in enumerate(node.operands):
+        for operand in node.operands:
             res = self.operand(operand, field_kind)
             if res is None:
                 return None
@@ -667,9 +667,8 @@ class _Checker:
                      help="e.g. `tpp >= 4800`")
             return None
         # type agreement between consecutive operands
-        for (a, ka, da), (b, kb, db), op, (sa, sb) in zip(
-            ops_, ops_[1:], node.ops, zip(node.operands, node.operands[1:]), strict=False,
-        ):
+        pairs = zip(node.operands, node.operands[1:], strict=False)
+        for (_, ka, da), (_, kb, db), op, (sa, sb) in zip(ops_, ops_[1:], node.ops, pairs, strict=False):
             if not self.compatible(ka, da, kb, db, op.value, node, sa, sb):
                 return None
         parts = []

@@ -73,12 +73,9 @@ class _Gen:
         if t in (M.And, M.Or):
             stop = "False" if t is M.And else "True"
             go = "True" if t is M.And else "False"
-            temps = []
-            expr = None
             # build right-to-left: a and (b and c) with early exit on the dominant value
             parts = [self.cond(i) for i in node.items]
-            for p in parts:
-                temps.append(self.fresh())
+            temps = [self.fresh() for _ in parts]
             tail = f"(None if ({' or '.join(f'{x} is None' for x in temps)}) else {go})"
             expr = tail
             for p, x in reversed(list(zip(parts, temps, strict=True))):
@@ -406,7 +403,6 @@ class Compiled:
             return verdict("no_license_required", classes, None, (), ())
 
         def derived(name, r):
-            from .interpreter import Env
 
             env = _DerivedEnv(rs, r)
             return env.value(name)

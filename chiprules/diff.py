@@ -29,8 +29,8 @@ from decimal import Decimal
 import attrs
 
 from . import model as M
-from .countries import country_name
 from .compiler import Compiled, _Unknown
+from .countries import country_name
 from .interpreter import (
     Screen,
     VariableTable,

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import ast as A
 from .diagnostics import Diagnostic, error
@@ -23,7 +23,7 @@ TOP_KEYWORDS = (
     "ruleset", "include", "group", "treat", "list", "field", "derive", "condition",
     "classify", "require", "exception", "example",
 )
-_STATEMENT_START = re.compile(r"(?m)^[ \t]*(?:%s)\b" % "|".join(TOP_KEYWORDS))
+_STATEMENT_START = re.compile(r"(?m)^[ \t]*(?:" + "|".join(TOP_KEYWORDS) + r")\b")
 
 
 def grammar_text() -> str:
