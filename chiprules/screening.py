@@ -890,7 +890,6 @@ class Screener:
         if not norm:
             return (), True
         words = norm.split()
-        qkeys = [spelling_key(w) for w in words]
         best: dict[int, _Scored] = {}
 
         def offer(
@@ -952,7 +951,7 @@ class Screener:
                           f"`{form.text}`")  # fmt: skip
         complete = searched
         if searched:
-            query = _Query(words, qkeys)
+            query = _Query(words, [spelling_key(w) for w in words])
             self._near(query)
             self._costs(query)
             candidates = self._candidates(query)
