@@ -1,6 +1,7 @@
 """chiprules: a rules language and toolkit for US export controls on advanced AI chips."""
 
 from .decision import Decision, ExceptionGrant, Reason, RulesetInfo
+from .diff import DiffReport, diff
 from .diagnostics import Diagnostic, Severity
 from .engine import Rules, load
 from .errors import ChiprulesError, DataError, RecordError, RulesError
@@ -12,6 +13,7 @@ __all__ = [
     "DataError",
     "Decision",
     "Diagnostic",
+    "DiffReport",
     "ExceptionGrant",
     "Reason",
     "RecordError",
@@ -19,5 +21,6 @@ __all__ = [
     "RulesError",
     "RulesetInfo",
     "Severity",
+    "diff",
     "load",
 ]

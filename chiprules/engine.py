@@ -202,7 +202,7 @@ class Rules:
         """Decide one record (a dict of field names to values)."""
         on_fixed = _as_date(as_of) if as_of is not None else None
         prepared = self.prepare(record)
-        return self._decide(prepared, on_fixed, id, timeline, location)
+        return self._decide(prepared, on_fixed, id or "record", timeline, location)
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
                       *, timeline: str | None = None) -> Iterator[Decision]:
