@@ -56,7 +56,13 @@ def explain_decision(d: Decision) -> str:
             "classify": f"classified {reason.rule}",
             "require": f"licence required by `{reason.rule}`",
             "exception": f"licence exception {reason.rule} available",
+            "not-classified": f"not {reason.rule}",
+            "excluded": f"not {reason.rule}, excluded by {reason.detail or 'a note'}",
         }.get(reason.kind, reason.rule)
+        if reason.kind == "excluded":
+            lines.append(f"  {verb}")
+            lines += [f"    because {c}" for c in reason.conditions]
+            continue
         title = f": {reason.title}" if reason.title else ""
         lines.append(f"  {verb}{title}")
         if reason.cite:
@@ -70,7 +76,7 @@ def explain_decision(d: Decision) -> str:
             lines.append(f"  {g.name} notification: {duty}")
     if d.outcome == "no_license_required":
         if not d.classification:
-            lines.append("  not classified under any rule, and no licence requirement applies")
+            lines.append("  so not classified under any rule, and no licence requirement applies")
         else:
             lines.append("  no licence requirement applies to this destination and these parties")
     for w in d.warnings:

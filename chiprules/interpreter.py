@@ -691,7 +691,41 @@ def trace(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
     for rule in rs.exceptions:
         if rule.id in granted:
             out.append(Reason(rule.id, "exception", rule.title, rule.cite, tuple(held(rule.when, env))))
+    if not verdict.classification:
+        # why no classification applied: the tests that failed, or the note that excluded the item
+        for rule in rs.classify:
+            if not in_force(rule, on):
+                continue
+            if evaluate(rule.when, env) is False:
+                out.append(Reason(rule.id, "not-classified", rule.title, rule.cite, tuple(failed(rule.when, env))))
+            else:
+                for e in rule.excepts:
+                    if evaluate(e.expr, env) is True:
+                        why = tuple(held(e.expr, env))
+                        out.append(Reason(rule.id, "excluded", rule.title, rule.cite, why, e.label))
+                        break
     return out
+
+
+def failed(node, env: Env) -> list[str]:
+    """The parts of a condition that did not hold, with the values that failed them."""
+    t = type(node)
+    if t is M.And:
+        for i in node.items:
+            if evaluate(i, env) is False:
+                return failed(i, env)
+        return []
+    if t is M.Or:
+        out = []
+        for i in node.items:
+            out.extend(failed(i, env))
+        return out
+    if t is M.CondRef:
+        inner = failed(node.expr, env)
+        return [f"{node.name}: " + "; ".join(inner)] if inner else [node.name]
+    if t is M.Not:
+        return [f"{node.text}: " + "; ".join(held(node.operand, env))]
+    return [f"not {h}" for h in held(node, env)]
 
 
 def grants(rs: M.CheckedRuleset, verdict: Verdict) -> tuple[ExceptionGrant, ...]:
