@@ -191,19 +191,11 @@ ABBREVIATIONS: dict[str, str] = {
 
 _ORDINAL_RE = re.compile(r"(\d+)(?:st|nd|rd|th)")
 
-_LETTER_FOLDS: tuple[tuple[str, str], ...] = (
-    ("ph", "f"),
-    ("ck", "k"),
-    ("kh", "h"),
-    ("ce", "se"),
-    ("ci", "si"),
-    ("cy", "si"),
-    ("c", "k"),
-    ("q", "k"),
-    ("x", "ks"),
-    ("y", "i"),
-    ("w", "v"),
-)
+# Spelling folds, in this order: ph/f, ck/k, kh/h; c before e, i, y is s; then c/k,
+# q/k, x/ks, y/i, w/v; then doubled letters are single.
+_SOFT_C_RE = re.compile(r"c(?=[eiy])")
+_LETTER_TABLE = str.maketrans({"c": "k", "q": "k", "x": "ks", "y": "i", "w": "v"})
+_DOUBLE_RE = re.compile(r"(.)\1+")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -225,14 +217,14 @@ def spelling_key(word: str) -> str:
             word = word[:-3] + "y"
         elif word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
-    for old, new in _LETTER_FOLDS:
-        if old in word:
-            word = word.replace(old, new)
-    out = [word[0]]
-    for ch in word[1:]:
-        if ch != out[-1]:
-            out.append(ch)
-    return "".join(out)
+    if "h" in word:
+        word = word.replace("ph", "f").replace("ck", "k").replace("kh", "h")
+    elif "ck" in word:
+        word = word.replace("ck", "k")
+    if "c" in word:
+        word = _SOFT_C_RE.sub("s", word)
+    word = word.translate(_LETTER_TABLE)
+    return _DOUBLE_RE.sub(r"\1", word)
 
 
 def _fold_set(words: Iterable[str]) -> frozenset[str]:
@@ -725,7 +717,7 @@ class Screener:
             floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
         costly = [(c, r) for c, r in zip(floor_cost, query.reach, strict=True) if c]
         reached = set().union(*query.reach)
-        lowest = NEAR_MISS_SCORE - 10.0
+        lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
         out = []
         for fid in chosen:
             form = forms[fid]
@@ -958,7 +950,7 @@ class Screener:
             candidates.sort(key=lambda pair: (-pair[1], pair[0]))
             forms = self.forms
             for fid, bound in candidates:
-                if bound < NEAR_MISS_SCORE - 10:
+                if bound < NEAR_MISS_SCORE - COUNTRY_AGREES:
                     break
                 if len(best) >= MAX_CANDIDATES:
                     fifth = sorted(item[_SCORE] for item in best.values())[-MAX_CANDIDATES]
@@ -970,7 +962,7 @@ class Screener:
                     continue
                 form = forms[fid]
                 current = best.get(form.entry)
-                floor = NEAR_MISS_SCORE - 10.0
+                floor = NEAR_MISS_SCORE - COUNTRY_AGREES
                 if current is not None:
                     if current[_SCORE] >= bound:
                         continue  # this form cannot do better
