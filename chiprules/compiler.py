@@ -251,6 +251,18 @@ class _Gen:
             tests.append(f"on <= {self.const(rule.until)}")
         return " and ".join(tests) if tests else None
 
+    def gate_tests(self, rule: M.Rule) -> list[str]:
+        """Tests that skip a rule: not in force on the day, or for items not classified."""
+        tests = []
+        gate = self.date_gate(rule)
+        if gate:
+            tests.append(gate)
+        if rule.items is not None:
+            cover = frozenset(c.id for c in self.rs.classify
+                              if any(M.eccn_covers(it, c.id) for it in rule.items))
+            tests.append(f"not {self.const(cover)}.isdisjoint(cs)")
+        return tests
+
     def build(self) -> str:
         body: list[str] = []
 
@@ -269,14 +281,7 @@ class _Gen:
             emit([f"if {a}:", f"    classes.append({self.const(rule.id)})"], ind)
         emit(["cs = set(classes)", "fired = []", "policies = []"], 0)
         for i, rule in enumerate(self.rs.requirements):
-            tests = []
-            gate = self.date_gate(rule)
-            if gate:
-                tests.append(gate)
-            if rule.items is not None:
-                cover = frozenset(c.id for c in self.rs.classify
-                                  if any(M.eccn_covers(it, c.id) for it in rule.items))
-                tests.append(f"not {self.const(cover)}.isdisjoint(cs)")
+            tests = self.gate_tests(rule)
             ind = 0
             if tests:
                 emit([f"if {' and '.join(tests)}:"], 0)
@@ -293,14 +298,7 @@ class _Gen:
             "granted = []",
         ], 0)
         for rule in self.rs.exceptions:
-            tests = []
-            gate = self.date_gate(rule)
-            if gate:
-                tests.append(gate)
-            if rule.items is not None:
-                cover = frozenset(c.id for c in self.rs.classify
-                                  if any(M.eccn_covers(it, c.id) for it in rule.items))
-                tests.append(f"not {self.const(cover)}.isdisjoint(cs)")
+            tests = self.gate_tests(rule)
             allowed = frozenset(i for i, r in enumerate(self.rs.requirements) if rule.id in r.allows)
             tests.append(f"{self.const(allowed)}.issuperset(fired)")
             emit([f"if {' and '.join(tests)}:"], 0)

@@ -282,12 +282,9 @@ class _Context:
 
 
 def _date(value) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ChiprulesError(f"`{value}` is not a date; write YYYY-MM-DD") from None
+    from .engine import _as_date
+
+    return _as_date(value)
 
 
 def _pick(rules_model_or_version, rules, as_of) -> tuple[M.CheckedRuleset, object]:
