@@ -1,8 +1,8 @@
 """chiprules: a rules language and toolkit for US export controls on advanced AI chips."""
 
 from .decision import Decision, ExceptionGrant, Reason, RulesetInfo
-from .diff import DiffReport, diff
 from .diagnostics import Diagnostic, Severity
+from .diff import DiffReport, diff
 from .engine import Rules, load
 from .errors import ChiprulesError, DataError, RecordError, RulesError
 

@@ -174,7 +174,7 @@ def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
     try:
         ruleset = chiprules.load(rules, timeline=timeline)
         stream = read_records(records, input_format)
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         writer = _writer(fmt, out, explain)
         counts = {o: 0 for o in OUTCOMES}
         fail_hit = False
