@@ -13,7 +13,6 @@ is exact ``Decimal`` arithmetic on the cell text.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 import unicodedata
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import attrs
 
+from .csvtext import csv_records
 from .diagnostics import Diagnostic, error
 from .errors import DataError
 
@@ -267,23 +267,6 @@ def _split_aliases(cell: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in cell.split(";") if part.strip())
 
 
-def _records(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
-    """CSV records with the line number each one starts on."""
-    reader = csv.reader(text.splitlines(keepends=True))
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # pragma: no cover - csv is very lenient
-            raise DataError(
-                f"{path}: unreadable CSV",
-                [error("catalog-csv", f"unreadable CSV: {exc}", location=f"{path}:{start}")],
-            ) from exc
-        yield start, row
-
-
 def load_catalog(path: str | Path) -> Catalog:
     """Load and check a chip catalog CSV. Raises DataError listing every bad row."""
     path = Path(path)
@@ -303,7 +286,7 @@ def load_catalog(path: str | Path) -> Catalog:
         ) from exc
 
     diags: list[Diagnostic] = []
-    records = list(_records(path, text))
+    records = list(csv_records(text))
     if not records:
         raise DataError(
             f"{where}: empty chip catalog",

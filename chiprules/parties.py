@@ -13,17 +13,16 @@ at ``file:line``; all of them are raised together in one ``DataError``.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
 
 import attrs
 import pycountry
 
+from .csvtext import csv_records
 from .diagnostics import Diagnostic, did_you_mean, error
 from .errors import DataError
 
@@ -222,16 +221,7 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
-def _records(text: str, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
-    """Delimited records with the line number each one starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        yield start, row
+_records = csv_records
 
 
 # ---------------------------------------------------------------------------
