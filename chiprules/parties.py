@@ -224,6 +224,19 @@ def _read_text(path: Path) -> str:
 _records = csv_records
 
 
+def _data_rows(records, header, where, diags, code, noun, help_text):
+    """The non-blank data rows with their location; a row of the wrong width becomes a diagnostic."""
+    for line, row in records[1:]:
+        if not any(cell.strip() for cell in row):
+            continue
+        loc = f"{where}:{line}"
+        if len(row) != len(header):
+            diags.append(error(code, f"row has {len(row)} {noun}; the header has {len(header)}",
+                               location=loc, help=help_text))
+            continue
+        yield line, loc, row
+
+
 # ---------------------------------------------------------------------------
 # The project's own CSV
 
@@ -271,20 +284,10 @@ def load_party_csv(path: str | Path, list_name: str) -> tuple[PartyEntry, ...]:
 
     diags: list[Diagnostic] = []
     entries: list[PartyEntry] = []
-    for line, row in records[1:]:
-        if not any(cell.strip() for cell in row):
-            continue
-        loc = f"{where}:{line}"
-        if len(row) != len(header):
-            diags.append(
-                error(
-                    "party-row",
-                    f"row has {len(row)} cells; the header has {len(header)}",
-                    location=loc,
-                    help="quote cells that contain commas, and keep one cell per column",
-                )
-            )
-            continue
+    for line, loc, row in _data_rows(
+        records, header, where, diags, "party-row", "cells",
+        "quote cells that contain commas, and keep one cell per column",
+    ):
         cells = {k: v.strip() for k, v in zip(header, row, strict=True)}
         before = len(diags)
         if not cells["name"]:
@@ -488,20 +491,10 @@ def _load_csl_delimited(
         )
     diags: list[Diagnostic] = []
     entries: list[PartyEntry] = []
-    for line, row in records[1:]:
-        if not any(cell.strip() for cell in row):
-            continue
-        loc = f"{where}:{line}"
-        if len(row) != len(header):
-            diags.append(
-                error(
-                    "csl-row",
-                    f"row has {len(row)} fields; the header has {len(header)}",
-                    location=loc,
-                    help="the file may be cut short or have an unquoted delimiter in a field",
-                )
-            )
-            continue
+    for line, loc, row in _data_rows(
+        records, header, where, diags, "csl-row", "fields",
+        "the file may be cut short or have an unquoted delimiter in a field",
+    ):
         record = dict(zip(header, row, strict=True))
         if not _wanted(record.get("source", ""), sources):
             continue
