@@ -232,6 +232,16 @@ class ListFrom:
 
 
 @attrs.frozen
+class ScoreClause:
+    """`match >= 90` or `possible >= 75` on a party list."""
+
+    kind: str  # match | possible
+    op: str  # as written; the checker accepts `>=` only
+    number: str  # as written
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class Entry:
     name: Str
     aliases: tuple[Str, ...] = ()
@@ -251,6 +261,7 @@ class PartyListDecl:
     cite: Str | None
     sources: tuple[ListFrom, ...]
     entries: tuple[Entry, ...]
+    scores: tuple[ScoreClause, ...] = ()
     span: Span | None = span_field()
 
 
@@ -349,6 +360,7 @@ class Expect:
     review: str | None = None
     exceptions: tuple[Ident, ...] | None = None
     missing: tuple[Ident, ...] | None = None
+    possible: tuple[Ident, ...] | None = None  # party fields with a possible list match
     span: Span | None = span_field()
 
 

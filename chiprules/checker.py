@@ -512,10 +512,40 @@ class _Checker:
                 ))
             if not decl.sources and not decl.entries:
                 self.warn("W307", f"list `{decl.name.text}` has no entries", decl.name.span)
+            match, possible = self.list_scores(decl)
             self.lists[decl.name.text] = M.PartyList(
                 decl.name.text, decl.title.value if decl.title else None,
-                decl.cite.value if decl.cite else None, tuple(entries), span=decl.name.span,
+                decl.cite.value if decl.cite else None, tuple(entries), match, possible,
+                span=decl.name.span,
             )
+
+    def list_scores(self, decl: A.PartyListDecl) -> tuple[float, float]:
+        """The `match` and `possible` scores of a list (defaults 90 and 75)."""
+        given: dict[str, tuple[float, A.ScoreClause]] = {}
+        for sc in decl.scores:
+            if sc.kind in given:
+                self.err("E226", f"list `{decl.name.text}` gives its `{sc.kind}` score twice", sc.span,
+                         help="keep one `" + sc.kind + " >= N` clause")
+                continue
+            if sc.op != ">=":
+                self.err("E226", f"a `{sc.kind}` score is a lower bound: write `{sc.kind} >= {sc.number}`",
+                         sc.span, help="a name scoring at least this much counts")
+                continue
+            value = float(sc.number)
+            if not 0 <= value <= 100:
+                self.err("E226", f"screening scores run from 0 to 100, not {sc.number}", sc.span,
+                         help="100 is an exact name or alias; the default `match` is 90")
+                continue
+            given[sc.kind] = (value, sc)
+        match = given["match"][0] if "match" in given else DEFAULT_MATCH
+        possible = given["possible"][0] if "possible" in given else min(DEFAULT_POSSIBLE, match)
+        if possible > match:
+            where = given["possible"][1] if "possible" in given else given["match"][1]
+            self.err("E227", f"the `possible` score ({possible:g}) is above the `match` score ({match:g})",
+                     where.span, help="possible matches score below a match: e.g. `match >= 90` and "
+                     "`possible >= 75`; `possible` equal to `match` leaves no possible band")
+            possible = match
+        return match, possible
 
     # -- named conditions
     def resolve_conditions(self):
@@ -975,6 +1005,7 @@ class _Checker:
             for group, pool, code in (
                 (e.classified, None, "E214"), (e.exceptions, exception_names, "E215"),
                 (e.missing, set(self.fields) | set(self.derived_ast), "E203"),
+                (e.possible, {n for n, f in self.fields.items() if f.kind == "party"}, "E203"),
             ):
                 for i in group or ():
                     if pool is None:
@@ -997,6 +1028,7 @@ class _Checker:
                 e.review,
                 tuple(i.text for i in e.exceptions) if e.exceptions is not None else None,
                 tuple(i.text for i in e.missing) if e.missing is not None else None,
+                tuple(i.text for i in e.possible) if e.possible is not None else None,
             )
             out.append(M.ExampleCase(ex.name.value, record, spec, span=ex.name.span))
         return out
@@ -1092,6 +1124,9 @@ def _contains(expr, cls) -> bool:
     if isinstance(expr, M.CondRef):
         return _contains(expr.expr, cls)
     return False
+
+
+DEFAULT_MATCH, DEFAULT_POSSIBLE = 90.0, 75.0
 
 
 def _mentions_list(expr) -> bool:

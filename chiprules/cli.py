@@ -223,7 +223,7 @@ def _writer(fmt, out, explain):
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
-                    "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
+                    "possible_matches", "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
                    + (["explanation"] if explain else []))
 
         def write(d):
@@ -232,7 +232,7 @@ def _writer(fmt, out, explain):
             row = [
                 d.id, d.outcome, ";".join(d.classification), d.review_policy or "",
                 ";".join(g.name for g in d.license_exceptions), ";".join(d.missing),
-                d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
+                ";".join(possible_note(m) for m in d.possible_matches), d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
                 ";".join(r.rule for r in d.reasons), " | ".join(d.errors), " | ".join(d.warnings),
                 d.location or "",
             ]
@@ -241,6 +241,11 @@ def _writer(fmt, out, explain):
             w.writerow(row)
         return write
     return _table_writer(out)
+
+
+def possible_note(m) -> str:
+    """A possible list match in a few words: ``possible match: end_user ~ Inspur Group Co., Ltd. (83.5)``."""
+    return f"possible match: {m.field} ~ {m.entry} ({m.score:g})"
 
 
 def _table_writer(out):
@@ -266,7 +271,8 @@ def _table_writer(out):
         if d.outcome == "error":
             notes = "; ".join(d.errors)
         elif d.outcome == "indeterminate":
-            notes = "missing: " + ", ".join(d.missing)
+            notes = "; ".join(([f"missing: {', '.join(d.missing)}"] if d.missing else [])
+                              + [possible_note(m) for m in d.possible_matches])
         else:
             notes = "; ".join(d.warnings)
         row = (d.id, d.outcome, ", ".join(d.classification) or "-", d.review_policy or "-",

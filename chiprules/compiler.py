@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from . import model as M
-from .interpreter import Verdict, in_force, strictest  # noqa: F401 - strictest used by generated code
+from .interpreter import Verdict, entry_policy, in_force, strictest  # noqa: F401 - strictest used by generated code
 
 
 class _Gen:
@@ -92,9 +92,9 @@ class _Gen:
             return f"(None if {v} is None else bool({v}))"
         if t is M.InList:
             v = self.var(node.field)
-            found = (f"_inlist(screen, {self.const(node.list)}, {v}, on, hits, "
-                     f"{self.const((node.field, node.list))})")
-            return f"(None if {v} is None else {'not ' if node.negated else ''}{found})"
+            fn = "_notlist" if node.negated else "_inlist"
+            return (f"(None if {v} is None else {fn}(screen, {self.const(node.list)}, "
+                    f"{self.const(node.field)}, {v}, on, r))")
         if t is M.Classified:
             return f"(not {self.const(self.covered(node.eccn))}.isdisjoint(cs))"
         raise TypeError(f"cannot compile {t.__name__}")
@@ -130,8 +130,7 @@ class _Gen:
             return f"{v}", {f"{v} is not None"}
         if t is M.InList:
             v = self.var(node.field)
-            found = (f"_inlist(screen, {self.const(node.list)}, {v}, on, hits, "
-                     f"{self.const((node.field, node.list))})")
+            found = f"_onlist(screen, {self.const(node.list)}, {self.const(node.field)}, {v}, on, r)"
             return (f"(not {found})" if node.negated else found), {f"{v} is not None"}
         if t is M.Classified:
             return f"(not {self.const(self.covered(node.eccn))}.isdisjoint(cs))", set()
@@ -324,8 +323,11 @@ class _Gen:
             "return _verdict('license_required', tuple(classes), review, (), fired_ids)",
         ], 0)
         loads = [f"{v} = r.get({self.const(f)})" for f, v in self.loaded.items()]
-        head = ["def decide(r, on, screen):", "    hits = {}"]
-        return "\n".join(head + ["    " + ln for ln in loads + body]) + "\n"
+        # a possible list match met on the two-valued path hands the record to the interpreter
+        settle = "return _Unknown((p.field,))" if self.partial else "return None"
+        head = ["def decide(r, on, screen):", "    try:"]
+        tail = ["    except _Possible as p:", f"        {settle}"]
+        return "\n".join(head + ["        " + ln for ln in loads + body] + tail) + "\n"
 
     def review(self, rule: M.Rule, i: int) -> str:
         spec = rule.review
@@ -349,11 +351,27 @@ class _Gen:
         return tuple((a.field, a.list) for a in list_atoms(rule.when) if not a.negated)
 
 
-def _inlist(screen, list_name, value, on, hits, key):
-    found = screen.matches(list_name, value, on)
-    if found:
-        hits[key] = found
-    return bool(found)
+class _Possible(Exception):
+    """A possible list match where the two-valued path needs a yes or no."""
+
+    def __init__(self, field):
+        self.field = field
+
+
+def _inlist(screen, list_name, field, value, on, r):
+    return screen.status(list_name, field, value, on, r)
+
+
+def _notlist(screen, list_name, field, value, on, r):
+    found = screen.status(list_name, field, value, on, r)
+    return None if found is None else not found
+
+
+def _onlist(screen, list_name, field, value, on, r):
+    found = screen.status(list_name, field, value, on, r)
+    if found is None:
+        raise _Possible(field)
+    return found
 
 
 def _listed(screen, on, r, keys):
@@ -363,9 +381,11 @@ def _listed(screen, on, r, keys):
         value = r.get(field)
         if value is None:
             continue
-        for h in screen.matches(list_name, value, on):
-            p = h.entry.review_policy
-            policies.append(p if p in M.STRICTNESS else "presumption_of_denial")
+        res = screen.of_field(list_name, field, value, on, r.get)
+        if res.status == "possible":
+            raise _Possible(field)
+        if res.status == "match":
+            policies.append(entry_policy(res.best.entry))
     return strictest(policies) or "presumption_of_denial"
 
 
@@ -406,7 +426,8 @@ class Compiled:
             return env.value(name)
 
         namespace = dict(gen.consts)
-        namespace.update(_inlist=_inlist, _listed=_listed, _strictest=strictest, _verdict=verdict,
+        namespace.update(_inlist=_inlist, _notlist=_notlist, _onlist=_onlist, _Possible=_Possible,
+                         _listed=_listed, _strictest=strictest, _verdict=verdict,
                          _nlr=nlr, _derived=derived, _Unknown=_Unknown)
         code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
         exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name

@@ -28,6 +28,38 @@ class RulesetInfo:
 
 
 @attrs.frozen
+class ListMatch:
+    """The screening of one party name against one list: what was found, and why."""
+
+    field: str  # end_user, consignee, end_user_parent
+    name: str  # the name screened
+    list: str
+    status: str  # match | possible | none
+    entry: str | None = None  # the listed name of the best candidate
+    form: str | None = None  # the listed name, alias or acronym that scored
+    form_kind: str | None = None  # name | alias | acronym
+    score: float | None = None
+    why: str | None = None
+    cite: str | None = None  # the Federal Register citations of the entry
+    added: dt.date | None = None
+    removed: dt.date | None = None
+    review_policy: str | None = None
+    requirement: str | None = None  # the entry's licence requirement, as listed
+
+    def to_json(self) -> dict:
+        out = {"field": self.field, "name": self.name, "list": self.list, "status": self.status}
+        if self.entry is not None:
+            out.update({
+                "entry": self.entry, "form": self.form, "form_kind": self.form_kind, "score": self.score,
+                "why": self.why, "cite": self.cite,
+                "added": self.added.isoformat() if self.added else None,
+                "removed": self.removed.isoformat() if self.removed else None,
+                "review_policy": self.review_policy, "requirement": self.requirement,
+            })
+        return out
+
+
+@attrs.frozen
 class Reason:
     """A rule that fired, with the conditions that held and the values used."""
 
@@ -37,6 +69,7 @@ class Reason:
     cite: str | None
     conditions: tuple[str, ...] = ()
     detail: str | None = None  # e.g. the review policy taken, a matched list entry
+    matches: tuple[ListMatch, ...] = ()  # the party screenings behind the reason
 
     def to_json(self) -> dict:
         out = {"rule": self.rule, "kind": self.kind, "cite": self.cite, "conditions": list(self.conditions)}
@@ -44,6 +77,8 @@ class Reason:
             out["title"] = self.title
         if self.detail:
             out["detail"] = self.detail
+        if self.matches:
+            out["matches"] = [m.to_json() for m in self.matches]
         return out
 
 
@@ -79,13 +114,15 @@ class Decision:
     """
 
     __slots__ = ("id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
-                 "ruleset", "errors", "warnings", "record", "location", "_trace", "_reasons")
+                 "ruleset", "errors", "warnings", "record", "location", "possible_matches", "_trace",
+                 "_reasons")
 
     def __init__(self, id: str, outcome: str, classification: tuple[str, ...] = (),
                  review_policy: str | None = None, license_exceptions: tuple = (),
                  missing: tuple[str, ...] = (), ruleset: RulesetInfo | None = None,
                  errors: tuple[str, ...] = (), warnings: tuple[str, ...] = (), record: dict | None = None,
-                 location: str | None = None, trace=None, reasons: tuple | None = None):
+                 location: str | None = None, trace=None, reasons: tuple | None = None,
+                 possible_matches: tuple = ()):
         self.id = id
         self.outcome = outcome
         self.classification = classification
@@ -97,12 +134,14 @@ class Decision:
         self.warnings = warnings
         self.record = record if record is not None else {}
         self.location = location
+        #: for `indeterminate`: the possible list matches (``ListMatch``) a reviewer must settle
+        self.possible_matches = possible_matches
         self._trace = trace
         self._reasons = reasons
 
     def _key(self):
         return (self.id, self.outcome, self.classification, self.review_policy, self.license_exceptions,
-                self.missing, self.ruleset, self.errors, self.warnings)
+                self.missing, self.ruleset, self.errors, self.warnings, self.possible_matches)
 
     def __eq__(self, other):
         return isinstance(other, Decision) and self._key() == other._key()
@@ -129,6 +168,7 @@ class Decision:
             "license_exceptions": [g.to_json() for g in self.license_exceptions],
             "reasons": [r.to_json() for r in self.reasons],
             "missing": list(self.missing),
+            "possible_matches": [m.to_json() for m in self.possible_matches],
             "ruleset": self.ruleset.to_json() if self.ruleset else None,
         }
         if self.errors:
@@ -146,3 +186,17 @@ class Decision:
 
 def plain(value):
     return _plain(value)
+
+
+OUTCOME_WORDS = {
+    "license_required": "licence required",
+    "license_exception": "licence exception available",
+    "no_license_required": "no licence required",
+    "indeterminate": "indeterminate",
+    "error": "error",
+}
+
+
+def words(policy: str | None) -> str:
+    """A policy or outcome name in words: ``case_by_case`` -> ``case by case``."""
+    return policy.replace("_", " ") if policy else ""

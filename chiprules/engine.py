@@ -15,7 +15,7 @@ from .compiler import compile_ruleset
 from .decision import Decision, RulesetInfo
 from .diagnostics import error
 from .errors import ChiprulesError, RulesError
-from .interpreter import Screen, VariableTable, decide, grants, trace
+from .interpreter import Screen, VariableTable, decide, grants, possible_reasons, trace
 from .records import FieldSpec, RawRecord, convert_record, read_records
 
 TIMELINES = ("enforced", "written")
@@ -262,9 +262,12 @@ class Rules:
             verdict, missing = outcome.verdict, outcome.missing
             warnings = warnings + outcome.warnings
         if verdict is None:
+            found = ()
+            if outcome.possible:
+                found = tuple(possible_reasons(model, record, on, screen, outcome.possible))
             return Decision(rid, "indeterminate", missing=missing, ruleset=version.info, record=record,
-                            location=location, warnings=warnings,
-                            trace=None)
+                            location=location, warnings=warnings, reasons=found,
+                            possible_matches=tuple(m for r in found for m in r.matches))
         return Decision(
             rid, verdict.outcome, verdict.classification, verdict.review_policy,
             grants(model, verdict) if verdict.exceptions else (), missing, version.info,

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from .decision import Decision, plain
-
-OUTCOME_WORDS = {
-    "license_required": "licence required",
-    "license_exception": "licence exception available",
-    "no_license_required": "no licence required",
-    "indeterminate": "indeterminate",
-    "error": "error",
-}
+from .decision import OUTCOME_WORDS, Decision, plain, words
 
 SHOWN_FIELDS = (
     "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_hq",
     "end_user_parent", "consignee", "chip", "item_kind", "tpp", "die_area", "performance_density",
     "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity",
 )
-
-
-def words(policy: str | None) -> str:
-    return policy.replace("_", " ") if policy else ""
 
 
 def _value(v) -> str:
@@ -48,9 +36,13 @@ def explain_decision(d: Decision) -> str:
     if d.outcome == "error":
         for e in d.errors:
             lines.append(f"  error: {e}")
-    if d.outcome == "indeterminate":
+    if d.outcome == "indeterminate" and (d.missing or not d.possible_matches):
         lines.append("  cannot decide: " + ", ".join(f"`{m}`" for m in d.missing)
                      + (" is" if len(d.missing) == 1 else " are") + " missing and could change the outcome")
+    if d.outcome == "indeterminate" and d.possible_matches:
+        n = len(d.possible_matches)
+        lines.append(f"  cannot decide: {'a possible match' if n == 1 else f'{n} possible matches'} on a party "
+                     "list could change the outcome")
     for reason in d.reasons:
         verb = {
             "classify": f"classified {reason.rule}",
@@ -58,7 +50,15 @@ def explain_decision(d: Decision) -> str:
             "exception": f"licence exception {reason.rule} available",
             "not-classified": f"not {reason.rule}",
             "excluded": f"not {reason.rule}, excluded by {reason.detail or 'a note'}",
+            "screened": f"screened against `{reason.rule}`",
+            "possible-match": f"possible match on `{reason.rule}`",
         }.get(reason.kind, reason.rule)
+        if reason.kind in ("screened", "possible-match"):
+            lines.append(f"  {verb}{f': {reason.title}' if reason.title else ''}")
+            lines += [f"    {c}" for c in reason.conditions]
+            if reason.detail:
+                lines.append(f"    {reason.detail}")
+            continue
         if reason.kind == "excluded":
             lines.append(f"  {verb}")
             lines += [f"    because {c}" for c in reason.conditions]

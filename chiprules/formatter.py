@@ -383,6 +383,8 @@ class _Formatter:
             o.line(2, f"cite {quote(p.cite.value)}", self.kw_before(p.cite))
         for f in p.sources:
             o.line(2, f"from {'csl ' if f.csl else ''}{quote(f.path.value)}", _start(f))
+        for sc in p.scores:
+            o.line(2, f"{sc.kind} {sc.op} {sc.number}", _start(sc))
         for e in p.entries:
             o.line(2, f"entry {quote(e.name.value)}", _start(e))
             if e.aliases:
@@ -515,6 +517,8 @@ class _Formatter:
             clauses.append(("exceptions", ", ".join(i.text for i in e.exceptions)))
         if e.missing is not None:
             clauses.append(("missing", ", ".join(i.text for i in e.missing)))
+        if e.possible is not None:
+            clauses.append(("possible", ", ".join(i.text for i in e.possible)))
         head = f"expect {e.outcome}"
         starts = [self.find_kw(e.span, kw) for kw, _ in clauses]
         one = " ".join([head] + [f"{kw} {text}" for kw, text in clauses])

@@ -12,6 +12,7 @@ changes the outcome.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from decimal import Decimal
 from fractions import Fraction
@@ -20,7 +21,7 @@ import attrs
 
 from . import model as M
 from .countries import all_country_codes
-from .decision import ExceptionGrant, Reason, plain
+from .decision import OUTCOME_WORDS, ExceptionGrant, ListMatch, Reason, plain, words
 
 OPS = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -39,23 +40,72 @@ class Verdict:
     fired: tuple[str, ...]  # ids of requirements that fired
 
 
+#: The record fields that support the screening of a party field: the country the
+#: party should be in, and an optional address. A consignee and an end user sit in
+#: the destination; an ultimate parent sits where the end user is headquartered.
+EVIDENCE = {
+    "end_user": ("destination", "end_user_address"),
+    "consignee": ("destination", "consignee_address"),
+    "end_user_parent": ("end_user_hq", "end_user_parent_address"),
+}
+
+
+@functools.lru_cache(maxsize=32)
+def screener_for(entries: tuple, match: float, possible: float):
+    """One fuzzy screener per list content and scores, shared by the versions that use it."""
+    from .screening import Screener
+
+    return Screener(entries, match_score=match, possible_score=possible)
+
+
 class Screen:
-    """Party-list look-ups for one ruleset, cached per name."""
+    """Party-list screening for one ruleset: each list's screener, results cached per name.
+
+    A name's screening is three-valued: a match (True), a possible match (unknown:
+    only a reviewer can settle it) or no listed party found (False).
+    """
 
     def __init__(self, ruleset: M.CheckedRuleset):
-        from .names import PartyIndex
-
-        self.indexes = {name: PartyIndex(lst.entries) for name, lst in ruleset.lists.items()}
+        self.lists = ruleset.lists
+        self.screeners: dict = {}
         self.cache: dict = {}
 
-    def matches(self, list_name: str, name: str, on: dt.date):
-        key = (list_name, name, on)
+    def screener(self, list_name: str):
+        s = self.screeners.get(list_name)
+        if s is None:
+            lst = self.lists[list_name]
+            s = self.screeners[list_name] = screener_for(lst.entries, lst.match_score, lst.possible_score)
+        return s
+
+    def result(self, list_name: str, name, on: dt.date, country=None, address=None):
+        """The ``ScreenResult`` of ``name`` against a list on a date, with the evidence given."""
+        key = (list_name, name, on, country, address)
         hit = self.cache.get(key)
         if hit is None:
-            hit = self.cache[key] = tuple(self.indexes[list_name].lookup(name, on=on))
+            hit = self.screener(list_name).screen(
+                str(name), on=on, country=country if isinstance(country, str) else None,
+                **({"address": address} if isinstance(address, str) and address.strip() else {}))
             if len(self.cache) > 100_000:
                 self.cache.clear()
+            self.cache[key] = hit
         return hit
+
+    def of_field(self, list_name: str, field: str, value, on: dt.date, lookup):
+        """Screen a party field's value; ``lookup(name)`` reads the evidence fields."""
+        country_field, address_field = EVIDENCE.get(field, (None, None))
+        country = lookup(country_field) if country_field else None
+        address = lookup(address_field) if address_field else None
+        return self.result(list_name, value, on, country, address)
+
+    def status(self, list_name: str, field: str, value, on: dt.date, record: dict):
+        """True (a match), None (a possible match) or False (no listed party found)."""
+        res = self.of_field(list_name, field, value, on, record.get)
+        return True if res.status == "match" else None if res.status == "possible" else False
+
+    def matches(self, list_name: str, name, on: dt.date) -> tuple:
+        """The best candidate when ``name`` matches the list on ``on`` (no evidence), else ()."""
+        res = self.result(list_name, name, on)
+        return (res.best,) if res.status == "match" else ()
 
 
 class Env:
@@ -69,7 +119,7 @@ class Env:
         self.screen = screen
         self.overrides = overrides or {}
         self.classes: tuple[str, ...] = ()
-        self.list_hits: dict = {}
+        self.screened: dict = {}  # (field, list) -> ScreenResult
         self.unknowns: set | None = None  # when a set, the fields that left an atom unknown
 
     def value(self, name: str):
@@ -103,6 +153,28 @@ class Env:
         if right == 0:
             return None
         return left / right
+
+    def screen_field(self, list_name: str, field: str, value):
+        res = self.screen.of_field(list_name, field, value, self.on, self.value)
+        self.screened[(field, list_name)] = res
+        return res
+
+    def listed(self, list_name: str, field: str, value):
+        """True (a match), False (no listed party found) or None (a possible match).
+
+        A possible match is an unknown the split search can try both ways, under
+        the name ``possible_var(field, list)``.
+        """
+        res = self.screen_field(list_name, field, value)
+        if res.status == "match":
+            return True
+        if res.status == "none":
+            return False
+        pseudo = possible_var(field, list_name)
+        assumed = self.overrides.get(pseudo)
+        if assumed is None and self.unknowns is not None:
+            self.unknowns.add(pseudo)
+        return assumed
 
     def operand(self, node):
         if isinstance(node, M.Const):
@@ -139,10 +211,8 @@ def evaluate(node, env: Env):
             if env.unknowns is not None:
                 env.unknowns.add(node.field)
             return None
-        hits = env.screen.matches(node.list, v, env.on)
-        if hits:
-            env.list_hits[(node.field, node.list)] = hits
-        return bool(hits) != node.negated
+        found = env.listed(node.list, node.field, v)
+        return None if found is None else found != node.negated
     if t is M.Classified:
         return any(M.eccn_covers(node.eccn, c) for c in env.classes)
     if t is M.CondRef:
@@ -285,26 +355,46 @@ def review_of(rule: M.Rule, env: Env):
     return policy
 
 
-def listed_policy(rule: M.Rule, env: Env) -> str:
+def listed_policy(rule: M.Rule, env: Env):
     """The strictest policy of every entry matched by any list test of the rule.
 
     Every test is looked at, not only the one that made the condition true:
     with `end_user in L or consignee in L`, a stricter consignee entry counts.
+    A possible match whose entry would make the policy stricter leaves it
+    unknown (``_UNKNOWN``) until the match is settled.
     """
-    policies = []
+    policies, open_ = [], []
     for node in list_atoms(rule.when):
         if node.negated:
             continue
         value = env.value(node.field)
         if value is None:
             continue
-        hits = env.screen.matches(node.list, value, env.on)
-        if hits:
-            env.list_hits[(node.field, node.list)] = hits
-        for hit in hits:
-            policies.append(hit.entry.review_policy if hit.entry.review_policy in M.STRICTNESS
-                            else "presumption_of_denial")
-    return strictest(policies) or "presumption_of_denial"
+        found = env.listed(node.list, node.field, value)
+        res = env.screened[(node.field, node.list)]
+        if res.best is None or found is False:
+            continue
+        policy = entry_policy(res.best.entry)
+        (policies if found else open_).append(policy)
+    known = strictest(policies)
+    if open_ and (known is None or M.STRICTNESS[strictest(open_)] > M.STRICTNESS[known]):
+        return _UNKNOWN
+    return known or "presumption_of_denial"
+
+
+def entry_policy(entry) -> str:
+    """An entry's review policy; one the list does not state reads as presumption of denial."""
+    return entry.review_policy if entry.review_policy in M.STRICTNESS else "presumption_of_denial"
+
+
+def possible_var(field: str, list_name: str) -> str:
+    """The split-search name of "the possible match of `field` on `list` is real"."""
+    return f"{field}~{list_name}"
+
+
+def split_possible(name: str) -> tuple[str, str] | None:
+    field, sep, list_name = name.partition("~")
+    return (field, list_name) if sep else None
 
 
 def list_atoms(node):
@@ -505,6 +595,8 @@ class Outcome:
     verdict: Verdict | None  # None: indeterminate
     missing: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: (field, list) of the possible matches on which the outcome turns
+    possible: tuple[tuple[str, str], ...] = ()
 
 
 SPLIT_ORDER = ("item_kind", "chip", "tpp", "performance_density", "datacenter", "interconnect_bw", "dram_bw",
@@ -549,6 +641,9 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
         if verdict is not None:
             leaves.append(verdict)
             return {verdict.outcome}
+        for u in e.unknowns:
+            if u not in reps and split_possible(u):
+                reps[u] = (True, False)  # a possible match: real, or not
         candidates = [u for u in e.unknowns if u in reps and u not in overrides]
         seen.update(candidates)
         if not candidates:  # unknown for a reason no split can settle
@@ -564,11 +659,16 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
             mixed.add(name)
         return outcomes
 
+    def inputs(names) -> tuple[list[str], tuple[tuple[str, str], ...]]:
+        """The record fields to supply, and the possible matches to settle, behind ``names``."""
+        fields = sorted({m for n in names if not split_possible(n) for m in missing_inputs(rs, record, n)})
+        return fields, tuple(sorted(p for n in names if (p := split_possible(n))))
+
     try:
         outcomes = explore({})
     except _TooMany:
-        missing = sorted({m for n in seen for m in missing_inputs(rs, record, n)})
-        return Outcome(None, tuple(missing))
+        missing, possible = inputs(seen)
+        return Outcome(None, tuple(missing), possible=possible)
     if len(outcomes) == 1 and "indeterminate" not in outcomes:
         first = leaves[0]
         if all(r == first for r in leaves):
@@ -579,15 +679,17 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
             common &= set(r.classification)
             granted &= set(r.exceptions)
         reviews = {r.review_policy for r in leaves}
-        unsure = sorted({m for n in seen for m in missing_inputs(rs, record, n)})
-        warn = (f"details depend on missing {', '.join(f'`{m}`' for m in unsure)}: the outcome does not, "
+        unsure, open_ = inputs(seen)
+        what = [f"missing {', '.join(f'`{m}`' for m in unsure)}"] if unsure else []
+        what += [f"whether `{f}` is really on `{lname}` (a possible match)" for f, lname in open_]
+        warn = (f"details depend on {' and '.join(what)}: the outcome does not, "
                 "but the classification, review policy or exceptions may",)
         merged = Verdict(first.outcome, tuple(c for c in first.classification if c in common),
                          strictest(reviews) if len(reviews) > 1 else first.review_policy,
                          tuple(g for g in first.exceptions if g in granted), first.fired)
         return Outcome(merged, (), warn)
-    missing = sorted({m for n in (mixed or seen) for m in missing_inputs(rs, record, n)})
-    return Outcome(None, tuple(missing))
+    missing, possible = inputs(mixed or seen)
+    return Outcome(None, tuple(missing), possible=possible)
 
 
 # ---- explanations ------------------------------------------------------------------------
@@ -647,20 +749,46 @@ def held(node, env: Env) -> list[str]:
     if t is M.IsTrue:
         return [f"{node.text} ({node.field} = {show(env.value(node.field))})"]
     if t is M.InList:
-        hits = env.list_hits.get((node.field, node.list)) or ()
-        if node.negated or not hits:
-            return [f"{node.text} ({node.field} = {env.value(node.field)!s})"]
-        h = hits[0]
-        e = h.entry
-        how = "name" if h.kind == "name" else f"alias `{h.matched_form}`"
-        added = f", added {e.added.isoformat()}" if e.added else ""
-        return [f"{node.text}: `{env.value(node.field)}` matches entry `{e.name}` by {how} "
-                f"(score {h.score}; {e.citation or 'no citation'}{added}; review {e.review_policy})"]
+        v = env.value(node.field)
+        if v is None:
+            return [f"{node.text} ({node.field} not given)"]
+        res = env.screened.get((node.field, node.list)) or env.screen_field(node.list, node.field, v)
+        return [f"{node.text}: {screening_words(list_match(node.field, v, node.list, res))}"]
     if t is M.Classified:
         return [f"{node.text} (classified {', '.join(env.classes)})"]
     if t is M.TrueCond:
         return []
     return [getattr(node, "text", "?")]
+
+
+def list_match(field: str, name, list_name: str, res) -> ListMatch:
+    """A ``ListMatch`` from a ``ScreenResult`` (the best candidate, or the nearest miss)."""
+    c = res.best or (res.candidates[0] if res.candidates else None)
+    if c is None:
+        return ListMatch(field, str(name), list_name, res.status)
+    e = c.entry
+    return ListMatch(field, str(name), list_name, res.status, e.name, c.form, c.kind, c.score, c.why,
+                     e.citation or None, e.added, e.removed, entry_policy(e), e.license_requirement or None)
+
+
+def screening_words(m: ListMatch) -> str:
+    """One sentence on a screening, for explanations."""
+    if m.status == "none":
+        text = f"no listed party found for {m.field} `{m.name}` on {m.list}"
+        if m.entry is not None:
+            text += f" (nearest: `{m.entry}`, score {m.score:g}, below the possible-match score)"
+        return text
+    how = "its name" if m.form_kind == "name" else f"{m.form_kind} `{m.form}`"
+    listed = []
+    if m.added:
+        listed.append(f"added {m.added.isoformat()}")
+    listed.append(m.cite or "no citation given")
+    verb = "matches" if m.status == "match" else "is a possible match for"
+    text = (f"{m.field} `{m.name}` {verb} `{m.entry}` on {m.list} by {how}, score {m.score:g} ({m.why}); "
+            f"{', '.join(listed)}; review {words(m.review_policy)}")
+    if m.status == "possible":
+        text += "; a reviewer must confirm or rule out the match"
+    return text
 
 
 def value_text(name: str, env: Env) -> str:
@@ -681,16 +809,21 @@ def trace(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
     for rule in rs.classify:
         if rule.id in verdict.classification:
             out.append(Reason(rule.id, "classify", rule.title, rule.cite, tuple(held(rule.when, env))))
+    explained: set = set()
     for rule in rs.requirements:
         if rule.id in verdict.fired:
-            evaluate(rule.when, env)  # fills list hits
+            evaluate(rule.when, env)  # screens the parties the rule names
             policy = review_of(rule, env)
             detail = f"review {policy}" if isinstance(policy, str) else None
-            out.append(Reason(rule.id, "require", rule.title, rule.cite, tuple(held(rule.when, env)), detail))
+            found = _screenings(rule, env, ("match", "possible"))
+            explained.update((m.field, m.list) for m in found)
+            out.append(Reason(rule.id, "require", rule.title, rule.cite, tuple(held(rule.when, env)), detail,
+                              found))
     granted = {name for name, _ in verdict.exceptions}
     for rule in rs.exceptions:
         if rule.id in granted:
             out.append(Reason(rule.id, "exception", rule.title, rule.cite, tuple(held(rule.when, env))))
+    out += screening_notes(rs, env, explained)
     if not verdict.classification:
         # why no classification applied: the tests that failed, or the note that excluded the item
         for rule in rs.classify:
@@ -704,6 +837,74 @@ def trace(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
                         why = tuple(held(e.expr, env))
                         out.append(Reason(rule.id, "excluded", rule.title, rule.cite, why, e.label))
                         break
+    return out
+
+
+def _screenings(rule: M.Rule, env: Env, statuses) -> tuple[ListMatch, ...]:
+    out = []
+    for node in list_atoms(rule.when):
+        res = env.screened.get((node.field, node.list))
+        if res is not None and res.status in statuses:
+            m = list_match(node.field, env.value(node.field), node.list, res)
+            if m not in out:
+                out.append(m)
+    return tuple(out)
+
+
+def screening_notes(rs: M.CheckedRuleset, env: Env, explained=frozenset()) -> list[Reason]:
+    """Every party screened by a rule in force and not already explained by a requirement,
+    as one reason per list.
+
+    No match is said as "no listed party found", which is what screening can say;
+    it is not a clearance of the party.
+    """
+    seen = set(explained)
+    by_list: dict[str, list[ListMatch]] = {}
+    for rule in rs.requirements:
+        if not in_force(rule, env.on) or not covers_any(rule.items, env.classes):
+            continue
+        for node in list_atoms(rule.when):
+            key = (node.field, node.list)
+            v = env.value(node.field)
+            if key in seen or v is None:
+                continue
+            seen.add(key)
+            res = env.screened.get(key) or env.screen_field(node.list, node.field, v)
+            by_list.setdefault(node.list, []).append(list_match(node.field, v, node.list, res))
+    out = []
+    for list_name, found in by_list.items():
+        lst = rs.lists[list_name]
+        kind = "possible-match" if any(m.status == "possible" for m in found) else "screened"
+        out.append(Reason(list_name, kind, lst.title, lst.cite, tuple(screening_words(m) for m in found),
+                          None, tuple(found)))
+    return out
+
+
+def possible_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
+                     possible: tuple[tuple[str, str], ...]) -> list[Reason]:
+    """Reasons for an indeterminate outcome that turns on possible list matches: the
+    candidates, and the outcome if they are real and if they are not."""
+    env = Env(rs, record, on, screen)
+    by_list: dict[str, list[ListMatch]] = {}
+    for field, list_name in possible:
+        v = env.value(field)
+        res = env.screen_field(list_name, field, v)
+        by_list.setdefault(list_name, []).append(list_match(field, v, list_name, res))
+    branches = []
+    for real in (True, False):
+        overrides = {possible_var(f, lname): real for f, lname in possible}
+        verdict = partial_verdict(Env(rs, record, on, screen, overrides))
+        outcome = ("undecided (other facts are missing)" if verdict is None
+                   else OUTCOME_WORDS.get(verdict.outcome, verdict.outcome))
+        if verdict is not None and verdict.review_policy:
+            outcome += f" ({words(verdict.review_policy)})"
+        branches.append(outcome)
+    detail = f"if the match is real: {branches[0]}; if not: {branches[1]}"
+    out = []
+    for list_name, found in by_list.items():
+        lst = rs.lists[list_name]
+        out.append(Reason(list_name, "possible-match", lst.title, lst.cite,
+                          tuple(screening_words(m) for m in found), detail, tuple(found)))
     return out
 
 

@@ -198,6 +198,8 @@ class PartyList:
     title: str | None
     cite: str | None
     entries: tuple  # tuple[parties.PartyEntry, ...]
+    match_score: float = 90.0  # a name scoring at least this matches an entry
+    possible_score: float = 75.0  # from here up to match_score: a possible match
     span: Span | None = span_field()
 
 
@@ -208,6 +210,7 @@ class ExpectSpec:
     review: str | None = None
     exceptions: tuple[str, ...] | None = None
     missing: tuple[str, ...] | None = None
+    possible: tuple[str, ...] | None = None
 
 
 @attrs.frozen

@@ -184,18 +184,28 @@ class _Build(Transformer):
     @v_args(meta=True)
     def party_list(self, meta, c):
         name, title, *clauses = c
-        cite, sources, entries = None, [], []
+        cite, sources, entries, scores = None, [], [], []
         for cl in clauses:
             if isinstance(cl, _Cite):
                 cite = cl.value
             elif isinstance(cl, A.ListFrom):
                 sources.append(cl)
+            elif isinstance(cl, A.ScoreClause):
+                scores.append(cl)
             else:
                 entries.append(cl)
         return A.PartyListDecl(
-            self._ident(name), self._str(title), cite, tuple(sources), tuple(entries),
+            self._ident(name), self._str(title), cite, tuple(sources), tuple(entries), tuple(scores),
             span=self._span(meta),
         )
+
+    @v_args(meta=True)
+    def list_match(self, meta, c):
+        return A.ScoreClause("match", str(c[0]), str(c[1]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def list_possible(self, meta, c):
+        return A.ScoreClause("possible", str(c[0]), str(c[1]), span=self._span(meta))
 
     @v_args(meta=True)
     def list_from(self, meta, c):
@@ -416,6 +426,9 @@ class _Build(Transformer):
 
     def expect_missing(self, c):
         return ("missing", tuple(self._ident(t) for t in c))
+
+    def expect_possible(self, c):
+        return ("possible", tuple(self._ident(t) for t in c))
 
     # ---- conditions
     @v_args(meta=True)

@@ -188,6 +188,13 @@ MISTAKES: dict[str, Mistake] = {
         "E123", "write `require license NAME`", 'e.g. `require license regional_stability "RS licence to D:1, D:4, D:5"`',
         ('require x', 'require license', 'require license "x"', 'require 3A090'),
     ),
+    "list_score": Mistake(
+        "E126", "a screening score is written `match >= N` or `possible >= N`",
+        "scores run from 0 to 100: e.g. `match >= 90` and `possible >= 75`",
+        tuple(f'list l{head} {clause}' for head in ('', ' "t"', ' cite "c"', ' "t" cite "c"')
+              for clause in ('match 90', 'possible 75', 'match', 'possible >=', 'match >= x',
+                             'match >= 90 possible 75')),
+    ),
 }
 
 

@@ -42,6 +42,8 @@ def describe_expect(case: ExampleCase) -> str:
         parts.append("exceptions " + ", ".join(e.exceptions))
     if e.missing is not None:
         parts.append("missing " + ", ".join(e.missing))
+    if e.possible is not None:
+        parts.append("possible " + ", ".join(e.possible))
     return ", ".join(parts)
 
 
@@ -56,6 +58,8 @@ def describe_decision(d: Decision, case: ExampleCase) -> str:
         parts.append("exceptions " + (", ".join(g.name for g in d.license_exceptions) or "none"))
     if e.missing is not None or d.missing:
         parts.append("missing " + (", ".join(d.missing) or "none"))
+    if e.possible is not None or d.possible_matches:
+        parts.append("possible " + (", ".join(_possible_fields(d)) or "none"))
     if d.errors:
         parts.append("errors: " + "; ".join(d.errors))
     return ", ".join(parts)
@@ -73,7 +77,13 @@ def matches(d: Decision, case: ExampleCase) -> bool:
         return False
     if e.missing is not None and set(d.missing) != set(e.missing):
         return False
+    if e.possible is not None and set(_possible_fields(d)) != set(e.possible):
+        return False
     return True
+
+
+def _possible_fields(d: Decision) -> list[str]:
+    return sorted({m.field for m in d.possible_matches})
 
 
 def run_model_examples(model: CheckedRuleset) -> list[ExampleResult]:
