@@ -1,9 +1,9 @@
 """Fuzzy screening of party names against a party list.
 
-``Screener(entries)`` is built once per list; ``screen(name, on=None, country=None)``
-returns a ``ScreenResult`` whose status is ``match``, ``possible`` or ``none``, with up
-to five candidate entries, best first, each with a score from 0 to 100 and a plain
-sentence saying why.
+``Screener(entries)`` is built once per list; ``screen(name, on=None, country=None,
+address=None)`` returns a ``ScreenResult`` whose status is ``match``, ``possible`` or
+``none``, with up to five candidate entries, best first, each with a score from 0 to
+100 and a plain sentence saying why.
 
 Scoring, highest tier first (the best tier of any form of an entry counts):
 
@@ -58,6 +58,13 @@ rapidfuzz is used word by word, inside the weighted alignment.
 
 Country: when ``country`` is given, +3 (capped at 100) when it is one of the entry's
 countries, -5 when it is not; entries without a country are not adjusted.
+Address: when ``address`` is given and the entry lists addresses, their place words
+are compared: the words left after normalisation once numbers, street and building
+words ("road", "street", "district", "building", "floor", "room", "no" ...), country
+names and common business words are dropped (in Chinese script, two adjacent
+syllables are read as one word: 深圳 as "Shenzhen"). When they share one, +2 (capped
+at 100) and the reason says ``address agrees (Shenzhen)``. Listed addresses are
+incomplete, so an address that shares nothing costs nothing.
 Status: score >= ``match_score`` (90) is ``match``, >= ``possible_score`` (75) is
 ``possible``, else ``none``. ``best`` is the first candidate when the status is not
 ``none``; ``candidates`` may also list near misses (score >= 60).
@@ -91,6 +98,7 @@ from .countries import resolve_country
 from .names import (
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
+    _is_cjk,
     _without_legal_words,
     _words,
     name_forms,
@@ -112,6 +120,7 @@ ONE_WORD_CAP = 90.0
 NEAR_MISS_SCORE = 60.0
 COUNTRY_AGREES = 3.0
 COUNTRY_DIFFERS = -5.0
+ADDRESS_AGREES = 2.0
 MAX_CANDIDATES = 5
 
 TOKEN_SIMILARITY = 80.0  # least rapidfuzz ratio for two words to pair up
@@ -359,6 +368,66 @@ def _resolve(country: str) -> str:
         return country.strip().upper()
 
 
+#: Words of an address that say what kind of place it names, not which one.
+ADDRESS_WORDS: frozenset[str] = frozenset(
+    """
+    road rd street st avenue ave boulevard blvd lane ln alley way highway hwy expressway
+    district dist county town township village city municipality province prov region
+    state zone area park estate industrial building bldg block blk tower floor fl room rm
+    unit suite no number house flat apartment plaza square court garden gardens phase
+    section sec lot plot km box po pobox zip postal postcode code base campus compound
+    hall gate bridge port harbour harbor airport station center centre mansion complex
+    hitech hi tech high technology science sciences economic development free trade
+    special administrative new east west north south central middle upper lower inner
+    outer office branch headquarters hq factory plant site no number
+    lu jie dao qu shi sheng zhen cun hao lou ceng shi xiang
+    ulitsa ul prospekt pr shosse pereulok per dom korpus stroenie kv oblast krai raion
+    """.split()
+)
+
+
+@functools.cache
+def _country_words() -> frozenset[str]:
+    """Every word of a country's name (and its alpha-3 code), as normalised."""
+    import pycountry
+
+    words = {"prc", "uae", "usa", "uk", "hongkong", "russia", "korea", "vietnam", "iran"}
+    for country in pycountry.countries:
+        words.add(country.alpha_3.lower())
+        for attr in ("name", "official_name", "common_name"):
+            text = getattr(country, attr, None)
+            if text:
+                words.update(_words(text))
+    return frozenset(words)
+
+
+@functools.lru_cache(maxsize=4096)
+def _address_places(text: str) -> dict[str, str]:
+    """The distinctive place words of an address: spelling key -> word as written.
+
+    Numbers, street and building words, country names and common business words are
+    left out. Chinese characters give one pinyin syllable each, so there two adjacent
+    syllables are read as one word ("shen zhen" from 深圳 as "Shenzhen").
+    """
+    written = {m.group().lower(): m.group() for m in _ASCII_WORD.finditer(text)}
+    words = _words(text)
+    skip = ADDRESS_WORDS | _country_words()
+    found: list[tuple[str, str]] = []
+    if any(_is_cjk(ord(ch)) for ch in text):
+        found += [(a + b, (a + b).title()) for a, b in zip(words, words[1:], strict=False)]
+        words = [w for w in words if len(w) > 6]  # single syllables are not places
+    found += [(w, written.get(w, w.title())) for w in words]
+    out: dict[str, str] = {}
+    for word, shown in found:
+        if len(word) < 3 or not word.isalpha() or word in skip:
+            continue
+        key = spelling_key(word)
+        if key in _COMMON or key in _STOP or key in _LEGAL or key in out:
+            continue
+        out[key] = shown
+    return out
+
+
 @attrs.frozen
 class Candidate:
     """One list entry found for a screened name, with the form that matched."""
@@ -472,6 +541,9 @@ class Screener:
         self._scored_full = functools.lru_cache(maxsize=1024)(self._score_norm_full)
         self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
         self._query_affixes = functools.lru_cache(maxsize=cache_size)(_legal_affixes)
+        self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
+        self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
+        self._entry_places: dict[int, dict[str, str]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -651,8 +723,7 @@ class Screener:
         scoring at least 80 are kept. Units shorter than five letters, or with digits,
         must be listed as they are.
         """
-        vocabulary, typos, near = self._vocabulary, self._typos, query.near
-        spelled, keys, reach = self._spelled, query.keys, query.reach
+        vocabulary, near, keys, reach = self._vocabulary, query.near, query.keys, query.reach
         for index, (unit, spots, _, generic) in enumerate(query.units):
             if unit in vocabulary:
                 # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
@@ -667,19 +738,29 @@ class Screener:
                 left, right = keys[spots[0]], keys[spots[1]]
                 if (left in vocabulary and right in vocabulary) or max(len(left), len(right)) > 6:
                     continue  # listed or long words side by side: not a word written apart
-            found = set(typos.get(unit, ()))
-            for short in _deletes(unit):
-                if short in spelled:
-                    found.add(short)
-                found.update(typos.get(short, ()))
-            for word in found:
-                score = fuzz.ratio(unit, word, score_cutoff=TOKEN_SIMILARITY)
+            for word, score in self._spelled_near(unit):
                 if generic:
                     score *= GENERIC_PAIR_FACTOR
-                if score >= TOKEN_SIMILARITY * GENERIC_PAIR_FACTOR:
-                    near.setdefault(word, []).append((index, score))
-                    for j in spots:
-                        reach[j].add(word)
+                near.setdefault(word, []).append((index, score))
+                for j in spots:
+                    reach[j].add(word)
+
+    def _typo_near(self, unit: str) -> tuple[tuple[str, float], ...]:
+        """The listed words one deleted letter away from ``unit`` on either side, with
+        their ``fuzz.ratio`` when it is at least 80 (cached per unit)."""
+        typos, spelled = self._typos, self._spelled
+        found = set(typos.get(unit, ()))
+        for short in _deletes(unit):
+            if short in spelled:
+                found.add(short)
+            found.update(typos.get(short, ()))
+        ratio = fuzz.ratio
+        out = []
+        for word in found:
+            score = ratio(unit, word, score_cutoff=TOKEN_SIMILARITY)
+            if score:
+                out.append((word, score))
+        return tuple(out)
 
     def _candidates(self, query: _Query) -> list[tuple[int, float]]:
         """Forms of the entries that share the most (weighted) rare words with the name.
@@ -982,9 +1063,26 @@ class Screener:
 
     # -- public -------------------------------------------------------------
 
-    def screen(self, name: str, on: date | None = None, country: str | None = None) -> ScreenResult:
+    def screen(
+        self,
+        name: str,
+        on: date | None = None,
+        country: str | None = None,
+        address: str | None = None,
+    ) -> ScreenResult:
         """Screen one name; see the module documentation for the scoring."""
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str):
+            return _NOTHING
+        if (country is None or isinstance(country, str)) and (
+            address is None or isinstance(address, str)
+        ):
+            return self._results(name, on, country, address)
+        return self._screen(name, on, country, address)
+
+    def _screen(
+        self, name: str, on: date | None, country: str | None, address: str | None
+    ) -> ScreenResult:
+        if not name.strip():
             return _NOTHING
         norm = self._normalise(name)
         scored, complete = self._scored(norm)
@@ -995,10 +1093,12 @@ class Screener:
         if not scored:
             return _NOTHING
         code = _resolve(country) if country and country.strip() else None
+        places = _address_places(address) if address and address.strip() else None
+        final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
-        forms = self.forms
+        forms, entries = self.forms, self.entries
         for item in scored:
-            entry = self.entries[item[_ENTRY]]
+            entry = entries[item[_ENTRY]]
             if on is not None and not entry.in_force(on):
                 continue
             form = forms[item[_FORM]]
@@ -1009,22 +1109,32 @@ class Screener:
                 affixes = self._affix_clause(name, norm, form.affixes)
                 if affixes:
                     why += f" after removing {affixes}"
-            countries = self._countries[item[_ENTRY]]
-            if code is not None and countries:
-                if code in countries:
-                    score = min(100.0, score + COUNTRY_AGREES)
-                    why += f"; country {code} agrees"
-                else:
-                    score = max(0.0, score + COUNTRY_DIFFERS)
-                    why += f"; country {code} differs from the listed {'/'.join(sorted(countries))}"
+            if code is not None:
+                countries = self._countries[item[_ENTRY]]
+                if countries:
+                    if code in countries:
+                        score = min(100.0, score + COUNTRY_AGREES)
+                        why += f"; country {code} agrees"
+                    else:
+                        score = max(0.0, score + COUNTRY_DIFFERS)
+                        why += (
+                            f"; country {code} differs from the listed "
+                            f"{'/'.join(sorted(countries))}"
+                        )
+            if places:
+                shared = self._shared_places(item[_ENTRY], places)
+                if shared:
+                    score = min(100.0, score + ADDRESS_AGREES)
+                    why += f"; address agrees ({', '.join(shared)})"
             if score < NEAR_MISS_SCORE:
                 continue
             out.append(Candidate(entry, form.text, form.kind, round(score, 1), why))
-            if code is None and len(out) == MAX_CANDIDATES:
-                break  # cached order is final without a country adjustment
+            if final and len(out) == MAX_CANDIDATES:
+                break
         if not out:
             return _NOTHING
-        out.sort(key=lambda c: -c.score)  # stable: ties keep the cached order
+        if not final:
+            out.sort(key=lambda c: -c.score)  # stable: ties keep the cached order
         top = tuple(out[:MAX_CANDIDATES])
         status: Status
         if top[0].score >= self.match_score:
@@ -1034,6 +1144,18 @@ class Screener:
         else:
             return ScreenResult("none", None, top)
         return ScreenResult(status, top[0], top)
+
+    def _shared_places(self, entry: int, places: dict[str, str]) -> list[str]:
+        """The place words of an address that the entry's listed addresses also name,
+        as the list writes them."""
+        listed = self._entry_places.get(entry)
+        if listed is None:
+            listed = {}
+            for text in self.entries[entry].addresses:
+                for key, shown in _address_places(text).items():
+                    listed.setdefault(key, shown)
+            self._entry_places[entry] = listed
+        return [listed[key] for key in places if key in listed]
 
     def _affix_clause(self, name: str, norm: str, listed: tuple[tuple[str, str], ...]) -> str:
         seen = dict(listed)

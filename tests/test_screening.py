@@ -467,6 +467,50 @@ def test_country_adjusts_the_score() -> None:
     assert SCREENER.screen("China", country="CN").status == "none"
 
 
+def test_an_address_that_agrees_adds_to_the_score() -> None:
+    plain = SCREENER.screen("Huawai Technologies").best
+    near = SCREENER.screen(
+        "Huawai Technologies", address="Bantian, Longgang District, Shenzhen 518129, China"
+    ).best
+    assert plain is not None and near is not None and near.entry == plain.entry
+    assert near.score == round(plain.score + 2, 1)
+    assert near.why == plain.why + "; address agrees (Bantian, Longgang, Shenzhen)"
+    both = SCREENER.screen("Huawai Technologies", country="CN", address="Shenzhen").best
+    assert both is not None and both.score == round(plain.score + 5, 1)
+    assert both.why.endswith("; country CN agrees; address agrees (Shenzhen)")
+    exact = SCREENER.screen("Huawei Technologies", address="Shenzhen").best
+    assert exact is not None and exact.score == 100.0  # capped
+    if TRANSLITERATES_CJK:  # 深圳市龙岗区: Shenzhen city, Longgang district
+        chinese = SCREENER.screen("Huawai Technologies", address="深圳市龙岗区").best
+        assert chinese is not None and chinese.score == near.score
+        assert chinese.why.endswith("; address agrees (Shenzhen, Longgang)")
+
+
+def test_an_address_that_differs_costs_nothing() -> None:
+    plain = SCREENER.screen("Huawai Technologies")
+    assert SCREENER.screen("Huawai Technologies", address="5 Main Street, Springfield") == plain
+    # numbers, street and building words and country names are not place words
+    street = "Room 518129, Floor 3, Building 2, No. 5 Road, Longgang Street, Hong Kong, China"
+    words_only = SCREENER.screen("Huawai Technologies", address=street).best
+    assert words_only is not None and words_only.why.endswith("; address agrees (Longgang)")
+    assert SCREENER.screen("Huawai Technologies", address="Floor 3, Road 5, China") == plain
+
+
+def test_an_address_without_listed_addresses_is_ignored() -> None:
+    bare = PartyEntry(name="Example Trading LLC", country="AE")
+    placed = PartyEntry(
+        name="Sample Trading LLC", country="AE", addresses=("Jebel Ali, Dubai, AE",)
+    )
+    screener = Screener([bare, placed])
+    plain = screener.screen("Exampel Trading")
+    assert plain.best is not None and plain.best.entry == bare
+    assert screener.screen("Exampel Trading", address="Dubai") == plain
+    found = screener.screen("Sampel Trading", address="Office 4, Dubai").best
+    assert found is not None and found.entry == placed
+    assert found.why.endswith("; address agrees (Dubai)")
+    assert found.score == round(screener.screen("Sampel Trading").best.score + 2, 1)
+
+
 def test_country_picks_between_entries_with_the_same_name() -> None:
     singapore = SCREENER.screen("Sophgo Technologies Pte Ltd", country="SG").best
     china = SCREENER.screen("Sophgo Technologies Ltd", country="CN").best
