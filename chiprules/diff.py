@@ -259,9 +259,37 @@ def structural(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Change]:
         a = {e.name: e for e in old.lists[name].entries} if name in old.lists else {}
         b = {e.name: e for e in new.lists[name].entries} if name in new.lists else {}
         added, removed = sorted(set(b) - set(a)), sorted(set(a) - set(b))
-        if added or removed:
-            details = [f"entry added: {n}" for n in added] + [f"entry removed: {n}" for n in removed]
+        details = [f"entry added: {n}" for n in added] + [f"entry removed: {n}" for n in removed]
+        for n in sorted(set(a) & set(b)):
+            what = _entry_changes(a[n], b[n])
+            if what:
+                details.append(f"entry changed: {n} ({'; '.join(what)})")
+        if name in old.lists and name in new.lists:
+            details += screening_changes(old.lists[name], new.lists[name])
+        if details:
             out.append(Change("list-changed", name, tuple(details)))
+    return out
+
+
+def _entry_changes(a, b) -> list[str]:
+    out = []
+    for attr, word in (("aliases", "aliases"), ("country", "country"), ("review_policy", "review policy"),
+                       ("added", "added"), ("removed", "removed"), ("citation", "citation")):
+        x, y = getattr(a, attr), getattr(b, attr)
+        if x != y:
+            show = (lambda v: ", ".join(v) or "none") if attr == "aliases" else (lambda v: str(v or "none"))
+            out.append(f"{word} {show(x)} -> {show(y)}")
+    return out
+
+
+def screening_changes(a: M.PartyList, b: M.PartyList) -> list[str]:
+    """The screening scores of a list that changed, in words."""
+    out = []
+    for attr, word in (("match_score", "match"), ("possible_score", "possible")):
+        x, y = getattr(a, attr), getattr(b, attr)
+        if x != y:
+            out.append(f"{word} score {x:g} -> {y:g}: names scoring from {min(x, y):g} to {max(x, y):g} "
+                       "screen differently")
     return out
 
 
@@ -407,7 +435,7 @@ class _Explorer:
     def __init__(self, old, new, axes, max_leaves=400_000):
         self.old, self.new, self.axes = old, new, axes
         self.on_old, self.on_new = compare_date(old), compare_date(new)
-        self.screen_old, self.screen_new = Screen(old), Screen(new)
+        self.screen_old, self.screen_new = Screen(old, evidence=False), Screen(new, evidence=False)
         self.fast_old = Compiled(old, partial=True).decide
         self.fast_new = Compiled(new, partial=True).decide
         self.leaves: list[Leaf] = []
@@ -633,12 +661,14 @@ class DiffReport:
     compared_on: tuple = ()
     axes: tuple = attrs.field(default=(), eq=False, repr=False)
     models: tuple = attrs.field(default=(), eq=False, repr=False)
+    #: limits of the semantic analysis the reader must know (screening scores that changed)
+    caveats: tuple[str, ...] = ()
 
     def region_of(self, record: dict) -> Region | None:
         """The reported region holding a (typed) record, if any."""
         screens = []
         for model, on in zip(self.models, self.compared_on, strict=True):
-            scr = Screen(model)
+            scr = Screen(model, evidence=False)
             screens += [(scr, name, on) for name in model.lists]
         classes = {i: class_of(axis, record.get(axis.name), screens) for i, axis in enumerate(self.axes)}
         for region in self.regions:
@@ -655,6 +685,7 @@ class DiffReport:
             "old": {"name": self.old.name, "version": self.old.version, "compared_on": self.compared_on[0].isoformat()},
             "new": {"name": self.new.name, "version": self.new.version, "compared_on": self.compared_on[1].isoformat()},
             "equivalent": self.equivalent,
+            "caveats": list(self.caveats),
             "changes": [c.to_json() for c in self.changes],
             "regions": [r.to_json() for r in self.regions],
             "cells": self.cells,
@@ -829,8 +860,12 @@ def diff(old, new, records=None) -> DiffReport:
         rep = replay(om_rules, nm_rules, om, nm, records)
     info_o = om_rules.compiled(om).info
     info_n = nm_rules.compiled(nm).info
+    caveats = tuple(
+        f"the screening scores of list `{name}` changed; the regions compare names that are listed or "
+        "unlisted, so a name scoring between the old and new scores can change outcome outside them"
+        for name in sorted(set(om.lists) & set(nm.lists)) if screening_changes(om.lists[name], nm.lists[name]))
     return DiffReport(info_o, info_n, tuple(changes), tuple(regions), not regions and not truncated, cells,
-                      elapsed, truncated, rep, (on_old, on_new), tuple(axes), (om, nm))
+                      elapsed, truncated, rep, (on_old, on_new), tuple(axes), (om, nm), caveats)
 
 
 __all__ = ["Change", "DiffReport", "Region", "diff", "render", "semantic", "structural"]

@@ -54,6 +54,7 @@ def render_text(report: DiffReport) -> str:
                 lines.append("    where " + "; ".join(r.description))
                 mark = "verified under both versions" if r.verified else "NOT CONFIRMED by evaluation"
                 lines.append(f"      witness ({mark}): {_witness_text(r.witness)}")
+    lines += [f"Caveat: {c}." for c in report.caveats]
     if report.replay is not None:
         lines += ["", *_replay_text(report)]
     return "\n".join(lines) + "\n"
@@ -86,6 +87,7 @@ def render_markdown(report: DiffReport) -> str:
         out.append(f"{len(report.regions)} regions of the input space change outcome, in "
                    f"{len(_by_transition(report))} kinds of transition. Each comes with a witness record "
                    "that was evaluated under both versions.")
+    out += [f"\n**Caveat:** {c}." for c in report.caveats]
     out += ["", "## Changes to the rules", ""]
     if not report.changes:
         out.append("None.")

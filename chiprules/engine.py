@@ -29,6 +29,9 @@ def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
             specs[f.name] = FieldSpec(f.name, "quantity", unit=f.unit, allow_zero=f.unit != "mm2")
         else:
             specs[f.name] = FieldSpec(f.name, f.kind, values=f.values)
+    # the export date picks the version in force: read it as a date even when the
+    # rules never test it
+    specs.setdefault("export_date", FieldSpec("export_date", "date"))
     return specs
 
 

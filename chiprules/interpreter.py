@@ -65,8 +65,9 @@ class Screen:
     only a reviewer can settle it) or no listed party found (False).
     """
 
-    def __init__(self, ruleset: M.CheckedRuleset):
+    def __init__(self, ruleset: M.CheckedRuleset, evidence: bool = True):
         self.lists = ruleset.lists
+        self.evidence = evidence  # False: names alone (the semantic diff compares listed names)
         self.screeners: dict = {}
         self.cache: dict = {}
 
@@ -92,7 +93,7 @@ class Screen:
 
     def of_field(self, list_name: str, field: str, value, on: dt.date, lookup):
         """Screen a party field's value; ``lookup(name)`` reads the evidence fields."""
-        country_field, address_field = EVIDENCE.get(field, (None, None))
+        country_field, address_field = EVIDENCE.get(field, (None, None)) if self.evidence else (None, None)
         country = lookup(country_field) if country_field else None
         address = lookup(address_field) if address_field else None
         return self.result(list_name, value, on, country, address)
@@ -673,6 +674,11 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
         first = leaves[0]
         if all(r == first for r in leaves):
             return Outcome(first)
+        if all((r.classification, r.review_policy, r.exceptions)
+               == (first.classification, first.review_policy, first.exceptions) for r in leaves):
+            # only which requirements fired differs: the decision does not
+            fired = tuple(f for f in first.fired if all(f in r.fired for r in leaves))
+            return Outcome(attrs.evolve(first, fired=fired))
         common = set(first.classification)
         granted = set(first.exceptions)
         for r in leaves[1:]:
@@ -686,7 +692,8 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
                 "but the classification, review policy or exceptions may",)
         merged = Verdict(first.outcome, tuple(c for c in first.classification if c in common),
                          strictest(reviews) if len(reviews) > 1 else first.review_policy,
-                         tuple(g for g in first.exceptions if g in granted), first.fired)
+                         tuple(g for g in first.exceptions if g in granted),
+                         tuple(f for f in first.fired if all(f in r.fired for r in leaves)))
         return Outcome(merged, (), warn)
     missing, possible = inputs(mixed or seen)
     return Outcome(None, tuple(missing), possible=possible)
@@ -874,9 +881,11 @@ def screening_notes(rs: M.CheckedRuleset, env: Env, explained=frozenset()) -> li
     out = []
     for list_name, found in by_list.items():
         lst = rs.lists[list_name]
-        kind = "possible-match" if any(m.status == "possible" for m in found) else "screened"
-        out.append(Reason(list_name, kind, lst.title, lst.cite, tuple(screening_words(m) for m in found),
-                          None, tuple(found)))
+        possible = any(m.status == "possible" for m in found)
+        # a decided record: its possible matches did not change the outcome
+        detail = "the outcome is the same whether or not the match is real" if possible else None
+        out.append(Reason(list_name, "possible-match" if possible else "screened", lst.title, lst.cite,
+                          tuple(screening_words(m) for m in found), detail, tuple(found)))
     return out
 
 
