@@ -461,13 +461,15 @@ class _Form:
     keys: tuple[str, ...]  # spelling keys of the words
     weights: tuple[float, ...]  # "core" weights (0 outside the core)
     total: float  # sum of the core weights
-    common: frozenset[int]  # positions of common words outside the core
+    common: tuple[int, ...]  # positions of common words outside the core
+    common_keys: tuple[str, ...]  # their spelling keys
     order: tuple[int, ...]  # positions, heaviest word first
     pairs: tuple[tuple[int, str], ...]  # (i, keys[i] + keys[i + 1]) for distinctive pairs
     unblocked: float  # core weight of the words not indexed
     keyset: frozenset[str]  # keys and pairs
     acronym: bool
     affixes: tuple[tuple[str, str], ...]  # (words, text) of the legal forms dropped
+    rank: int  # of the kind: name, alias, acronym
 
 
 #: A date- and country-free candidate, as cached per normalised name: a plain tuple
@@ -501,23 +503,43 @@ class _Query:
         #: (j, cost): words j and j + 1 that together make a common word ("ji shu")
         self.pair_cost: list[tuple[int, float]] = []
         self.one_word = False
-        # units: single words, and adjacent pairs written together in both orders
-        # (text, positions, bit mask of the positions, generic pair)
-        units = [(key, (j,), 1 << j, False) for j, key in enumerate(keys)]
-        for j in range(len(keys) - 1):
-            left, right = keys[j], keys[j + 1]
-            generic = left in _COMMON or right in _COMMON
-            one, two = left + right, right + left
-            if two < one:
-                one, two = two, one
-            units.append((one, (j, j + 1), 3 << j, generic))
-            if two != one:
-                units.append((two, (j, j + 1), 3 << j, generic))
-        self.units: list[tuple[str, tuple[int, ...], int, bool]] = units
+        #: the parts of the name that spell a listed word: single words, and adjacent
+        #: pairs written together in either order, as (text, first position, bit mask
+        #: of the positions, single word)
+        self.units: list[tuple[str, int, int, bool]] = []
         #: listed word (spelling key) -> [(unit index, similarity)]
         self.near: dict[str, list[tuple[int, float]]] = {}
-        #: for each word of the name, the listed words it may stand for
-        self.reach: list[set[str]] = [set() for _ in keys]
+        #: listed word -> bit mask of the words of the name that may stand for it
+        self.reach: dict[str, int] = {}
+
+
+def _offer(
+    best: dict[int, _Scored],
+    form: _Form,
+    fid: int,
+    score: float,
+    why: str,
+    exact: bool,
+    explained: int,
+    missing: tuple[int, ...] = (),
+    extra: tuple[int, ...] = (),
+) -> None:
+    """Keep ``form``'s score as its entry's when it ranks above the one kept."""
+    score = round(score, 1)
+    entry, rank = form.entry, form.rank
+    current = best.get(entry)
+    if current is not None and (-score, -explained, rank) >= (
+        -current[_SCORE], -current[_EXPLAINED], current[_KIND],
+    ):  # fmt: skip
+        return
+    best[entry] = (entry, score, fid, rank, explained, why, exact, missing, extra)
+
+
+def _ranked(item: _Scored) -> tuple[float, int, int, int]:
+    return (-item[_SCORE], -item[_EXPLAINED], item[_KIND], item[_ENTRY])
+
+
+_JOINED_MINOR = _COMMON | _QUALIFIER | _LEGAL
 
 
 class Screener:
@@ -544,6 +566,8 @@ class Screener:
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
         self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
         self._entry_places: dict[int, dict[str, str]] = {}
+        #: spelling key -> (cost when unmatched, common word, counts as a word)
+        self._key_info: dict[str, tuple[float, bool, bool]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -607,13 +631,15 @@ class Screener:
                 keys=keys,
                 weights=weights,
                 total=sum(weights) or 1.0,
-                common=frozenset(common),
+                common=tuple(common),
+                common_keys=tuple(keys[i] for i in common),
                 order=tuple(sorted(range(len(keys)), key=lambda i: (-weights[i], i))),
                 pairs=pairs,
                 unblocked=unblocked,
                 keyset=frozenset(keys) | {joined for _, joined in pairs},
                 acronym=acronym,
                 affixes=tuple((" ".join(_words(a)), a) for a in _legal_affixes(text)),
+                rank=_KIND_RANK["acronym" if acronym else kind],
             )
             fid = len(self.forms)
             self.forms.append(form)
@@ -714,36 +740,69 @@ class Screener:
     # -- scoring ------------------------------------------------------------
 
     def _near(self, query: _Query) -> None:
-        """Fill ``query.near``: the listed words that each unit of the name spells.
+        """Fill ``query.units``, ``near`` and ``reach``: the listed words each unit spells.
 
         A unit that is a listed word is that word. One that is not (a typo, or two words
-        written apart: both
-        short, not both listed) is compared, with ``rapidfuzz.fuzz.ratio``,
-        to the listed words that are one deleted letter away on either side; those
-        scoring at least 80 are kept. Units shorter than five letters, or with digits,
-        must be listed as they are.
+        written apart: both short, not both listed) is compared, with
+        ``rapidfuzz.fuzz.ratio``, to the listed words that are one deleted letter away
+        on either side; those scoring at least 80 are kept. Units shorter than five
+        letters, or with digits, must be listed as they are. Units that spell nothing
+        are left out.
         """
-        vocabulary, near, keys, reach = self._vocabulary, query.near, query.keys, query.reach
-        for index, (unit, spots, _, generic) in enumerate(query.units):
-            if unit in vocabulary:
-                # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
-                score = 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0
-                near.setdefault(unit, []).append((index, score))
-                for j in spots:
-                    reach[j].add(unit)
+        vocabulary, keys = self._vocabulary, query.keys
+        units, near, reach = query.units, query.near, query.reach
+        spelled_near = self._spelled_near
+        found: tuple[tuple[str, float], ...]
+        for j, key in enumerate(keys):
+            if key in vocabulary:
+                found = ((key, 100.0),)
+            elif len(key) < 5 or not key.isalpha():
                 continue
-            if len(unit) < 5 or not unit.isalpha():
-                continue
-            if len(spots) == 2:
-                left, right = keys[spots[0]], keys[spots[1]]
-                if (left in vocabulary and right in vocabulary) or max(len(left), len(right)) > 6:
+            else:
+                found = spelled_near(key)
+                if not found:
+                    continue
+            index, mask = len(units), 1 << j
+            units.append((key, j, mask, True))
+            for word, score in found:
+                hits = near.get(word)
+                if hits is None:
+                    near[word] = [(index, score)]
+                else:
+                    hits.append((index, score))
+                reach[word] = reach.get(word, 0) | mask
+        for j in range(len(keys) - 1):
+            left, right = keys[j], keys[j + 1]
+            one, two = left + right, right + left
+            if two < one:
+                one, two = two, one
+            # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
+            generic = left in _COMMON or right in _COMMON
+            mask = 3 << j
+            for unit in (one, two) if two != one else (one,):
+                if unit in vocabulary:
+                    found = ((unit, 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0),)
+                elif len(unit) < 5 or not unit.isalpha():
+                    continue
+                elif (left in vocabulary and right in vocabulary) or max(
+                    len(left), len(right)
+                ) > 6:
                     continue  # listed or long words side by side: not a word written apart
-            for word, score in self._spelled_near(unit):
-                if generic:
-                    score *= GENERIC_PAIR_FACTOR
-                near.setdefault(word, []).append((index, score))
-                for j in spots:
-                    reach[j].add(word)
+                else:
+                    found = spelled_near(unit)
+                    if not found:
+                        continue
+                    if generic:
+                        found = tuple((w, score * GENERIC_PAIR_FACTOR) for w, score in found)
+                index = len(units)
+                units.append((unit, j, mask, False))
+                for word, score in found:
+                    hits = near.get(word)
+                    if hits is None:
+                        near[word] = [(index, score)]
+                    else:
+                        hits.append((index, score))
+                    reach[word] = reach.get(word, 0) | mask
 
     def _typo_near(self, unit: str) -> tuple[tuple[str, float], ...]:
         """The listed words one deleted letter away from ``unit`` on either side, with
@@ -772,33 +831,38 @@ class Screener:
         evidence: dict[int, int] = {}
         for word, found in query.near.items():
             postings = block.get(word)
-            if not postings:
+            if postings is None:
                 continue
-            gain = round(weights[word] * max(score for _, score in found) / 100)
+            top = found[0][1] if len(found) == 1 else max(score for _, score in found)
+            gain = round(weights[word] * top / 100)
             for fid in postings:
                 evidence[fid] = evidence.get(fid, 0) + gain
         if not evidence:
             return []
         forms, owner = self.forms, self._form_entry
-        by_entry: dict[int, int] = {}
-        for fid, value in evidence.items():
-            entry = owner[fid]
-            if value > by_entry.get(entry, -1):
-                by_entry[entry] = value
         chosen = sorted(evidence)
-        if len(by_entry) > MAX_SCORED_ENTRIES:
-            kept = set(
-                heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
-            )
-            chosen = [fid for fid in chosen if owner[fid] in kept]
+        if len(chosen) > MAX_SCORED_ENTRIES:
+            by_entry: dict[int, int] = {}
+            for fid, value in evidence.items():
+                entry = owner[fid]
+                if value > by_entry.get(entry, -1):
+                    by_entry[entry] = value
+            if len(by_entry) > MAX_SCORED_ENTRIES:
+                kept = set(
+                    heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
+                )
+                chosen = [fid for fid in chosen if owner[fid] in kept]
         # words of the name that a form cannot explain cost at least this much
-        floor_cost = list(query.cost)
-        for j, pair in query.pair_cost:
-            floor_cost[j] = min(floor_cost[j], pair / 2)
-            floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
-        costly = [(c, r) for c, r in zip(floor_cost, query.reach, strict=True) if c]
-        reached = set().union(*query.reach)
+        floor_cost = query.cost
+        if query.pair_cost:
+            floor_cost = list(floor_cost)
+            for j, pair in query.pair_cost:
+                floor_cost[j] = min(floor_cost[j], pair / 2)
+                floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
+        costly = [(j, c) for j, c in enumerate(floor_cost) if c]
+        reach = query.reach
         lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
+        one_word = query.one_word
         out = []
         for fid in chosen:
             form = forms[fid]
@@ -807,14 +871,25 @@ class Screener:
             else:
                 share = (evidence[fid] / 1000 + form.unblocked) / form.total
                 bound = min(CLOSE_SPELLING_CAP, 100.0 * share)
-                if query.one_word and len(form.keys) > 1:
+                if one_word and len(form.keys) > 1:
                     bound = min(bound, ONE_WORD_CAP)
             if bound + 0.5 < lowest:
                 continue
-            keyset = form.keyset
-            cost = sum(c for c, r in costly if keyset.isdisjoint(r))
-            if form.common:
-                absent = sum(form.keys[i] not in reached for i in form.common)
+            cost = 0.0
+            if costly:
+                keyset = form.keyset
+                covered = 0
+                for word, mask in reach.items():
+                    if word in keyset:
+                        covered |= mask
+                for j, c in costly:
+                    if not covered >> j & 1:
+                        cost += c
+            if form.common_keys:
+                absent = 0
+                for key in form.common_keys:
+                    if key not in reach:
+                        absent += 1
                 cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
             out.append((fid, bound - cost + 0.5))
         return out
@@ -830,25 +905,58 @@ class Screener:
             return EXTRA_NUMBER
         return EXTRA_DISTINCT
 
-    def _align(self, form: _Form, query: _Query) -> tuple[float, list[int], list[int]] | None:
-        """Weighted share of ``form`` matched by the name; unmatched positions of both.
+    def _costs(self, query: _Query) -> None:
+        """Fill the per-word costs of ``query``."""
+        keys, info = query.keys, self._key_info
+        cost, common = query.cost, query.common
+        counted = 0
+        for key in keys:
+            known = info.get(key)
+            if known is None:
+                if len(info) > 1 << 17:
+                    info.clear()
+                known = info[key] = (
+                    self._extra_cost(key),
+                    self._is_common(key),
+                    key not in _LEGAL and key not in _STOP,
+                )
+            cost.append(known[0])
+            common.append(known[1])
+            counted += known[2]
+        query.one_word = counted == 1
+        for j in range(len(keys) - 1):
+            one, two = keys[j] + keys[j + 1], keys[j + 1] + keys[j]
+            if two < one:
+                one, two = two, one
+            for joined in (one, two):
+                if joined in _JOINED_MINOR:
+                    query.pair_cost.append((j, self._extra_cost(joined)))
+                    break
 
-        Ties between words of the name are broken by their spelling, not their place,
-        so that the result does not depend on word order.
+    def _close(
+        self, form: _Form, query: _Query, floor: float
+    ) -> tuple[float, int, tuple[int, ...], tuple[int, ...]] | None:
+        """The close-spelling score of ``form`` when above ``floor``, with the words
+        explained and the positions of the listed words missing and the extra words.
+
+        Each listed word, heaviest first, takes the best unit of the name that spells
+        it and is not yet used; ties between units are broken by their spelling, not
+        their place, so that the result does not depend on word order.
         """
         near, units, words = query.near, query.units, query.words
+        keys, listed = form.keys, form.words
         used = 0
-        sims = [0.0] * len(form.keys)
+        sims = [0.0] * len(keys)
         for i in form.order:
-            found = near.get(form.keys[i])
-            if not found:
+            found = near.get(keys[i])
+            if found is None:
                 continue
             best, tie, where = 0.0, "", 0
             for index, score in found:
-                unit, spots, mask, _ = units[index]
+                unit, j, mask, single = units[index]
                 if used & mask:
                     continue
-                if score == 100.0 and mask == 1 << spots[0] and words[spots[0]] != form.words[i]:
+                if score == 100.0 and single and words[j] != listed[i]:
                     score = FOLDED_SIMILARITY  # equal once spelling is folded: Micron, Mikron
                 if score > best or (score == best and unit < tie):
                     best, tie, where = score, unit, mask
@@ -861,8 +969,8 @@ class Screener:
                 continue
             best, tie, where = 0.0, "", 0
             for index, score in near.get(joined, ()):
-                unit, spots, mask, _ = units[index]
-                if len(spots) == 1 and not used & mask and score >= 85.0:
+                unit, j, mask, single = units[index]
+                if single and not used & mask and score >= 85.0:
                     if score > best or (score == best and unit < tie):
                         best, tie, where = score, unit, mask
             if where:
@@ -870,62 +978,54 @@ class Screener:
                 used |= where
         matched = 0.0
         missing = []
-        for i, (weight, sim) in enumerate(zip(form.weights, sims, strict=True)):
+        i = 0
+        for weight, sim in zip(form.weights, sims):  # noqa: B905 - same length
             if sim:
                 matched += weight * sim
             else:
                 missing.append(i)
+            i += 1
         if matched <= 0:
             return None
-        extra = [j for j in range(len(words)) if not used >> j & 1]
-        return matched / form.total / 100.0, missing, extra
-
-    def _costs(self, query: _Query) -> None:
-        """Fill the per-word costs of ``query``."""
-        keys = query.keys
-        query.one_word = sum(k not in _LEGAL and k not in _STOP for k in keys) == 1
-        query.cost = [self._extra_cost(k) for k in keys]
-        query.common = [self._is_common(k) for k in keys]
-        for j in range(len(keys) - 1):
-            for joined in sorted((keys[j] + keys[j + 1], keys[j + 1] + keys[j])):
-                if joined in _COMMON or joined in _QUALIFIER or joined in _LEGAL:
-                    query.pair_cost.append((j, self._extra_cost(joined)))
-                    break
-
-    def _extras_cost(self, query: _Query, extra: list[int]) -> float:
+        size = len(words)
         cost = 0.0
-        left = set(extra)
-        for j, pair in query.pair_cost:  # pinyin syllables that make a common word
-            if j in left and j + 1 in left:
-                cost += pair
-                left.discard(j)
-                left.discard(j + 1)
-        for j in left:
-            cost += query.cost[j]
-        return cost
-
-    def _close(self, form: _Form, query: _Query, floor: float) -> tuple[float, int, list] | None:
-        """The close-spelling score of ``form``, when above ``floor``."""
-        aligned = self._align(form, query)
-        if aligned is None:
-            return None
-        share, missing, extra = aligned
-        cost = self._extras_cost(query, extra)
-        missing_common = sum(i in form.common for i in missing)
+        extra: tuple[int, ...] = ()
+        if used != (1 << size) - 1:
+            extra = tuple(j for j in range(size) if not used >> j & 1)
+            word_cost = query.cost
+            if query.pair_cost:
+                left = set(extra)
+                for j, pair in query.pair_cost:  # pinyin syllables that make a common word
+                    if j in left and j + 1 in left:
+                        cost += pair
+                        left.discard(j)
+                        left.discard(j + 1)
+                for j in left:
+                    cost += word_cost[j]
+            else:
+                for j in extra:
+                    cost += word_cost[j]
+        missing_common = 0
+        for i in form.common:
+            if not sims[i]:
+                missing_common += 1
         if missing_common:
             cost += min(MISSING_COMMON_CAP, MISSING_COMMON * missing_common)
-            if any(query.common[j] for j in extra):
-                cost += SWAPPED_COMMON  # "Jiangnan University" for "Jiangnan Institute ..."
+            common = query.common
+            for j in extra:
+                if common[j]:
+                    cost += SWAPPED_COMMON  # "Jiangnan University" for "Jiangnan Institute ..."
+                    break
         if form.acronym:
             score = ACRONYM_IN_NAME_CAP - cost
         else:
-            score = min(CLOSE_SPELLING_CAP, 100.0 * share) - cost
-            if query.one_word and len(form.keys) > 1:
+            score = min(CLOSE_SPELLING_CAP, 100.0 * (matched / form.total / 100.0)) - cost
+            if query.one_word and len(keys) > 1:
                 score = min(score, ONE_WORD_CAP)  # "Inspur" for "Inspur Group"
         score = round(score, 1)
         if score <= floor:
             return None
-        return score, len(query.keys) - len(extra), [missing, extra]
+        return score, size - len(extra), tuple(missing), extra
 
     def _close_why(
         self,
@@ -963,75 +1063,73 @@ class Screener:
         if not norm:
             return (), True
         words = norm.split()
+        size = len(words)
         best: dict[int, _Scored] = {}
-
-        def offer(
-            fid: int,
-            score: float,
-            why: str,
-            exact: bool = False,
-            explained: int = len(words),
-            missing: tuple[int, ...] = (),
-            extra: tuple[int, ...] = (),
-        ) -> None:
-            form = self.forms[fid]
-            score = round(score, 1)
-            rank = _KIND_RANK[form.kind]
-            current = best.get(form.entry)
-            if current is not None and (-score, -explained, rank) >= _rank(current):
-                return
-            best[form.entry] = (
-                form.entry, score, fid, rank, explained, why, exact, missing, extra,
-            )  # fmt: skip
-
+        forms = self.forms
         done: set[int] = set()
         for fid in self._exact.get(norm, ()):
-            form = self.forms[fid]
+            form = forms[fid]
             if not form.acronym:
                 done.add(fid)
-                offer(fid, EXACT_SCORE, f"same name as the listed {form.kind} `{form.text}`", True)
+                why = f"same name as the listed {form.kind} `{form.text}`"
+                _offer(best, form, fid, EXACT_SCORE, why, True, size)
         key = " ".join(sorted(_without_legal_words(words))) or norm
         for fid in self._words.get(key, ()):
             if fid not in done:
                 done.add(fid)
-                form = self.forms[fid]
-                offer(fid, SAME_WORDS_SCORE,
-                      f"same words as the listed {form.kind} `{form.text}`", True)  # fmt: skip
-        for letters in sorted({"".join(words), "".join(reversed(words))}):
-            joined = self._exact.get(letters, ()) if len(words) > 1 else ()
-            for fid in (*self._letters.get(letters, ()), *joined):
+                form = forms[fid]
+                why = f"same words as the listed {form.kind} `{form.text}`"
+                _offer(best, form, fid, SAME_WORDS_SCORE, why, True, size)
+        together = "".join(words)
+        if size > 1:
+            apart = "".join(reversed(words))
+            spellings = (together,) if apart == together else tuple(sorted((together, apart)))
+        else:
+            spellings = (together,)
+        for letters in spellings:
+            found = self._letters.get(letters, ())
+            if size > 1:
+                found = (*found, *self._exact.get(letters, ()))
+            for fid in found:
                 if fid not in done:
                     done.add(fid)
-                    form = self.forms[fid]
-                    offer(fid, SAME_LETTERS_SCORE,
-                          f"same letters as the listed {form.kind} `{form.text}`, "
-                          "spaced differently")  # fmt: skip
+                    form = forms[fid]
+                    why = (
+                        f"same letters as the listed {form.kind} `{form.text}`, "
+                        "spaced differently"
+                    )
+                    _offer(best, form, fid, SAME_LETTERS_SCORE, why, False, size)
         searched = full or not best
         if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
             for fid in self._exact.get(key, ()):
-                form = self.forms[fid]
+                form = forms[fid]
                 if form.acronym:
                     done.add(fid)
-                    owner = self._owner(form)
-                    offer(fid, ACRONYM_SCORE, f"acronym `{form.text}` of the listed {owner}")
+                    why = f"acronym `{form.text}` of the listed {self._owner(form)}"
+                    _offer(best, form, fid, ACRONYM_SCORE, why, False, size)
             if 3 <= len(key) <= 8:
                 for fid in self._acronyms.get(key, ()):
-                    form = self.forms[fid]
+                    form = forms[fid]
                     if form.entry in best and best[form.entry][_SCORE] >= ACRONYM_SCORE:
                         continue
-                    offer(fid, ACRONYM_SCORE,
-                          f"`{key.upper()}` is the initials of the listed {form.kind} "
-                          f"`{form.text}`")  # fmt: skip
+                    why = (
+                        f"`{key.upper()}` is the initials of the listed {form.kind} "
+                        f"`{form.text}`"
+                    )
+                    _offer(best, form, fid, ACRONYM_SCORE, why, False, size)
         complete = searched
         if searched:
             query = _Query(words, [spelling_key(w) for w in words])
             self._near(query)
-            self._costs(query)
-            candidates = self._candidates(query)
+            if query.near:
+                self._costs(query)
+                candidates = self._candidates(query)
+            else:
+                candidates = []
             candidates.sort(key=lambda pair: (-pair[1], pair[0]))
-            forms = self.forms
+            lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
             for fid, bound in candidates:
-                if bound < NEAR_MISS_SCORE - COUNTRY_AGREES:
+                if bound < lowest:
                     break
                 if len(best) >= MAX_CANDIDATES:
                     fifth = sorted(item[_SCORE] for item in best.values())[-MAX_CANDIDATES]
@@ -1043,16 +1141,16 @@ class Screener:
                     continue
                 form = forms[fid]
                 current = best.get(form.entry)
-                floor = NEAR_MISS_SCORE - COUNTRY_AGREES
+                floor = lowest
                 if current is not None:
                     if current[_SCORE] >= bound:
                         continue  # this form cannot do better
                     floor = max(floor, current[_SCORE] - 0.05)
                 close = self._close(form, query, floor)
                 if close is not None:
-                    score, explained, (missing, extra) = close
-                    offer(fid, score, "", False, explained, tuple(missing), tuple(extra))
-        ranked = sorted(best.values(), key=lambda s: (*_rank(s), s[_ENTRY]))
+                    score, explained, missing, extra = close
+                    _offer(best, form, fid, score, "", False, explained, missing, extra)
+        ranked = sorted(best.values(), key=_ranked)
         return tuple(ranked), complete
 
     def _owner(self, form: _Form) -> str:
