@@ -150,6 +150,9 @@ class Catalog:
         for key, owners in derived.items():
             if key not in self._by_key and len(owners) == 1:
                 self._by_key[key] = self._specs[next(iter(owners))]
+        # records repeat a few chip names: remember each name's answer (bounded)
+        self._found: dict[str, ChipSpec | None] = {}
+        self._suggested: dict[str, str | None] = {}
 
     def __iter__(self) -> Iterator[ChipSpec]:
         return iter(self._specs)
@@ -166,6 +169,17 @@ class Catalog:
 
     def lookup(self, name: str) -> ChipSpec | None:
         """Find a product by name or alias, ignoring case, punctuation, spaces and vendor."""
+        try:
+            return self._found[name]
+        except KeyError:
+            pass
+        found = self._lookup(name)
+        if len(self._found) > 10_000:
+            self._found.clear()
+        self._found[name] = found
+        return found
+
+    def _lookup(self, name: str) -> ChipSpec | None:
         key = _fold(name)
         if not key:
             return None
@@ -191,6 +205,13 @@ class Catalog:
 
     def suggest(self, name: str) -> str | None:
         """A close canonical name for a name that was not found, or None."""
+        if name not in self._suggested:
+            if len(self._suggested) > 10_000:
+                self._suggested.clear()
+            self._suggested[name] = self._suggest(name)
+        return self._suggested[name]
+
+    def _suggest(self, name: str) -> str | None:
         key = _fold(name)
         if not key:
             return None

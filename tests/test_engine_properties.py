@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
-from chiprules.interpreter import Env, VariableTable, decide, partial_verdict
+from chiprules.interpreter import UNLISTED, Env, VariableTable, decide, partial_verdict
 
 from .conftest import ROOT
 
@@ -137,10 +137,16 @@ def test_indeterminate_means_two_outcomes_are_reachable(pair):
         on = on_date(model)
         d = rules.evaluate(raw, as_of=on)
         if d.outcome == "indeterminate":
+            # a missing field takes each class's value; a possible match is made real (the
+            # entry's own name) or not (an unlisted name)
             fields = list(d.missing)
-            outcomes = {rules.evaluate(r, as_of=on).outcome for r in completions(rules, model, raw, fields)}
+            settle = {m.field: [m.entry, UNLISTED] for m in d.possible_matches}
+            outcomes = set()
+            for filled in completions(rules, model, raw, fields):
+                for names in itertools.product(*settle.values()):
+                    outcomes.add(rules.evaluate(dict(filled, **dict(zip(settle, names))), as_of=on).outcome)
             outcomes.discard("indeterminate")
-            assert len(outcomes) >= 2, (raw, d.missing, outcomes)
+            assert len(outcomes) >= 2, (raw, d.missing, d.possible_matches, outcomes)
         elif d.outcome != "error":
             # the facts still missing once the catalog and the defaults have filled the record
             missing = [f for f in ("die_area", "datacenter", "end_user_hq", "end_user", "destination")
