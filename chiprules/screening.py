@@ -540,6 +540,7 @@ def _ranked(item: _Scored) -> tuple[float, int, int, int]:
 
 
 _JOINED_MINOR = _COMMON | _QUALIFIER | _LEGAL
+_MINOR = _STOP | _LEGAL
 
 
 class Screener:
@@ -562,7 +563,10 @@ class Screener:
         self._scored = functools.lru_cache(maxsize=cache_size)(self._score_norm)
         self._scored_full = functools.lru_cache(maxsize=1024)(self._score_norm_full)
         self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
-        self._query_affixes = functools.lru_cache(maxsize=cache_size)(_legal_affixes)
+        # tuples, which the garbage collector stops tracking, rather than lists
+        self._query_affixes = functools.lru_cache(maxsize=cache_size)(
+            lambda name, norm: tuple(_legal_affixes(name, norm))
+        )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
         self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
         self._entry_places: dict[int, dict[str, str]] = {}
@@ -1038,11 +1042,10 @@ class Screener:
         if form.acronym:
             return f"the listed acronym `{form.text}` is one word of the name"
         why = f"close spelling of `{form.text}` (score {score:.1f})"
-        keys = [spelling_key(words[j]) for j in extra]
-        shown = [words[j] for j, k in zip(extra, keys, strict=True) if k not in _LEGAL | _STOP]
+        shown = [words[j] for j in extra if spelling_key(words[j]) not in _MINOR]
         if shown:
             why += f", with the extra words `{' '.join(shown)}`"
-        absent = [form.words[i] for i in missing if form.keys[i] not in _STOP | _LEGAL]
+        absent = [form.words[i] for i in missing if form.keys[i] not in _MINOR]
         if absent:
             why += f", without `{' '.join(absent)}`"
         return why
