@@ -159,6 +159,7 @@ _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"
 _APOSTROPHE_RE = re.compile("[" + re.escape(_APOSTROPHES) + "]")
 _TRAILING_PAREN_RE = re.compile(r"^(?P<head>.*\S)\s*\((?P<inner>[^()]+)\)\s*\.?\s*$")
 _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+_SINGLE_LETTER_RE = re.compile(r"(?<![0-9a-z])[a-z](?![0-9a-z])")
 
 
 def _is_cjk(code: int) -> bool:
@@ -262,6 +263,15 @@ def _merge_initials(tokens: list[str]) -> list[str]:
     return out
 
 
+# The phrases that can end (start) a name with a given word, in the order tried.
+_TRAILING_BY_END: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _phrase in TRAILING_FORM_PHRASES:
+    _TRAILING_BY_END[_phrase[-1]] = (*_TRAILING_BY_END.get(_phrase[-1], ()), _phrase)
+_LEADING_BY_START: dict[str, tuple[tuple[str, ...], ...]] = {}
+for _phrase in LEADING_FORM_PHRASES:
+    _LEADING_BY_START[_phrase[0]] = (*_LEADING_BY_START.get(_phrase[0], ()), _phrase)
+
+
 def _strip_legal_forms(tokens: list[str]) -> list[str]:
     """Drop legal forms from both ends, keeping at least one word."""
     if len(tokens) < 2 or (tokens[-1] not in _TRAILING_ENDS and tokens[0] not in _LEADING_STARTS):
@@ -269,7 +279,7 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
     changed = True
     while changed and len(tokens) > 1:
         changed = False
-        for phrase in TRAILING_FORM_PHRASES:
+        for phrase in _TRAILING_BY_END.get(tokens[-1], ()):
             size = len(phrase)
             if len(tokens) > size and tuple(tokens[-size:]) == phrase:
                 del tokens[-size:]
@@ -281,7 +291,7 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
                 changed = True
         if len(tokens) < 2:
             break
-        for phrase in LEADING_FORM_PHRASES:
+        for phrase in _LEADING_BY_START.get(tokens[0], ()):
             size = len(phrase)
             if len(tokens) > size and tuple(tokens[:size]) == phrase:
                 del tokens[:size]
@@ -305,10 +315,12 @@ def _words(text: str) -> list[str]:
         text = _transliterate(text)
     text = text.replace("'", "").replace("`", "").replace("&", " and ")
     if text.isascii():
-        tokens = _NON_ALNUM_RE.split(text)
-    else:
-        tokens = "".join(ch if ch.isalnum() else " " for ch in text).split()
-    return _merge_initials([t for t in tokens if t])
+        tokens = [t for t in _NON_ALNUM_RE.split(text) if t]
+        if _SINGLE_LETTER_RE.search(text) is None:
+            return tokens  # no initials to join
+        return _merge_initials(tokens)
+    tokens = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    return _merge_initials(tokens)
 
 
 def _one_pass(text: str) -> str:

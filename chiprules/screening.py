@@ -356,9 +356,9 @@ def _quote_list(items: Iterable[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def _country_codes(text: str) -> frozenset[str]:
+def _country_codes(text: str) -> tuple[str, ...]:
     parts = [p.strip().upper() for p in text.replace(";", "/").replace(",", "/").split("/")]
-    return frozenset(p for p in parts if p)
+    return tuple(sorted({p for p in parts if p}))
 
 
 def _resolve(country: str) -> str:
@@ -466,7 +466,7 @@ class _Form:
     order: tuple[int, ...]  # positions, heaviest word first
     pairs: tuple[tuple[int, str], ...]  # (i, keys[i] + keys[i + 1]) for distinctive pairs
     unblocked: float  # core weight of the words not indexed
-    keyset: frozenset[str]  # keys and pairs
+    keyset: tuple[str, ...]  # keys and pairs, each once (a tuple: not tracked by the GC)
     acronym: bool
     affixes: tuple[tuple[str, str], ...]  # (words, text) of the legal forms dropped
     rank: int  # of the kind: name, alias, acronym
@@ -640,7 +640,7 @@ class Screener:
                 order=tuple(sorted(range(len(keys)), key=lambda i: (-weights[i], i))),
                 pairs=pairs,
                 unblocked=unblocked,
-                keyset=frozenset(keys) | {joined for _, joined in pairs},
+                keyset=tuple(dict.fromkeys((*keys, *(joined for _, joined in pairs)))),
                 acronym=acronym,
                 affixes=tuple((" ".join(_words(a)), a) for a in _legal_affixes(text)),
                 rank=_KIND_RANK["acronym" if acronym else kind],
