@@ -84,7 +84,6 @@ normalised names per raw name.
 from __future__ import annotations
 
 import functools
-import heapq
 import math
 import re
 from collections.abc import Iterable
@@ -682,6 +681,11 @@ class Screener:
                 table[key] = tuple(fids)  # type: ignore[assignment]
         for key, words in self._typos.items():
             self._typos[key] = tuple(words)  # type: ignore[assignment]
+        # what a string with one letter deleted may stand for: the listed words it is,
+        # and those it is one deletion from
+        self._typo_index: dict[str, tuple[str, ...]] = dict(self._typos)  # type: ignore[arg-type]
+        for key in self._spelled:
+            self._typo_index[key] = (*self._typo_index.get(key, ()), key)
         self._key_weight = {key: round(1000 * self._weight(key)) for key in self._vocabulary}
         for form in self.forms:  # a pair counts as its two words
             for i, joined in form.pairs:
@@ -778,6 +782,14 @@ class Screener:
         for j in range(len(keys) - 1):
             left, right = keys[j], keys[j + 1]
             one, two = left + right, right + left
+            if one not in vocabulary and two not in vocabulary and (
+                len(one) < 5
+                or len(left) > 6
+                or len(right) > 6
+                or (left in vocabulary and right in vocabulary)
+                or not one.isalpha()
+            ):
+                continue  # not listed, and not a listed word written apart
             if two < one:
                 one, two = two, one
             # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
@@ -811,12 +823,14 @@ class Screener:
     def _typo_near(self, unit: str) -> tuple[tuple[str, float], ...]:
         """The listed words one deleted letter away from ``unit`` on either side, with
         their ``fuzz.ratio`` when it is at least 80 (cached per unit)."""
-        typos, spelled = self._typos, self._spelled
-        found = set(typos.get(unit, ()))
-        for short in _deletes(unit):
-            if short in spelled:
-                found.add(short)
-            found.update(typos.get(short, ()))
+        get = self._typo_index.get
+        found = set(self._typos.get(unit, ()))
+        for i in range(len(unit)):
+            hit = get(unit[:i] + unit[i + 1 :])
+            if hit is not None:
+                found.update(hit)
+        if not found:
+            return ()
         ratio = fuzz.ratio
         out = []
         for word in found:
@@ -852,9 +866,8 @@ class Screener:
                 if value > by_entry.get(entry, -1):
                     by_entry[entry] = value
             if len(by_entry) > MAX_SCORED_ENTRIES:
-                kept = set(
-                    heapq.nlargest(MAX_SCORED_ENTRIES, by_entry, key=lambda e: (by_entry[e], -e))
-                )
+                ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
+                kept = {entry for _, entry in ranked[:MAX_SCORED_ENTRIES]}
                 chosen = [fid for fid in chosen if owner[fid] in kept]
         # words of the name that a form cannot explain cost at least this much
         floor_cost = query.cost
