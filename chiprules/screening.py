@@ -272,8 +272,7 @@ def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
     words = _words(text)
     core = (normalize_name(text) if norm is None else norm).split()
     if words == core:
-        tail = text.rstrip(" .,;")
-        if any(tail.endswith(suffix) for suffix in CJK_SUFFIXES):
+        if not text.isascii() and text.rstrip(" .,;").endswith(CJK_SUFFIXES):
             return _legal_affixes_slow(text)  # Chinese legal forms are gone from ``words``
         return []
     if text.isascii():
@@ -568,6 +567,9 @@ class Screener:
         )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
         self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
+        #: results by (normalised name, date, country, address, legal forms dropped)
+        self._shared: dict[tuple, ScreenResult] = {}
+        self._shared_size = cache_size
         self._entry_places: dict[int, dict[str, str]] = {}
         #: spelling key -> (cost when unmatched, common word, counts as a word)
         self._key_info: dict[str, tuple[float, bool, bool]] = {}
@@ -846,29 +848,43 @@ class Screener:
         rare words that the name spells, plus that of its other core words.
         """
         block, weights = self._block, self._key_weight
-        evidence: dict[int, int] = {}
+        posted = []
         for word, found in query.near.items():
             postings = block.get(word)
-            if postings is None:
-                continue
-            top = found[0][1] if len(found) == 1 else max(score for _, score in found)
-            gain = round(weights[word] * top / 100)
-            for fid in postings:
-                evidence[fid] = evidence.get(fid, 0) + gain
-        if not evidence:
+            if postings is not None:
+                top = found[0][1] if len(found) == 1 else max(score for _, score in found)
+                posted.append((postings, round(weights[word] * top / 100)))
+        if not posted:
             return []
-        forms, owner = self.forms, self._form_entry
-        chosen = sorted(evidence)
-        if len(chosen) > MAX_SCORED_ENTRIES:
-            by_entry: dict[int, int] = {}
-            for fid, value in evidence.items():
-                entry = owner[fid]
-                if value > by_entry.get(entry, -1):
-                    by_entry[entry] = value
-            if len(by_entry) > MAX_SCORED_ENTRIES:
-                ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
-                kept = {entry for _, entry in ranked[:MAX_SCORED_ENTRIES]}
-                chosen = [fid for fid in chosen if owner[fid] in kept]
+        owner = self._form_entry
+        evidence: dict[int, int] | None = None
+        if len(posted) == 1:  # one listed word: every form it indexes has the same evidence
+            chosen, gain = posted[0]
+            if len(chosen) > MAX_SCORED_ENTRIES:
+                # postings are in form order, so in entry order: the entries that win the
+                # tie are the first ones
+                entries: set[int] = set()
+                for end, fid in enumerate(chosen):
+                    entries.add(owner[fid])
+                    if len(entries) > MAX_SCORED_ENTRIES:
+                        chosen = chosen[:end]
+                        break
+        else:
+            evidence = {}
+            for postings, gain in posted:
+                for fid in postings:
+                    evidence[fid] = evidence.get(fid, 0) + gain
+            chosen = sorted(evidence)
+            if len(chosen) > MAX_SCORED_ENTRIES:
+                by_entry: dict[int, int] = {}
+                for fid, value in evidence.items():
+                    entry = owner[fid]
+                    if value > by_entry.get(entry, -1):
+                        by_entry[entry] = value
+                if len(by_entry) > MAX_SCORED_ENTRIES:
+                    ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
+                    kept = {entry for _, entry in ranked[:MAX_SCORED_ENTRIES]}
+                    chosen = [fid for fid in chosen if owner[fid] in kept]
         # words of the name that a form cannot explain cost at least this much
         floor_cost = query.cost
         if query.pair_cost:
@@ -876,8 +892,15 @@ class Screener:
             for j, pair in query.pair_cost:
                 floor_cost[j] = min(floor_cost[j], pair / 2)
                 floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
-        costly = [(j, c) for j, c in enumerate(floor_cost) if c]
+        costly = 0  # bit mask of the words that cost something
+        for j, c in enumerate(floor_cost):
+            if c:
+                costly |= 1 << j
         reach = query.reach
+        spelled = [(word, mask & costly) for word, mask in reach.items() if mask & costly]
+        #: the cost of the costly words a form leaves unexplained, by their bit mask
+        unexplained: dict[int, float] = {0: 0.0}
+        forms = self.forms
         lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
         one_word = query.one_word
         out = []
@@ -886,22 +909,28 @@ class Screener:
             if form.acronym:
                 bound = ACRONYM_IN_NAME_CAP
             else:
-                share = (evidence[fid] / 1000 + form.unblocked) / form.total
+                value = gain if evidence is None else evidence[fid]
+                share = (value / 1000 + form.unblocked) / form.total
                 bound = min(CLOSE_SPELLING_CAP, 100.0 * share)
                 if one_word and len(form.keys) > 1:
                     bound = min(bound, ONE_WORD_CAP)
             if bound + 0.5 < lowest:
                 continue
-            cost = 0.0
-            if costly:
+            left = costly
+            if left:
                 keyset = form.keyset
-                covered = 0
-                for word, mask in reach.items():
+                for word, mask in spelled:
                     if word in keyset:
-                        covered |= mask
-                for j, c in costly:
-                    if not covered >> j & 1:
-                        cost += c
+                        left &= ~mask
+                cost = unexplained.get(left)
+                if cost is None:
+                    cost = 0.0
+                    for j, c in enumerate(floor_cost):
+                        if left >> j & 1:
+                            cost += c
+                    unexplained[left] = cost
+            else:
+                cost = 0.0
             if form.common_keys:
                 absent = 0
                 for key in form.common_keys:
@@ -1206,6 +1235,31 @@ class Screener:
                 scored, complete = self._scored_full(norm)
         if not scored:
             return _NOTHING
+        # the result depends on the name only through its normalised form and, for the
+        # exact matches, the legal forms it drops: names alike in both share one result
+        affixes: tuple[str, ...] = ()
+        for item in scored:
+            if item[_EXACT]:
+                affixes = self._query_affixes(name, norm)
+                break
+        key = (norm, on, country, address, affixes)
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._result(norm, affixes, scored, on, country, address)
+            if len(self._shared) >= self._shared_size:
+                del self._shared[next(iter(self._shared))]  # the oldest
+            self._shared[key] = shared
+        return shared
+
+    def _result(
+        self,
+        norm: str,
+        affixes: tuple[str, ...],
+        scored: tuple[_Scored, ...],
+        on: date | None,
+        country: str | None,
+        address: str | None,
+    ) -> ScreenResult:
         code = _resolve(country) if country and country.strip() else None
         places = _address_places(address) if address and address.strip() else None
         final = code is None and not places  # cached order is final: no adjustment
@@ -1220,9 +1274,9 @@ class Screener:
             if not why:
                 why = self._close_why(form, norm.split(), score, item[_MISSING], item[_EXTRA])
             if item[_EXACT]:
-                affixes = self._affix_clause(name, norm, form.affixes)
-                if affixes:
-                    why += f" after removing {affixes}"
+                clause = self._affix_clause(affixes, form.affixes)
+                if clause:
+                    why += f" after removing {clause}"
             if code is not None:
                 countries = self._countries[item[_ENTRY]]
                 if countries:
@@ -1271,9 +1325,11 @@ class Screener:
             self._entry_places[entry] = listed
         return [listed[key] for key in places if key in listed]
 
-    def _affix_clause(self, name: str, norm: str, listed: tuple[tuple[str, str], ...]) -> str:
+    @staticmethod
+    def _affix_clause(affixes: tuple[str, ...], listed: tuple[tuple[str, str], ...]) -> str:
+        """The legal forms dropped from the listed form and the name, each once."""
         seen = dict(listed)
-        for affix in self._query_affixes(name, norm):
+        for affix in affixes:
             seen.setdefault(" ".join(_words(affix)), affix)
         return _quote_list(seen.values())
 
