@@ -493,9 +493,9 @@ class _Query:
         "words", "keys", "units", "near", "reach", "cost", "common", "one_word", "pair_cost",
     )  # fmt: skip
 
-    def __init__(self, words: list[str], keys: list[str]):
+    def __init__(self, words: list[str]):
         self.words = words
-        self.keys = keys
+        self.keys: list[str] = []  # spelling keys of the words
         self.cost: list[float] = []  # cost of each word when it matches nothing
         self.common: list[bool] = []  # each word is a common business word
         #: (j, cost): words j and j + 1 that together make a common word ("ji shu")
@@ -571,8 +571,10 @@ class Screener:
         self._shared: dict[tuple, ScreenResult] = {}
         self._shared_size = cache_size
         self._entry_places: dict[int, dict[str, str]] = {}
-        #: spelling key -> (cost when unmatched, common word, counts as a word)
-        self._key_info: dict[str, tuple[float, bool, bool]] = {}
+        #: word -> what ``_word`` says of it
+        self._word_info: dict[
+            str, tuple[str, tuple[tuple[str, float], ...], float, bool, bool]
+        ] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -749,51 +751,65 @@ class Screener:
 
     # -- scoring ------------------------------------------------------------
 
-    def _near(self, query: _Query) -> None:
-        """Fill ``query.units``, ``near`` and ``reach``: the listed words each unit spells.
+    def _query(self, words: list[str]) -> _Query:
+        """The name taken apart: its words' spelling keys and costs, and the listed words
+        that its units spell (``units``, ``near`` and ``reach``).
 
-        A unit that is a listed word is that word. One that is not (a typo, or two words
-        written apart: both short, not both listed) is compared, with
+        A unit is a word of the name, or two adjacent words written together in either
+        order. A unit that is a listed word is that word. One that is not (a typo, or
+        two words written apart: both short, not both listed) is compared, with
         ``rapidfuzz.fuzz.ratio``, to the listed words that are one deleted letter away
         on either side; those scoring at least 80 are kept. Units shorter than five
         letters, or with digits, must be listed as they are. Units that spell nothing
         are left out.
         """
-        vocabulary, keys = self._vocabulary, query.keys
+        query = _Query(words)
+        keys, cost, common = query.keys, query.cost, query.common
         units, near, reach = query.units, query.near, query.reach
-        spelled_near = self._spelled_near
+        vocabulary, info = self._vocabulary, self._word_info
         found: tuple[tuple[str, float], ...]
-        for j, key in enumerate(keys):
-            if key in vocabulary:
-                found = ((key, 100.0),)
-            elif len(key) < 5 or not key.isalpha():
-                continue
-            else:
-                found = spelled_near(key)
-                if not found:
-                    continue
-            index, mask = len(units), 1 << j
-            units.append((key, j, mask, True))
-            for word, score in found:
-                hits = near.get(word)
-                if hits is None:
-                    near[word] = [(index, score)]
-                else:
-                    hits.append((index, score))
-                reach[word] = reach.get(word, 0) | mask
+        counted = 0
+        for j, word in enumerate(words):
+            known = info.get(word)
+            if known is None:
+                known = self._word(word)
+            key, found, unmatched, is_common, counts = known
+            keys.append(key)
+            cost.append(unmatched)
+            common.append(is_common)
+            counted += counts
+            if found:
+                index, mask = len(units), 1 << j
+                units.append((key, j, mask, True))
+                for listed, score in found:
+                    hits = near.get(listed)
+                    if hits is None:
+                        near[listed] = [(index, score)]
+                    else:
+                        hits.append((index, score))
+                    reach[listed] = reach.get(listed, 0) | mask
+        query.one_word = counted == 1
         for j in range(len(keys) - 1):
             left, right = keys[j], keys[j + 1]
             one, two = left + right, right + left
-            if one not in vocabulary and two not in vocabulary and (
-                len(one) < 5
-                or len(left) > 6
-                or len(right) > 6
-                or (left in vocabulary and right in vocabulary)
-                or not one.isalpha()
-            ):
-                continue  # not listed, and not a listed word written apart
             if two < one:
                 one, two = two, one
+            for joined in (one, two):
+                if joined in _JOINED_MINOR:  # pinyin syllables that make a common word
+                    query.pair_cost.append((j, self._extra_cost(joined)))
+                    break
+            if (
+                one not in vocabulary
+                and two not in vocabulary
+                and (
+                    len(one) < 5
+                    or len(left) > 6
+                    or len(right) > 6
+                    or (left in vocabulary and right in vocabulary)
+                    or not one.isalpha()
+                )
+            ):
+                continue  # not listed, and not a listed word written apart
             # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
             generic = left in _COMMON or right in _COMMON
             mask = 3 << j
@@ -802,25 +818,47 @@ class Screener:
                     found = ((unit, 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0),)
                 elif len(unit) < 5 or not unit.isalpha():
                     continue
-                elif (left in vocabulary and right in vocabulary) or max(
-                    len(left), len(right)
-                ) > 6:
+                elif (left in vocabulary and right in vocabulary) or max(len(left), len(right)) > 6:
                     continue  # listed or long words side by side: not a word written apart
                 else:
-                    found = spelled_near(unit)
+                    found = self._spelled_near(unit)
                     if not found:
                         continue
                     if generic:
                         found = tuple((w, score * GENERIC_PAIR_FACTOR) for w, score in found)
                 index = len(units)
                 units.append((unit, j, mask, False))
-                for word, score in found:
-                    hits = near.get(word)
+                for listed, score in found:
+                    hits = near.get(listed)
                     if hits is None:
-                        near[word] = [(index, score)]
+                        near[listed] = [(index, score)]
                     else:
                         hits.append((index, score))
-                    reach[word] = reach.get(word, 0) | mask
+                    reach[listed] = reach.get(listed, 0) | mask
+        return query
+
+    def _word(self, word: str) -> tuple[str, tuple[tuple[str, float], ...], float, bool, bool]:
+        """A word's spelling key, the listed words it spells, its cost when it matches
+        nothing, whether it is common, and whether it counts as a word (not a legal form
+        or a stop word); cached."""
+        key = spelling_key(word)
+        found: tuple[tuple[str, float], ...] = ()
+        if key in self._vocabulary:
+            found = ((key, 100.0),)
+        elif len(key) >= 5 and key.isalpha():
+            found = self._spelled_near(key)
+        known = (
+            key,
+            found,
+            self._extra_cost(key),
+            self._is_common(key),
+            key not in _LEGAL and key not in _STOP,
+        )
+        info = self._word_info
+        if len(info) >= 1 << 17:
+            info.clear()
+        info[word] = known
+        return known
 
     def _typo_near(self, unit: str) -> tuple[tuple[str, float], ...]:
         """The listed words one deleted letter away from ``unit`` on either side, with
@@ -950,34 +988,6 @@ class Screener:
         if key.isdigit():
             return EXTRA_NUMBER
         return EXTRA_DISTINCT
-
-    def _costs(self, query: _Query) -> None:
-        """Fill the per-word costs of ``query``."""
-        keys, info = query.keys, self._key_info
-        cost, common = query.cost, query.common
-        counted = 0
-        for key in keys:
-            known = info.get(key)
-            if known is None:
-                if len(info) > 1 << 17:
-                    info.clear()
-                known = info[key] = (
-                    self._extra_cost(key),
-                    self._is_common(key),
-                    key not in _LEGAL and key not in _STOP,
-                )
-            cost.append(known[0])
-            common.append(known[1])
-            counted += known[2]
-        query.one_word = counted == 1
-        for j in range(len(keys) - 1):
-            one, two = keys[j] + keys[j + 1], keys[j + 1] + keys[j]
-            if two < one:
-                one, two = two, one
-            for joined in (one, two):
-                if joined in _JOINED_MINOR:
-                    query.pair_cost.append((j, self._extra_cost(joined)))
-                    break
 
     def _close(
         self, form: _Form, query: _Query, floor: float
@@ -1140,8 +1150,7 @@ class Screener:
                     done.add(fid)
                     form = forms[fid]
                     why = (
-                        f"same letters as the listed {form.kind} `{form.text}`, "
-                        "spaced differently"
+                        f"same letters as the listed {form.kind} `{form.text}`, spaced differently"
                     )
                     _offer(best, form, fid, SAME_LETTERS_SCORE, why, False, size)
         searched = full or not best
@@ -1157,20 +1166,12 @@ class Screener:
                     form = forms[fid]
                     if form.entry in best and best[form.entry][_SCORE] >= ACRONYM_SCORE:
                         continue
-                    why = (
-                        f"`{key.upper()}` is the initials of the listed {form.kind} "
-                        f"`{form.text}`"
-                    )
+                    why = f"`{key.upper()}` is the initials of the listed {form.kind} `{form.text}`"
                     _offer(best, form, fid, ACRONYM_SCORE, why, False, size)
         complete = searched
         if searched:
-            query = _Query(words, [spelling_key(w) for w in words])
-            self._near(query)
-            if query.near:
-                self._costs(query)
-                candidates = self._candidates(query)
-            else:
-                candidates = []
+            query = self._query(words)
+            candidates = self._candidates(query) if query.near else []
             candidates.sort(key=lambda pair: (-pair[1], pair[0]))
             lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
             for fid, bound in candidates:
