@@ -167,6 +167,15 @@ class _Gen:
             return expr
         return f"({expr} if {' and '.join(sorted(guards))} else {slow})"
 
+    def assign(self, target: str, node) -> list[str]:
+        """Lines setting ``target`` to a condition's value. Where the condition tests a
+        party list, a possible match on the two-valued path falls back to the
+        three-valued form, in which it is unknown."""
+        best = self.cond_best(node)
+        if not _tests_list(node):
+            return [f"{target} = {best}"]
+        return ["try:", f"    {target} = {best}", "except _Possible:", f"    {target} = {self.cond(node)}"]
+
     def covered(self, item: str) -> frozenset:
         return frozenset(r.id for r in self.rs.classify if M.eccn_covers(item, r.id))
 
@@ -222,7 +231,7 @@ class _Gen:
         self.current_rule = rule
         """Lines that set ``target`` to True/False, or return None when unknown."""
         w = self.fresh()
-        lines = [f"{w} = {self.cond_best(rule.when)}"]
+        lines = self.assign(w, rule.when)
         if rule.excepts:
             x = self.fresh()
             ex = M.Or(tuple(e.expr for e in rule.excepts), "except")
@@ -230,7 +239,7 @@ class _Gen:
                 f"if {w} is False:",
                 f"    {target} = False",
                 "else:",
-                f"    {x} = {self.cond_best(ex)}",
+                *("    " + ln for ln in self.assign(x, ex)),
                 f"    if {x} is True:",
                 f"        {target} = False",
                 f"    elif {w} is None or {x} is None:",
@@ -310,8 +319,8 @@ class _Gen:
                     emit([f"    duties.append({self.const(duty.text)})"], 1)
                 else:
                     d = self.fresh()
-                    emit([f"    {d} = {self.cond_best(duty.condition)}",
-                          f"    if {d} is None:", f"        {self.give_up()}",
+                    emit(["    " + ln for ln in self.assign(d, duty.condition)], 1)
+                    emit([f"    if {d} is None:", f"        {self.give_up()}",
                           f"    if {d}:", f"        duties.append({self.const(duty.text)})"], 1)
             del duties
             emit([f"    granted.append(({self.const(rule.id)}, tuple(duties)))"], 1)
@@ -342,13 +351,20 @@ class _Gen:
         if spec.condition is None:
             return pol(spec.policy)
         c = self.fresh()
-        return (f"(None if ({c} := {self.cond_best(spec.condition)}) is None else "
+        test = self.cond(spec.condition) if _tests_list(spec.condition) else self.cond_best(spec.condition)
+        return (f"(None if ({c} := {test}) is None else "
                 f"({pol(spec.policy)} if {c} else {pol(spec.otherwise)}))")
 
     def list_keys(self, rule: M.Rule) -> tuple:
         from .interpreter import list_atoms
 
         return tuple((a.field, a.list) for a in list_atoms(rule.when) if not a.negated)
+
+
+def _tests_list(node) -> bool:
+    from .interpreter import list_atoms
+
+    return next(list_atoms(node), None) is not None
 
 
 class _Possible(Exception):
@@ -376,17 +392,21 @@ def _onlist(screen, list_name, field, value, on, r):
 
 def _listed(screen, on, r, keys):
     """The strictest policy of every entry matched by the rule's list tests (see interpreter)."""
-    policies = []
+    policies, open_ = [], []
     for field, list_name in keys:
         value = r.get(field)
         if value is None:
             continue
         res = screen.of_field(list_name, field, value, on, r.get)
-        if res.status == "possible":
-            raise _Possible(field)
         if res.status == "match":
             policies.append(entry_policy(res.best.entry))
-    return strictest(policies) or "presumption_of_denial"
+        elif res.status == "possible":
+            open_.append((field, entry_policy(res.best.entry)))
+    known = strictest(policies)
+    for field, policy in open_:
+        if known is None or M.STRICTNESS[policy] > M.STRICTNESS[known]:
+            raise _Possible(field)  # the policy turns on the match: the interpreter splits
+    return known or "presumption_of_denial"
 
 
 class _Unknown:

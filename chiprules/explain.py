@@ -5,8 +5,8 @@ from __future__ import annotations
 from .decision import OUTCOME_WORDS, Decision, plain, words
 
 SHOWN_FIELDS = (
-    "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_hq",
-    "end_user_parent", "consignee", "chip", "item_kind", "tpp", "die_area", "performance_density",
+    "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_address",
+    "end_user_hq", "end_user_parent", "end_user_parent_address", "consignee", "consignee_address", "chip", "item_kind", "tpp", "die_area", "performance_density",
     "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity",
 )
 

@@ -85,7 +85,7 @@ class Screen:
         if hit is None:
             hit = self.screener(list_name).screen(
                 str(name), on=on, country=country if isinstance(country, str) else None,
-                **({"address": address} if isinstance(address, str) and address.strip() else {}))
+                address=address if isinstance(address, str) and address.strip() else None)
             if len(self.cache) > 100_000:
                 self.cache.clear()
             self.cache[key] = hit

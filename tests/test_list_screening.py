@@ -202,6 +202,17 @@ def test_the_destination_is_evidence_for_the_name(tmp_path):
                       None: ("license_required", 95.0)}
 
 
+def test_an_address_sharing_a_listed_place_adds_to_the_score(ear):
+    base = {"chip": "NVIDIA A10", "destination": "CN", "end_user": "Huawai Technologies Co Ltd",
+            "consignee": "Acme Freight Ltd.", "export_date": "2026-07-20"}
+    plain = ear.evaluate(base).possible_matches[0]
+    near = ear.evaluate(dict(base, end_user_address="Bantian, Longgang District, Shenzhen")).possible_matches[0]
+    far = ear.evaluate(dict(base, end_user_address="1 Main Street, Berlin")).possible_matches[0]
+    assert near.score == plain.score + 2
+    assert "address agrees (Bantian, Longgang, Shenzhen)" in near.why
+    assert far.score == plain.score and "address" not in far.why
+
+
 def test_higher_scores_turn_matches_into_possible_ones(tmp_path):
     loose = _eval(_rules(tmp_path), tpp=100, destination="CN", end_user="Huawei Tech Co.")
     strict = _eval(_rules(tmp_path, "match >= 99\n  possible >= 75"), tpp=100, destination="CN",
