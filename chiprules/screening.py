@@ -98,6 +98,7 @@ from .names import (
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
     _is_cjk,
+    _normalized_words,
     _without_legal_words,
     _words,
     name_forms,
@@ -267,9 +268,14 @@ def _initials(words: list[str]) -> str:
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
-def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
-    """The legal forms that normalisation drops from ``text``, as written there."""
-    words = _words(text)
+def _legal_affixes(
+    text: str, norm: str | None = None, words: Iterable[str] | None = None
+) -> list[str]:
+    """The legal forms that normalisation drops from ``text``, as written there.
+
+    ``norm`` and ``words`` are ``normalize_name(text)`` and ``_words(text)``, when known.
+    """
+    words = _words(text) if words is None else list(words)
     core = (normalize_name(text) if norm is None else norm).split()
     if words == core:
         if not text.isascii() and text.rstrip(" .,;").endswith(CJK_SUFFIXES):
@@ -538,6 +544,14 @@ def _ranked(item: _Scored) -> tuple[float, int, int, int]:
 
 
 _JOINED_MINOR = _COMMON | _QUALIFIER | _LEGAL
+
+
+@functools.lru_cache(maxsize=4096)
+def _unused(used: int, size: int) -> tuple[int, ...]:
+    """The positions below ``size`` whose bit is not set in ``used``."""
+    return tuple(j for j in range(size) if not used >> j & 1)
+
+
 _MINOR = _STOP | _LEGAL
 
 
@@ -560,10 +574,13 @@ class Screener:
         self._build()
         self._scored = functools.lru_cache(maxsize=cache_size)(self._score_norm)
         self._scored_full = functools.lru_cache(maxsize=1024)(self._score_norm_full)
-        self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
+        #: raw name -> (normalised name, its words before legal forms are dropped)
+        self._normalise = functools.lru_cache(maxsize=cache_size)(_normalized_words)
         # tuples, which the garbage collector stops tracking, rather than lists
         self._query_affixes = functools.lru_cache(maxsize=cache_size)(
-            lambda name, norm: tuple(_legal_affixes(name, norm))
+            lambda name, norm, words: tuple(
+                (" ".join(_words(affix)), affix) for affix in _legal_affixes(name, norm, words)
+            )
         )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
         self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
@@ -1047,7 +1064,7 @@ class Screener:
         cost = 0.0
         extra: tuple[int, ...] = ()
         if used != (1 << size) - 1:
-            extra = tuple(j for j in range(size) if not used >> j & 1)
+            extra = _unused(used, size)
             word_cost = query.cost
             if query.pair_cost:
                 left = set(extra)
@@ -1228,7 +1245,7 @@ class Screener:
     ) -> ScreenResult:
         if not name.strip():
             return _NOTHING
-        norm = self._normalise(name)
+        norm, words = self._normalise(name)
         scored, complete = self._scored(norm)
         if on is not None and not complete:
             # entries out of force may hide others that were not scored
@@ -1238,10 +1255,10 @@ class Screener:
             return _NOTHING
         # the result depends on the name only through its normalised form and, for the
         # exact matches, the legal forms it drops: names alike in both share one result
-        affixes: tuple[str, ...] = ()
+        affixes: tuple[tuple[str, str], ...] = ()
         for item in scored:
             if item[_EXACT]:
-                affixes = self._query_affixes(name, norm)
+                affixes = self._query_affixes(name, norm, words)
                 break
         key = (norm, on, country, address, affixes)
         shared = self._shared.get(key)
@@ -1255,7 +1272,7 @@ class Screener:
     def _result(
         self,
         norm: str,
-        affixes: tuple[str, ...],
+        affixes: tuple[tuple[str, str], ...],
         scored: tuple[_Scored, ...],
         on: date | None,
         country: str | None,
@@ -1327,11 +1344,14 @@ class Screener:
         return [listed[key] for key in places if key in listed]
 
     @staticmethod
-    def _affix_clause(affixes: tuple[str, ...], listed: tuple[tuple[str, str], ...]) -> str:
-        """The legal forms dropped from the listed form and the name, each once."""
+    def _affix_clause(
+        affixes: tuple[tuple[str, str], ...], listed: tuple[tuple[str, str], ...]
+    ) -> str:
+        """The legal forms dropped from the listed form and the name, each once: both are
+        (words, text as written)."""
         seen = dict(listed)
-        for affix in affixes:
-            seen.setdefault(" ".join(_words(affix)), affix)
+        for words, affix in affixes:
+            seen.setdefault(words, affix)
         return _quote_list(seen.values())
 
     def cache_info(self):
