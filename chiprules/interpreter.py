@@ -50,6 +50,9 @@ EVIDENCE = {
 }
 
 
+_NO_EVIDENCE = (None, None)
+
+
 @functools.lru_cache(maxsize=32)
 def screener_for(entries: tuple, match: float, possible: float):
     """One fuzzy screener per list content and scores, shared by the versions that use it."""
@@ -99,9 +102,19 @@ class Screen:
         return self.result(list_name, value, on, country, address)
 
     def status(self, list_name: str, field: str, value, on: dt.date, record: dict):
-        """True (a match), None (a possible match) or False (no listed party found)."""
-        res = self.of_field(list_name, field, value, on, record.get)
-        return True if res.status == "match" else None if res.status == "possible" else False
+        """True (a match), None (a possible match) or False (no listed party found).
+
+        The compiled functions call this once per list test and record: it reads the
+        cache directly.
+        """
+        country_field, address_field = EVIDENCE.get(field, _NO_EVIDENCE) if self.evidence else _NO_EVIDENCE
+        country = record.get(country_field) if country_field else None
+        address = record.get(address_field) if address_field else None
+        res = self.cache.get((list_name, value, on, country, address))
+        if res is None:
+            res = self.result(list_name, value, on, country, address)
+        status = res.status
+        return True if status == "match" else None if status == "possible" else False
 
     def matches(self, list_name: str, name, on: dt.date) -> tuple:
         """The best candidate when ``name`` matches the list on ``on`` (no evidence), else ()."""
@@ -795,6 +808,8 @@ def screening_words(m: ListMatch) -> str:
             f"{', '.join(listed)}; review {words(m.review_policy)}")
     if m.status == "possible":
         text += "; a reviewer must confirm or rule out the match"
+    elif m.requirement:
+        text += f"; listed licence requirement: {m.requirement}"
     return text
 
 
