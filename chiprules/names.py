@@ -338,25 +338,18 @@ def normalize_name(name: str) -> str:
     from the ends. A name made only of legal-form words keeps its last word.
     Idempotent.
     """
-    return _normalized_words(name)[0]
-
-
-def _normalized_words(name: str) -> tuple[str, tuple[str, ...]]:
-    """``normalize_name(name)``, and the words of ``name`` before any legal form is
-    dropped (``_words(name)``)."""
-    words = _words(name)
-    out = " ".join(_strip_legal_forms(list(words)))
+    out = _one_pass(name)
     if name.isascii():
         # ASCII text is fully reduced by one pass: its words are lower-case letters and
         # digits, runs of single letters are joined, and legal forms are stripped until
         # none is left at either end; a second pass would find nothing more to do.
-        return out, tuple(words)
+        return out
     for _ in range(8):  # a second pass can only see what the first one produced
         again = _one_pass(out)
         if again == out:
             break
         out = again
-    return out, tuple(words)
+    return out
 
 
 def name_tokens(name: str) -> frozenset[str]:

@@ -98,7 +98,6 @@ from .names import (
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
     _is_cjk,
-    _normalized_words,
     _without_legal_words,
     _words,
     name_forms,
@@ -268,14 +267,9 @@ def _initials(words: list[str]) -> str:
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
-def _legal_affixes(
-    text: str, norm: str | None = None, words: Iterable[str] | None = None
-) -> list[str]:
-    """The legal forms that normalisation drops from ``text``, as written there.
-
-    ``norm`` and ``words`` are ``normalize_name(text)`` and ``_words(text)``, when known.
-    """
-    words = _words(text) if words is None else list(words)
+def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
+    """The legal forms that normalisation drops from ``text``, as written there."""
+    words = _words(text)
     core = (normalize_name(text) if norm is None else norm).split()
     if words == core:
         if not text.isascii() and text.rstrip(" .,;").endswith(CJK_SUFFIXES):
@@ -574,18 +568,21 @@ class Screener:
         self._build()
         self._scored = functools.lru_cache(maxsize=cache_size)(self._score_norm)
         self._scored_full = functools.lru_cache(maxsize=1024)(self._score_norm_full)
-        #: raw name -> (normalised name, its words before legal forms are dropped)
-        self._normalise = functools.lru_cache(maxsize=cache_size)(_normalized_words)
+        self._incomplete: set[str] = set()
+        self._incomplete_size = cache_size
+        self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
         # tuples, which the garbage collector stops tracking, rather than lists
         self._query_affixes = functools.lru_cache(maxsize=cache_size)(
-            lambda name, norm, words: tuple(
-                (" ".join(_words(affix)), affix) for affix in _legal_affixes(name, norm, words)
+            lambda name, norm: tuple(
+                (" ".join(_words(affix)), affix) for affix in _legal_affixes(name, norm)
             )
         )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
         self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
-        #: results by (normalised name, date, country, address, legal forms dropped)
-        self._shared: dict[tuple, ScreenResult] = {}
+        self._plain_results = functools.lru_cache(maxsize=cache_size)(self._screen_plain)
+        #: results by (normalised name, date, country, address, legal forms dropped), or
+        #: by the normalised name alone when there are none of these
+        self._shared: dict[str | tuple, ScreenResult] = {}
         self._shared_size = cache_size
         self._entry_places: dict[int, dict[str, str]] = {}
         #: word -> what ``_word`` says of it
@@ -1018,7 +1015,7 @@ class Screener:
         """
         near, units, words = query.near, query.units, query.words
         keys, listed = form.keys, form.words
-        used = 0
+        used = hit = 0  # bit masks of the words of the name used, the listed words matched
         sims = [0.0] * len(keys)
         for i in form.order:
             found = near.get(keys[i])
@@ -1036,9 +1033,10 @@ class Screener:
             if where:
                 sims[i] = best
                 used |= where
+                hit |= 1 << i
         # two listed words written as one in the name ("Sensetime" for "Sense Time")
         for i, joined in form.pairs:
-            if sims[i] or sims[i + 1]:
+            if hit >> i & 3:
                 continue
             best, tie, where = 0.0, "", 0
             for index, score in near.get(joined, ()):
@@ -1049,15 +1047,11 @@ class Screener:
             if where:
                 sims[i] = sims[i + 1] = best
                 used |= where
+                hit |= 3 << i
         matched = 0.0
-        missing = []
-        i = 0
         for weight, sim in zip(form.weights, sims):  # noqa: B905 - same length
             if sim:
                 matched += weight * sim
-            else:
-                missing.append(i)
-            i += 1
         if matched <= 0:
             return None
         size = len(words)
@@ -1080,7 +1074,7 @@ class Screener:
                     cost += word_cost[j]
         missing_common = 0
         for i in form.common:
-            if not sims[i]:
+            if not hit >> i & 1:
                 missing_common += 1
         if missing_common:
             cost += min(MISSING_COMMON_CAP, MISSING_COMMON * missing_common)
@@ -1098,7 +1092,7 @@ class Screener:
         score = round(score, 1)
         if score <= floor:
             return None
-        return score, size - len(extra), tuple(missing), extra
+        return score, size - len(extra), _unused(hit, len(keys)), extra
 
     def _close_why(
         self,
@@ -1119,17 +1113,25 @@ class Screener:
             why += f", without `{' '.join(absent)}`"
         return why
 
-    def _score_norm(self, norm: str) -> tuple[tuple[_Scored, ...], bool]:
+    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
         """Date- and country-free candidates for a normalised name, best first.
 
-        The flag says whether the search was complete: close spellings are not searched
-        when the name already equals a listed name or alias (scores 96 and more), and
-        forms that cannot enter the five best are not scored.
+        The search may be incomplete: close spellings are not searched when the name
+        already equals a listed name or alias (scores 96 and more), and forms that
+        cannot enter the five best are not scored. The names whose search was
+        incomplete are kept in ``_incomplete`` (a set of strings rather than a flag in
+        each cached value: fewer objects for the garbage collector to track).
         """
-        return self._score(norm, full=False)
+        scored, complete = self._score(norm, full=False)
+        if not complete:
+            if len(self._incomplete) >= self._incomplete_size:
+                self._incomplete.clear()
+                self._scored.cache_clear()  # they are known together
+            self._incomplete.add(norm)
+        return scored
 
-    def _score_norm_full(self, norm: str) -> tuple[tuple[_Scored, ...], bool]:
-        return self._score(norm, full=True)
+    def _score_norm_full(self, norm: str) -> tuple[_Scored, ...]:
+        return self._score(norm, full=True)[0]
 
     def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
         if not norm:
@@ -1234,23 +1236,28 @@ class Screener:
         """Screen one name; see the module documentation for the scoring."""
         if not isinstance(name, str):
             return _NOTHING
+        if on is None and country is None and address is None:
+            return self._plain_results(name)  # keyed by the name alone: no key tuple
         if (country is None or isinstance(country, str)) and (
             address is None or isinstance(address, str)
         ):
             return self._results(name, on, country, address)
         return self._screen(name, on, country, address)
 
+    def _screen_plain(self, name: str) -> ScreenResult:
+        return self._screen(name, None, None, None)
+
     def _screen(
         self, name: str, on: date | None, country: str | None, address: str | None
     ) -> ScreenResult:
         if not name.strip():
             return _NOTHING
-        norm, words = self._normalise(name)
-        scored, complete = self._scored(norm)
-        if on is not None and not complete:
+        norm = self._normalise(name)
+        scored = self._scored(norm)
+        if on is not None and norm in self._incomplete:
             # entries out of force may hide others that were not scored
             if not all(self.entries[item[_ENTRY]].in_force(on) for item in scored):
-                scored, complete = self._scored_full(norm)
+                scored = self._scored_full(norm)
         if not scored:
             return _NOTHING
         # the result depends on the name only through its normalised form and, for the
@@ -1258,9 +1265,10 @@ class Screener:
         affixes: tuple[tuple[str, str], ...] = ()
         for item in scored:
             if item[_EXACT]:
-                affixes = self._query_affixes(name, norm, words)
+                affixes = self._query_affixes(name, norm)
                 break
-        key = (norm, on, country, address, affixes)
+        plain = on is None and country is None and address is None and not affixes
+        key = norm if plain else (norm, on, country, address, affixes)
         shared = self._shared.get(key)
         if shared is None:
             shared = self._result(norm, affixes, scored, on, country, address)
