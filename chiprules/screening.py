@@ -95,6 +95,7 @@ from rapidfuzz import fuzz
 
 from .countries import resolve_country
 from .names import (
+    _LEGAL_ANYWHERE,
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
     _is_cjk,
@@ -522,8 +523,8 @@ def _offer(
     missing: tuple[int, ...] = (),
     extra: tuple[int, ...] = (),
 ) -> None:
-    """Keep ``form``'s score as its entry's when it ranks above the one kept."""
-    score = round(score, 1)
+    """Keep ``form``'s score (rounded to 0.1) as its entry's when it ranks above the one
+    kept."""
     entry, rank = form.entry, form.rank
     current = best.get(entry)
     if current is not None and (-score, -explained, rank) >= (
@@ -963,9 +964,11 @@ class Screener:
             else:
                 value = gain if evidence is None else evidence[fid]
                 share = (value / 1000 + form.unblocked) / form.total
-                bound = min(CLOSE_SPELLING_CAP, 100.0 * share)
-                if one_word and len(form.keys) > 1:
-                    bound = min(bound, ONE_WORD_CAP)
+                bound = 100.0 * share
+                if bound > CLOSE_SPELLING_CAP:
+                    bound = CLOSE_SPELLING_CAP
+                if one_word and bound > ONE_WORD_CAP and len(form.keys) > 1:
+                    bound = ONE_WORD_CAP
             if bound + 0.5 < lowest:
                 continue
             left = costly
@@ -988,7 +991,8 @@ class Screener:
                 for key in form.common_keys:
                     if key not in reach:
                         absent += 1
-                cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
+                if absent:
+                    cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
             out.append((fid, bound - cost + 0.5))
         return out
 
@@ -1086,7 +1090,10 @@ class Screener:
         if form.acronym:
             score = ACRONYM_IN_NAME_CAP - cost
         else:
-            score = min(CLOSE_SPELLING_CAP, 100.0 * (matched / form.total / 100.0)) - cost
+            score = 100.0 * (matched / form.total / 100.0)
+            if score > CLOSE_SPELLING_CAP:
+                score = CLOSE_SPELLING_CAP
+            score -= cost
             if query.one_word and len(keys) > 1:
                 score = min(score, ONE_WORD_CAP)  # "Inspur" for "Inspur Group"
         score = round(score, 1)
@@ -1147,7 +1154,8 @@ class Screener:
                 done.add(fid)
                 why = f"same name as the listed {form.kind} `{form.text}`"
                 _offer(best, form, fid, EXACT_SCORE, why, True, size)
-        key = " ".join(sorted(_without_legal_words(words))) or norm
+        kept = words if _LEGAL_ANYWHERE.isdisjoint(words) else _without_legal_words(words)
+        key = " ".join(sorted(kept)) or norm
         for fid in self._words.get(key, ()):
             if fid not in done:
                 done.add(fid)
@@ -1322,7 +1330,9 @@ class Screener:
                     why += f"; address agrees ({', '.join(shared)})"
             if score < NEAR_MISS_SCORE:
                 continue
-            out.append(Candidate(entry, form.text, form.kind, round(score, 1), why))
+            if not final:
+                score = round(score, 1)
+            out.append(Candidate(entry, form.text, form.kind, score, why))
             if final and len(out) == MAX_CANDIDATES:
                 break
         if not out:
