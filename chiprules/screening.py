@@ -573,9 +573,11 @@ class Screener:
         self._incomplete_size = cache_size
         self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
         # tuples, which the garbage collector stops tracking, rather than lists
+        # keyed by the name alone (no key tuple to track)
         self._query_affixes = functools.lru_cache(maxsize=cache_size)(
-            lambda name, norm: tuple(
-                (" ".join(_words(affix)), affix) for affix in _legal_affixes(name, norm)
+            lambda name: tuple(
+                (" ".join(_words(affix)), affix)
+                for affix in _legal_affixes(name, self._normalise(name))
             )
         )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
@@ -1273,7 +1275,7 @@ class Screener:
         affixes: tuple[tuple[str, str], ...] = ()
         for item in scored:
             if item[_EXACT]:
-                affixes = self._query_affixes(name, norm)
+                affixes = self._query_affixes(name)
                 break
         plain = on is None and country is None and address is None and not affixes
         key = norm if plain else (norm, on, country, address, affixes)
