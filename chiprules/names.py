@@ -158,7 +158,7 @@ _LEGAL_ANYWHERE = _LEGAL_TOKENS | {
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"
 _APOSTROPHE_RE = re.compile("[" + re.escape(_APOSTROPHES) + "]")
 _TRAILING_PAREN_RE = re.compile(r"^(?P<head>.*\S)\s*\((?P<inner>[^()]+)\)\s*\.?\s*$")
-_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+_ALNUM_RUN_RE = re.compile(r"[0-9a-z]+")
 _SINGLE_LETTER_RE = re.compile(r"(?<![0-9a-z])[a-z](?![0-9a-z])")
 
 
@@ -315,7 +315,7 @@ def _words(text: str) -> list[str]:
         text = _transliterate(text)
     text = text.replace("'", "").replace("`", "").replace("&", " and ")
     if text.isascii():
-        tokens = [t for t in _NON_ALNUM_RE.split(text) if t]
+        tokens = _ALNUM_RUN_RE.findall(text)
         if _SINGLE_LETTER_RE.search(text) is None:
             return tokens  # no initials to join
         return _merge_initials(tokens)
