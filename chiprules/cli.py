@@ -283,6 +283,93 @@ def _table_writer(out):
     return write
 
 
+# ---- screen -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("rules", type=click.Path(exists=True))
+@click.argument("names", nargs=-1)
+@click.option("--file", "names_file", type=click.Path(allow_dash=True),
+              help="Read names from a file, one per line (`-` for stdin).")
+@click.option("--list", "list_names", multiple=True, help="Screen against this list only (repeatable).")
+@click.option("--as-of", "as_of", help="Screen against the entries in force on this date (default: today).")
+@click.option("--country", help="The party's country, as evidence (ISO code or name).")
+@click.option("--address", help="The party's address, as evidence.")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
+              help="A table for people, or one JSON object per name and list.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["match", "possible"]),
+              help="Exit 3 when a name matches (or, with `possible`, matches or possibly matches).")
+@click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
+              help="Which timeline picks the version in force.")
+def screen(rules, names, names_file, list_names, as_of, country, address, fmt, fail_on, timeline):
+    """Screen party NAMES against the party lists of RULES, as `eval` does for records.
+
+    Each name gets `match`, `possible` or `none` ("no listed party found", which is not
+    a clearance) per list, with the best entry, its score and why. Exit status: 0 done;
+    2 bad input; 3 a --fail-on status was found.
+    """
+    import chiprules
+
+    from .interpreter import Screen, list_match, screening_words
+
+    try:
+        on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
+        sys.exit(2)
+    todo = list(names)
+    if names_file:
+        try:
+            text = sys.stdin.read() if names_file == "-" else Path(names_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            click.echo(f"error: cannot read `{names_file}`: {exc}", err=True)
+            sys.exit(2)
+        todo += [line.strip() for line in text.splitlines() if line.strip()]
+    if not todo:
+        click.echo("error: no names to screen; give NAMES or --file", err=True)
+        sys.exit(2)
+    try:
+        model = chiprules.load(rules, timeline=timeline).in_force(on, timeline)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    if model is None:
+        click.echo(f"error: no version of these rules is in force on {on.isoformat()}", err=True)
+        sys.exit(2)
+    wanted = list(list_names) or sorted(model.lists)
+    unknown = [n for n in wanted if n not in model.lists]
+    if unknown or not wanted:
+        have = ", ".join(f"`{n}`" for n in sorted(model.lists)) or "none"
+        what = f"no list `{unknown[0]}`" if unknown else "no party lists"
+        click.echo(f"error: {what} in version {model.version}; lists: {have}", err=True)
+        sys.exit(2)
+    scr = Screen(model)
+    found = {"match": 0, "possible": 0, "none": 0}
+    rows = []
+    for name in todo:
+        for list_name in wanted:
+            m = list_match("", name, list_name, scr.result(list_name, name, on, country, address))
+            found[m.status] += 1
+            rows.append(m)
+    if fmt == "jsonl":
+        for m in rows:
+            obj = m.to_json()
+            del obj["field"]
+            obj["explanation"] = screening_words(m)
+            click.echo(json.dumps(obj, ensure_ascii=False))
+    else:
+        click.echo(f"screened on {on.isoformat()} against version {model.version}")
+        for m in rows:
+            score = f"{m.score:g}" if m.score is not None else "-"
+            head = {"match": "MATCH   ", "possible": "POSSIBLE", "none": "none    "}[m.status]
+            click.echo(f"{head}  {score:>5}  {m.name}  [{m.list}]")
+            click.echo(f"          {screening_words(m)}")
+    click.echo(f"{len(todo)} name{'s' if len(todo) != 1 else ''}: {found['match']} match, "
+               f"{found['possible']} possible, {found['none']} no listed party found", err=True)
+    hit = found["match"] + (found["possible"] if fail_on == "possible" else 0)
+    sys.exit(3 if fail_on and hit else 0)
+
+
 # ---- plot ---------------------------------------------------------------------------------
 
 

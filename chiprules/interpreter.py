@@ -793,8 +793,9 @@ def list_match(field: str, name, list_name: str, res) -> ListMatch:
 
 def screening_words(m: ListMatch) -> str:
     """One sentence on a screening, for explanations."""
+    who = f"{m.field} `{m.name}`" if m.field else f"`{m.name}`"
     if m.status == "none":
-        text = f"no listed party found for {m.field} `{m.name}` on {m.list}"
+        text = f"no listed party found for {who} on {m.list}"
         if m.entry is not None:
             text += f" (nearest: `{m.entry}`, score {m.score:g}, below the possible-match score)"
         return text
@@ -804,7 +805,7 @@ def screening_words(m: ListMatch) -> str:
         listed.append(f"added {m.added.isoformat()}")
     listed.append(m.cite or "no citation given")
     verb = "matches" if m.status == "match" else "is a possible match for"
-    text = (f"{m.field} `{m.name}` {verb} `{m.entry}` on {m.list} by {how}, score {m.score:g} ({m.why}); "
+    text = (f"{who} {verb} `{m.entry}` on {m.list} by {how}, score {m.score:g} ({m.why}); "
             f"{', '.join(listed)}; review {words(m.review_policy)}")
     if m.status == "possible":
         text += "; a reviewer must confirm or rule out the match"

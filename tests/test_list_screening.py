@@ -330,3 +330,44 @@ def test_diff_reports_score_changes_with_a_caveat(tmp_path):
     )
     assert report.caveats and "watch" in report.caveats[0]
     assert "Caveat: the screening scores of list `watch` changed" in render(report)
+
+
+# ---- chiprules screen --------------------------------------------------------------------------
+
+
+def test_screen_command_golden(golden):
+    res = CliRunner().invoke(main, ["screen", "rules/ear", "Huawai Technologies Co Ltd", "SMIC",
+                                    "Hua Wei Noodle House", "华为技术有限公司", "Contoso Research",
+                                    "--as-of", "2026-07-20", "--country", "CN"])
+    assert res.exit_code == 0, res.output
+    golden(GOLDEN / "eval" / "screen.txt", res.output)
+
+
+def test_screen_command_jsonl_and_fail_on(tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("Sugon\n\nHuawai Technologies Co Ltd\n", encoding="utf-8")
+    args = ["screen", "rules/ear", "--file", str(names), "--as-of", "2026-07-20", "--format", "jsonl"]
+    res = CliRunner().invoke(main, args)
+    rows = [json.loads(line) for line in res.output.splitlines() if line.startswith("{")]
+    assert [(r["name"], r["status"]) for r in rows] == [
+        ("Sugon", "match"), ("Huawai Technologies Co Ltd", "possible")]
+    assert rows[0]["explanation"].startswith("`Sugon` matches `Sugon` on entity_list by its name, score 100")
+    assert CliRunner().invoke(main, args + ["--fail-on", "match"]).exit_code == 3
+    assert CliRunner().invoke(main, ["screen", "rules/ear", "Huawai Technologies Co Ltd", "--as-of",
+                                     "2026-07-20", "--fail-on", "match"]).exit_code == 0
+    assert CliRunner().invoke(main, ["screen", "rules/ear", "Huawai Technologies Co Ltd", "--as-of",
+                                     "2026-07-20", "--fail-on", "possible"]).exit_code == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--list", "nope", "x"], "error: no list `nope` in version"),
+    ([], "error: no names to screen"),
+    (["x", "--as-of", "2026-13-01"], "is not a date"),
+    (["x", "--as-of", "2020-01-01"], "no version of these rules is in force on 2020-01-01"),
+    (["--file", "/nonexistent/names.txt"], "cannot read"),
+])
+def test_screen_command_bad_input_is_a_clean_error(args, message):
+    res = CliRunner().invoke(main, ["screen", "rules/ear", *args])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
