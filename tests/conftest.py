@@ -38,3 +38,21 @@ def golden(update_goldens):
         check_golden(path, actual, update_goldens)
 
     return compare
+
+
+_FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def report(request):
+    """``report(line)``: a figure to print at the end of the run (e.g. precision and recall)."""
+    lines = request.config.stash.setdefault(_FIGURES, [])
+    return lines.append
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    lines = config.stash.get(_FIGURES, [])
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
