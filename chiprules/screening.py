@@ -548,6 +548,7 @@ def _unused(used: int, size: int) -> tuple[int, ...]:
 
 
 _MINOR = _STOP | _LEGAL
+_NO_WORDS: dict[str, float] = {}  # shared, never changed
 
 
 class Screener:
@@ -589,9 +590,7 @@ class Screener:
         self._shared_size = cache_size
         self._entry_places: dict[int, dict[str, str]] = {}
         #: word -> what ``_word`` says of it
-        self._word_info: dict[
-            str, tuple[str, tuple[tuple[str, float], ...], float, bool, bool]
-        ] = {}
+        self._word_info: dict[str, tuple[str, dict[str, float], float, bool, bool]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -784,7 +783,7 @@ class Screener:
         keys, cost, common = query.keys, query.cost, query.common
         units, near, reach = query.units, query.near, query.reach
         vocabulary, info = self._vocabulary, self._word_info
-        found: tuple[tuple[str, float], ...]
+        found: dict[str, float]
         counted = 0
         for j, word in enumerate(words):
             known = info.get(word)
@@ -798,7 +797,7 @@ class Screener:
             if found:
                 index, mask = len(units), 1 << j
                 units.append((key, j, mask, True))
-                for listed, score in found:
+                for listed, score in found.items():
                     hits = near.get(listed)
                     if hits is None:
                         near[listed] = [(index, score)]
@@ -832,7 +831,7 @@ class Screener:
             mask = 3 << j
             for unit in (one, two) if two != one else (one,):
                 if unit in vocabulary:
-                    found = ((unit, 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0),)
+                    found = {unit: 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0}
                 elif len(unit) < 5 or not unit.isalpha():
                     continue
                 elif (left in vocabulary and right in vocabulary) or max(len(left), len(right)) > 6:
@@ -842,10 +841,10 @@ class Screener:
                     if not found:
                         continue
                     if generic:
-                        found = tuple((w, score * GENERIC_PAIR_FACTOR) for w, score in found)
+                        found = {w: score * GENERIC_PAIR_FACTOR for w, score in found.items()}
                 index = len(units)
                 units.append((unit, j, mask, False))
-                for listed, score in found:
+                for listed, score in found.items():
                     hits = near.get(listed)
                     if hits is None:
                         near[listed] = [(index, score)]
@@ -854,14 +853,14 @@ class Screener:
                     reach[listed] = reach.get(listed, 0) | mask
         return query
 
-    def _word(self, word: str) -> tuple[str, tuple[tuple[str, float], ...], float, bool, bool]:
+    def _word(self, word: str) -> tuple[str, dict[str, float], float, bool, bool]:
         """A word's spelling key, the listed words it spells, its cost when it matches
         nothing, whether it is common, and whether it counts as a word (not a legal form
         or a stop word); cached."""
         key = spelling_key(word)
-        found: tuple[tuple[str, float], ...] = ()
+        found: dict[str, float] = _NO_WORDS
         if key in self._vocabulary:
-            found = ((key, 100.0),)
+            found = {key: 100.0}
         elif len(key) >= 5 and key.isalpha():
             found = self._spelled_near(key)
         known = (
@@ -877,24 +876,25 @@ class Screener:
         info[word] = known
         return known
 
-    def _typo_near(self, unit: str) -> tuple[tuple[str, float], ...]:
+    def _typo_near(self, unit: str) -> dict[str, float]:
         """The listed words one deleted letter away from ``unit`` on either side, with
-        their ``fuzz.ratio`` when it is at least 80 (cached per unit)."""
+        their ``fuzz.ratio`` when it is at least 80 (cached per unit).
+
+        A dict of strings and numbers, which the garbage collector does not track.
+        """
         get = self._typo_index.get
         found = set(self._typos.get(unit, ()))
         for i in range(len(unit)):
             hit = get(unit[:i] + unit[i + 1 :])
             if hit is not None:
                 found.update(hit)
-        if not found:
-            return ()
+        out: dict[str, float] = {}
         ratio = fuzz.ratio
-        out = []
         for word in found:
             score = ratio(unit, word, score_cutoff=TOKEN_SIMILARITY)
             if score:
-                out.append((word, score))
-        return tuple(out)
+                out[word] = score
+        return out
 
     def _candidates(self, query: _Query) -> list[tuple[int, float]]:
         """Forms of the entries that share the most (weighted) rare words with the name.
