@@ -207,6 +207,11 @@ _LETTER_TABLE = str.maketrans({"c": "k", "q": "k", "x": "ks", "y": "i", "w": "v"
 _DOUBLE_RE = re.compile(r"(.)\1+")
 
 
+def _first_group(match: re.Match[str]) -> str:
+    # a function rather than the template r"\1", which ``re`` expands in Python
+    return match.group(1)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def spelling_key(word: str) -> str:
     """A normalised word with spelling variants folded, for loose comparison.
@@ -233,7 +238,7 @@ def spelling_key(word: str) -> str:
     if "c" in word:
         word = _SOFT_C_RE.sub("s", word)
     word = word.translate(_LETTER_TABLE)
-    return _DOUBLE_RE.sub(r"\1", word)
+    return _DOUBLE_RE.sub(_first_group, word)
 
 
 def _fold_set(words: Iterable[str]) -> frozenset[str]:
