@@ -77,8 +77,18 @@ when not listed, through the one-letter deletions on both sides; the entries sha
 the most weight with the name, at most five, are scored, form by form, best upper
 bound first, skipping forms whose upper bound cannot beat what is already found. When
 the name equals a listed name or alias (exact, same words, same letters), close
-spellings are not searched. Results are cached per normalised name (bounded LRU), and
-normalised names per raw name.
+spellings are not searched.
+
+Caches, all bounded: the date- and country-free candidates per normalised name (LRU);
+per word of a name, its spelling key, the listed words it spells and its cost; per
+word or pair of words not listed, the listed words one deletion away; per raw name,
+its normalised form and the legal forms it drops. A ``ScreenResult`` is immutable, so
+one is kept per (normalised name, date, country, address, legal forms dropped) and
+shared by the names alike in all of these ("Huawei Technologies" and "HUAWEI
+TECHNOLOGIES"), and one per raw name and evidence (LRU): screening a name again
+returns the same object. The cached values are tuples, dicts and strings of atoms
+where they can be, which the garbage collector stops tracking: a large cache does not
+slow down its collections.
 """
 
 from __future__ import annotations
@@ -1288,7 +1298,10 @@ class Screener:
         if shared is None:
             shared = self._result(norm, affixes, scored, on, country, address)
             if len(self._shared) >= self._shared_size:
-                del self._shared[next(iter(self._shared))]  # the oldest
+                try:
+                    del self._shared[next(iter(self._shared))]  # the oldest
+                except (KeyError, RuntimeError, StopIteration):  # emptied meanwhile
+                    pass
             self._shared[key] = shared
         return shared
 

@@ -561,6 +561,24 @@ def test_results_are_cached_per_normalised_name() -> None:
     assert screener.cache_info().hits == before + 1
 
 
+def test_results_are_shared_between_names_alike() -> None:
+    """A result is immutable: one object per name and evidence, shared by the names with
+    the same normalised form and the same legal forms dropped."""
+    screener = Screener(SAMPLE)
+    plain = screener.screen("Huawei Technologies")
+    assert screener.screen("Huawei Technologies") is plain
+    assert screener.screen("HUAWEI  TECHNOLOGIES") is plain  # same words, no legal form
+    gmbh = screener.screen("Huawei Technologies GmbH")
+    assert gmbh is not plain and gmbh.best is not None and plain.best is not None
+    assert gmbh.best.why == plain.best.why + " and `GmbH`"
+    assert screener.screen("Huawei Technologies").best.why == plain.best.why
+    other = screener.screen("Huawei Technologies", country="US")
+    assert other is not plain and other.best is not None
+    assert other.best.score == plain.best.score - 5
+    assert screener.screen("Huawei Technologies", country="US") is other
+    assert screener.screen("Huawei Technologies") is plain
+
+
 def test_blocking_scores_few_entries_on_a_large_list() -> None:
     """On a list of 5,000 generated entries, a name has at most five entries scored."""
     rng = random.Random(7)
