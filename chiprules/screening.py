@@ -94,9 +94,10 @@ slow down its collections.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Literal
 
@@ -486,14 +487,22 @@ class _Form:
     rank: int  # of the kind: name, alias, acronym
 
 
-#: A date- and country-free candidate, as cached per normalised name: a plain tuple
-#: (entry, score, form id, kind rank, words explained, why, exact, missing, extra), so
-#: that the garbage collector need not track the cache. ``why`` is "" for a close
-#: spelling, written from the form and the positions of the missing and extra words
-#: when it is shown; ``exact`` marks the matches whose why may name the legal forms
-#: dropped from the name.
+#: A date- and country-free candidate: a plain tuple (entry, score, form id, kind rank,
+#: words explained, why, exact, missing, extra). ``why`` is "" for a close spelling,
+#: written from the form and the positions of the missing and extra words when it is
+#: shown; ``exact`` marks the matches whose why may name the legal forms dropped from
+#: the name. The candidates of a normalised name are cached as one flat tuple of their
+#: fields, best first (see ``_items``), so that the garbage collector need not track
+#: the cache, nor count one object per candidate.
 _Scored = tuple
 _ENTRY, _SCORE, _FORM, _KIND, _EXPLAINED, _WHY, _EXACT, _MISSING, _EXTRA = range(9)
+_FIELDS = 9
+
+
+def _items(flat: tuple) -> Iterator[_Scored]:
+    """The candidates of a flat tuple of their fields."""
+    return zip(*[iter(flat)] * _FIELDS)  # noqa: B905 - a multiple of _FIELDS long
+
 
 _KIND_RANK = {"name": 0, "alias": 1, "acronym": 2}
 
@@ -1137,8 +1146,9 @@ class Screener:
             why += f", without `{' '.join(absent)}`"
         return why
 
-    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
-        """Date- and country-free candidates for a normalised name, best first.
+    def _score_norm(self, norm: str) -> tuple:
+        """Date- and country-free candidates for a normalised name, best first, as one
+        flat tuple of their fields (``_items`` gives them back).
 
         The search may be incomplete: close spellings are not searched when the name
         already equals a listed name or alias (scores 96 and more), and forms that
@@ -1154,10 +1164,10 @@ class Screener:
             self._incomplete.add(norm)
         return scored
 
-    def _score_norm_full(self, norm: str) -> tuple[_Scored, ...]:
+    def _score_norm_full(self, norm: str) -> tuple:
         return self._score(norm, full=True)[0]
 
-    def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
+    def _score(self, norm: str, full: bool) -> tuple[tuple, bool]:
         if not norm:
             return (), True
         words = norm.split()
@@ -1241,7 +1251,7 @@ class Screener:
                     score, explained, missing, extra = close
                     _offer(best, form, fid, score, "", False, explained, missing, extra)
         ranked = sorted(best.values(), key=_ranked)
-        return tuple(ranked), complete
+        return tuple(itertools.chain.from_iterable(ranked)), complete
 
     def _owner(self, form: _Form) -> str:
         return "name" if form.kind == "acronym" and self._from_name(form) else "alias"
@@ -1281,17 +1291,15 @@ class Screener:
         scored = self._scored(norm)
         if on is not None and norm in self._incomplete:
             # entries out of force may hide others that were not scored
-            if not all(self.entries[item[_ENTRY]].in_force(on) for item in scored):
+            if not all(self.entries[item[_ENTRY]].in_force(on) for item in _items(scored)):
                 scored = self._scored_full(norm)
         if not scored:
             return _NOTHING
         # the result depends on the name only through its normalised form and, for the
         # exact matches, the legal forms it drops: names alike in both share one result
         affixes: tuple[tuple[str, str], ...] = ()
-        for item in scored:
-            if item[_EXACT]:
-                affixes = self._query_affixes(name)
-                break
+        if any(scored[_EXACT::_FIELDS]):
+            affixes = self._query_affixes(name)
         plain = on is None and country is None and address is None and not affixes
         key = norm if plain else (norm, on, country, address, affixes)
         shared = self._shared.get(key)
@@ -1309,7 +1317,7 @@ class Screener:
         self,
         norm: str,
         affixes: tuple[tuple[str, str], ...],
-        scored: tuple[_Scored, ...],
+        scored: tuple,
         on: date | None,
         country: str | None,
         address: str | None,
@@ -1319,7 +1327,7 @@ class Screener:
         final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
         forms, entries = self.forms, self.entries
-        for item in scored:
+        for item in _items(scored):
             entry = entries[item[_ENTRY]]
             if on is not None and not entry.in_force(on):
                 continue
