@@ -1226,9 +1226,10 @@ class Screener:
         if searched:
             query = self._query(words)
             candidates = self._candidates(query) if query.near else []
-            candidates.sort(key=lambda pair: (-pair[1], pair[0]))
+            order = sorted([(-bound, fid) for fid, bound in candidates])  # best bound first
             lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
-            for fid, bound in candidates:
+            for negative, fid in order:
+                bound = -negative
                 if bound < lowest:
                     break
                 if len(best) >= MAX_CANDIDATES:
@@ -1327,6 +1328,7 @@ class Screener:
         final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
         forms, entries = self.forms, self.entries
+        words: list[str] | None = None
         for item in _items(scored):
             entry = entries[item[_ENTRY]]
             if on is not None and not entry.in_force(on):
@@ -1334,7 +1336,9 @@ class Screener:
             form = forms[item[_FORM]]
             score, why = item[_SCORE], item[_WHY]
             if not why:
-                why = self._close_why(form, norm.split(), score, item[_MISSING], item[_EXTRA])
+                if words is None:
+                    words = norm.split()
+                why = self._close_why(form, words, score, item[_MISSING], item[_EXTRA])
             if item[_EXACT]:
                 clause = self._affix_clause(affixes, form.affixes)
                 if clause:
