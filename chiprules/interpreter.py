@@ -51,6 +51,7 @@ EVIDENCE = {
 
 
 _NO_EVIDENCE = (None, None)
+PARTY_ORDER = {name: i for i, name in enumerate(EVIDENCE)}
 
 
 @functools.lru_cache(maxsize=32)
@@ -676,7 +677,8 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
     def inputs(names) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """The record fields to supply, and the possible matches to settle, behind ``names``."""
         fields = sorted({m for n in names if not split_possible(n) for m in missing_inputs(rs, record, n)})
-        return fields, tuple(sorted(p for n in names if (p := split_possible(n))))
+        found = {p for n in names if (p := split_possible(n))}
+        return fields, tuple(sorted(found, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p)))
 
     try:
         outcomes = explore({})
@@ -791,6 +793,14 @@ def list_match(field: str, name, list_name: str, res) -> ListMatch:
                      e.citation or None, e.added, e.removed, entry_policy(e), e.license_requirement or None)
 
 
+def screening_sentences(found) -> tuple[str, ...]:
+    """One sentence per distinct screening: a consignee that is the end user is said once."""
+    groups: dict = {}
+    for m in found:
+        groups.setdefault(attrs.evolve(m, field=""), []).append(m.field)
+    return tuple(screening_words(attrs.evolve(m, field=" and ".join(fields))) for m, fields in groups.items())
+
+
 def screening_words(m: ListMatch) -> str:
     """One sentence on a screening, for explanations."""
     who = f"{m.field} `{m.name}`" if m.field else f"`{m.name}`"
@@ -900,9 +910,25 @@ def screening_notes(rs: M.CheckedRuleset, env: Env, explained=frozenset()) -> li
         possible = any(m.status == "possible" for m in found)
         # a decided record: its possible matches did not change the outcome
         detail = "the outcome is the same whether or not the match is real" if possible else None
+        sentences = screening_sentences(found) + _out_of_force(env, list_name, found)
         out.append(Reason(list_name, "possible-match" if possible else "screened", lst.title, lst.cite,
-                          tuple(screening_words(m) for m in found), detail, tuple(found)))
+                          sentences, detail, tuple(found)))
     return out
+
+
+def _out_of_force(env: Env, list_name: str, found) -> tuple[str, ...]:
+    """For names with no listed party on the day: an entry they match on other days."""
+    out = []
+    for name in dict.fromkeys(m.name for m in found if m.status == "none"):
+        best = env.screen.result(list_name, name, None).best
+        if best is None or best.score < env.screen.lists[list_name].match_score:
+            continue
+        e = best.entry
+        when = (f"is listed only from {e.added.isoformat()}" if e.added and env.on < e.added
+                else f"was removed on {e.removed.isoformat()}" if e.removed else None)
+        if when:
+            out.append(f"`{name}` matches `{e.name}`, which {when}: not in force on {env.on.isoformat()}")
+    return tuple(out)
 
 
 def possible_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screen,
@@ -929,7 +955,7 @@ def possible_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Sc
     for list_name, found in by_list.items():
         lst = rs.lists[list_name]
         out.append(Reason(list_name, "possible-match", lst.title, lst.cite,
-                          tuple(screening_words(m) for m in found), detail, tuple(found)))
+                          screening_sentences(found), detail, tuple(found)))
     return out
 
 

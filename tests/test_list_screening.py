@@ -157,7 +157,7 @@ def test_no_match_is_reported_as_no_listed_party_found_never_as_clearance(tmp_pa
     d = _eval(_rules(tmp_path), tpp=100, destination="CN", end_user="Hua Wei Noodle House")
     assert d.outcome == "no_license_required"
     text = d.explain()
-    assert "no listed party found for end_user `Hua Wei Noodle House` on watch" in text
+    assert "no listed party found for end_user and consignee `Hua Wei Noodle House` on watch" in text
     assert "clear" not in text.lower()
     note = next(r for r in d.reasons if r.kind == "screened")
     assert {m.status for m in note.matches} == {"none"}
