@@ -1051,6 +1051,16 @@ class Screener:
             found = near.get(keys[i])
             if found is None:
                 continue
+            if len(found) == 1:  # one unit spells this word: it takes it when free
+                index, score = found[0]
+                unit, j, mask, single = units[index]
+                if not used & mask:
+                    if score == 100.0 and single and words[j] != listed[i]:
+                        score = FOLDED_SIMILARITY
+                    sims[i] = score
+                    used |= mask
+                    hit |= 1 << i
+                continue
             best, tie, where = 0.0, "", 0
             for index, score in found:
                 unit, j, mask, single = units[index]
