@@ -371,6 +371,16 @@ def _quote_list(items: Iterable[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
+@functools.lru_cache(maxsize=4096)
+def _affix_clause(affixes: tuple[tuple[str, str], ...], listed: tuple[tuple[str, str], ...]) -> str:
+    """The legal forms dropped from the listed form and the name, each once: both are
+    (words, text as written)."""
+    seen = dict(listed)
+    for words, affix in affixes:
+        seen.setdefault(words, affix)
+    return _quote_list(seen.values())
+
+
 def _country_codes(text: str) -> tuple[str, ...]:
     parts = [p.strip().upper() for p in text.replace(";", "/").replace(",", "/").split("/")]
     return tuple(sorted({p for p in parts if p}))
@@ -1350,7 +1360,7 @@ class Screener:
                     words = norm.split()
                 why = self._close_why(form, words, score, item[_MISSING], item[_EXTRA])
             if item[_EXACT]:
-                clause = self._affix_clause(affixes, form.affixes)
+                clause = _affix_clause(affixes, form.affixes)
                 if clause:
                     why += f" after removing {clause}"
             if code is not None:
@@ -1402,17 +1412,6 @@ class Screener:
                     listed.setdefault(key, shown)
             self._entry_places[entry] = listed
         return [listed[key] for key in places if key in listed]
-
-    @staticmethod
-    def _affix_clause(
-        affixes: tuple[tuple[str, str], ...], listed: tuple[tuple[str, str], ...]
-    ) -> str:
-        """The legal forms dropped from the listed form and the name, each once: both are
-        (words, text as written)."""
-        seen = dict(listed)
-        for words, affix in affixes:
-            seen.setdefault(words, affix)
-        return _quote_list(seen.values())
 
     def cache_info(self):
         """Hit and miss counts of the per-name cache."""
