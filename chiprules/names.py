@@ -270,6 +270,7 @@ for _phrase in TRAILING_FORM_PHRASES:
 _LEADING_BY_START: dict[str, tuple[tuple[str, ...], ...]] = {}
 for _phrase in LEADING_FORM_PHRASES:
     _LEADING_BY_START[_phrase[0]] = (*_LEADING_BY_START.get(_phrase[0], ()), _phrase)
+del _phrase
 
 
 def _strip_legal_forms(tokens: list[str]) -> list[str]:

@@ -517,10 +517,6 @@ def _items(flat: tuple) -> Iterator[_Scored]:
 _KIND_RANK = {"name": 0, "alias": 1, "acronym": 2}
 
 
-def _rank(item: _Scored) -> tuple[float, int, int]:
-    return (-item[_SCORE], -item[_EXPLAINED], item[_KIND])
-
-
 class _Query:
     """A normalised name taken apart for scoring."""
 
