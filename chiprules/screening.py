@@ -1154,12 +1154,14 @@ class Screener:
         if form.acronym:
             return f"the listed acronym `{form.text}` is one word of the name"
         why = f"close spelling of `{form.text}` (score {score:.1f})"
-        shown = [words[j] for j in extra if spelling_key(words[j]) not in _MINOR]
-        if shown:
-            why += f", with the extra words `{' '.join(shown)}`"
-        absent = [form.words[i] for i in missing if form.keys[i] not in _MINOR]
-        if absent:
-            why += f", without `{' '.join(absent)}`"
+        if extra:
+            shown = [words[j] for j in extra if spelling_key(words[j]) not in _MINOR]
+            if shown:
+                why += f", with the extra words `{' '.join(shown)}`"
+        if missing:
+            absent = [form.words[i] for i in missing if form.keys[i] not in _MINOR]
+            if absent:
+                why += f", without `{' '.join(absent)}`"
         return why
 
     def _score_norm(self, norm: str) -> tuple:
