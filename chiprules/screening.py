@@ -97,7 +97,7 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from typing import Literal
 
@@ -509,8 +509,10 @@ _ENTRY, _SCORE, _FORM, _KIND, _EXPLAINED, _WHY, _EXACT, _MISSING, _EXTRA = range
 _FIELDS = 9
 
 
-def _items(flat: tuple) -> Iterator[_Scored]:
+def _items(flat: tuple) -> Iterable[_Scored]:
     """The candidates of a flat tuple of their fields."""
+    if len(flat) == _FIELDS:
+        return (flat,)  # one candidate: the tuple is its fields
     return zip(*[iter(flat)] * _FIELDS)  # noqa: B905 - a multiple of _FIELDS long
 
 
