@@ -555,8 +555,8 @@ def _offer(
     missing: tuple[int, ...] = (),
     extra: tuple[int, ...] = (),
 ) -> None:
-    """Keep ``form``'s score (rounded to 0.1) as its entry's when it ranks above the one
-    kept."""
+    """Keep ``form``'s score (already rounded to 0.1) as its entry's when it ranks above
+    the one kept."""
     entry, rank = form.entry, form.rank
     current = best.get(entry)
     if current is not None and (-score, -explained, rank) >= (
@@ -1376,10 +1376,10 @@ class Screener:
                             f"{'/'.join(sorted(countries))}"
                         )
             if places:
-                shared = self._shared_places(item[_ENTRY], places)
-                if shared:
+                agreed = self._shared_places(item[_ENTRY], places)
+                if agreed:
                     score = min(100.0, score + ADDRESS_AGREES)
-                    why += f"; address agrees ({', '.join(shared)})"
+                    why += f"; address agrees ({', '.join(agreed)})"
             if score < NEAR_MISS_SCORE:
                 continue
             if not final:
