@@ -1218,7 +1218,9 @@ class Screener:
         for letters in spellings:
             found = self._letters.get(letters, ())
             if size > 1:
-                found = (*found, *self._exact.get(letters, ()))
+                joined = self._exact.get(letters)
+                if joined is not None:
+                    found = (*found, *joined)
             for fid in found:
                 if fid not in done:
                     done.add(fid)
