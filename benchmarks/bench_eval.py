@@ -11,6 +11,7 @@ process. Prints both rates and their ratio.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import sys
 import time
@@ -53,12 +54,21 @@ def make_hand_written(model):
     """The 2023-11-17 rules, written by hand (sets taken from the checked model)."""
     rs_scope = model.groups["RS_SCOPE"] | {a for a, t in model.treat.items() if t in model.groups["RS_SCOPE"]}
     macau_d5 = model.groups["MACAU_D5"] | {a for a, t in model.treat.items() if t in model.groups["MACAU_D5"]}
-    listed = set()
-    from chiprules.names import normalize_name
+    # the Entity List test screens the end user (fuzzy, the destination as evidence) as the
+    # rules do, with the same screener and a result remembered per name and country
+    from chiprules.screening import Screener
 
-    for entry in model.lists["entity_list"].entries:
-        listed.add(normalize_name(entry.name))
-        listed.update(normalize_name(a) for a in entry.aliases)
+    lst = model.lists["entity_list"]
+    screener = Screener(lst.entries, match_score=lst.match_score, possible_score=lst.possible_score)
+    on = dt.date(2024, 1, 10)
+    screened: dict = {}
+
+    def listed(name, country):
+        key = (name, country)
+        status = screened.get(key)
+        if status is None:
+            status = screened[key] = screener.screen(name, on=on, country=country).status
+        return status == "match"
     k4800, k1600, k2400 = Decimal(4800), Decimal(1600), Decimal(2400)
     k592, k16, k32 = Decimal("5.92"), Decimal("1.6"), Decimal("3.2")
 
@@ -76,7 +86,7 @@ def make_hand_written(model):
                 fired.append(("rs", "presumption_of_denial" if dest in macau_d5 else "presumption_of_approval"))
             if hq in macau_d5:
                 fired.append(("hq", "presumption_of_denial"))
-        on_list = normalize_name(r["end_user"]) in listed
+        on_list = listed(r["end_user"], dest)
         if on_list:
             fired.append(("el", "presumption_of_denial"))
         if not fired:

@@ -82,6 +82,10 @@ class Rules:
         ref = self.models[-1]
         self.specs = field_specs(ref)
         self.defaults = {f.name: f.default for f in ref.fields.values() if f.default is not None}
+        # literal defaults first, then the ones copied from another field (a consignee
+        # copies the end user), in declaration order
+        self._literal_defaults = tuple((n, d) for n, d in self.defaults.items() if not isinstance(d, M.FieldRef))
+        self._copied_defaults = tuple((n, d.name) for n, d in self.defaults.items() if isinstance(d, M.FieldRef))
         from .countries import all_country_codes
 
         self._codes = all_country_codes()
@@ -190,14 +194,14 @@ class Rules:
                 for k, v in spec.fields().items():
                     if record.get(k) is None:
                         record[k] = v
-        for name, default in self.defaults.items():
+        for name, default in self._literal_defaults:
             if record.get(name) is None:
-                if isinstance(default, M.FieldRef):
-                    value = record.get(default.name)
-                    if value is not None:
-                        record[name] = value
-                else:
-                    record[name] = default
+                record[name] = default
+        for name, source in self._copied_defaults:
+            if record.get(name) is None:
+                value = record.get(source)
+                if value is not None:
+                    record[name] = value
         return _Prepared(record, tuple(problems), tuple(warnings))
 
     def evaluate(self, record: Mapping, as_of: str | dt.date | None = None, *, id: str | None = None,
