@@ -1212,7 +1212,10 @@ class Screener:
         together = "".join(words)
         if size > 1:
             apart = "".join(reversed(words))
-            spellings = (together,) if apart == together else tuple(sorted((together, apart)))
+            if apart == together:
+                spellings: tuple[str, ...] = (together,)
+            else:
+                spellings = (together, apart) if together < apart else (apart, together)
         else:
             spellings = (together,)
         for letters in spellings:
@@ -1273,6 +1276,9 @@ class Screener:
                 if close is not None:
                     score, explained, missing, extra = close
                     _offer(best, form, fid, score, "", False, explained, missing, extra)
+        if len(best) == 1:
+            for only in best.values():
+                return only, complete  # one candidate: its fields are the flat tuple
         ranked = sorted(best.values(), key=_ranked)
         return tuple(itertools.chain.from_iterable(ranked)), complete
 
