@@ -17,7 +17,7 @@ import datetime as dt
 from decimal import Decimal
 
 from . import model as M
-from .interpreter import Verdict, entry_policy, in_force, strictest  # noqa: F401 - strictest used by generated code
+from .interpreter import EVIDENCE, Verdict, entry_policy, in_force, strictest  # noqa: F401 - strictest used by generated code
 
 
 class _Gen:
@@ -30,6 +30,7 @@ class _Gen:
         self.lines: list[str] = []
         self.tmp = 0
         self.loaded: dict[str, str] = {}
+        self.reads_evidence = False  # a list test reads `ev = screen.evidence`
 
     def const(self, value) -> str:
         key = (type(value).__name__, value if not isinstance(value, (set, frozenset)) else tuple(sorted(value)))
@@ -129,8 +130,16 @@ class _Gen:
             v = self.var(node.field)
             return f"{v}", {f"{v} is not None"}
         if t is M.InList:
+            # the screen's remembered status, the evidence fields read here (none when the
+            # screen takes no evidence); a possible match raises _Possible
             v = self.var(node.field)
-            found = f"_onlist(screen, {self.const(node.list)}, {self.const(node.field)}, {v}, on, r)"
+            country_field, address_field = EVIDENCE.get(node.field, (None, None))
+            country = f"({self.var(country_field)} if ev else None)" if country_field else "None"
+            address = f"({self.var(address_field)} if ev else None)" if address_field else "None"
+            self.reads_evidence = True
+            tv = self.fresh()
+            found = (f"({tv} if ({tv} := screen.flag({self.const(node.list)}, {v}, on, {country}, {address}))"
+                     f" is not None else _possible({self.const(node.field)}))")
             return (f"(not {found})" if node.negated else found), {f"{v} is not None"}
         if t is M.Classified:
             return f"(not {self.const(self.covered(node.eccn))}.isdisjoint(cs))", set()
@@ -335,6 +344,8 @@ class _Gen:
         # a possible list match met on the two-valued path hands the record to the interpreter
         settle = "return _Unknown((p.field,))" if self.partial else "return None"
         head = ["def decide(r, on, screen):", "    try:"]
+        if self.reads_evidence:
+            head.append("        ev = screen.evidence")
         tail = ["    except _Possible as p:", f"        {settle}"]
         return "\n".join(head + ["        " + ln for ln in loads + body] + tail) + "\n"
 
@@ -383,11 +394,8 @@ def _notlist(screen, list_name, field, value, on, r):
     return None if found is None else not found
 
 
-def _onlist(screen, list_name, field, value, on, r):
-    found = screen.status(list_name, field, value, on, r)
-    if found is None:
-        raise _Possible(field)
-    return found
+def _possible(field):
+    raise _Possible(field)
 
 
 def _listed(screen, on, r, keys):
@@ -446,8 +454,8 @@ class Compiled:
             return env.value(name)
 
         namespace = dict(gen.consts)
-        namespace.update(_inlist=_inlist, _notlist=_notlist, _onlist=_onlist, _Possible=_Possible,
-                         _listed=_listed, _strictest=strictest, _verdict=verdict,
+        namespace.update(_inlist=_inlist, _notlist=_notlist, _Possible=_Possible,
+                         _listed=_listed, _possible=_possible, _strictest=strictest, _verdict=verdict,
                          _nlr=nlr, _derived=derived, _Unknown=_Unknown)
         code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
         exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name

@@ -51,6 +51,7 @@ EVIDENCE = {
 
 
 _NO_EVIDENCE = (None, None)
+_UNSEEN = object()
 PARTY_ORDER = {name: i for i, name in enumerate(EVIDENCE)}
 
 
@@ -74,6 +75,7 @@ class Screen:
         self.evidence = evidence  # False: names alone (the semantic diff compares listed names)
         self.screeners: dict = {}
         self.cache: dict = {}
+        self.flags: dict = {}  # the status of a name, as `flag` gives it, per key of `cache`
 
     def screener(self, list_name: str):
         s = self.screeners.get(list_name)
@@ -103,19 +105,27 @@ class Screen:
         return self.result(list_name, value, on, country, address)
 
     def status(self, list_name: str, field: str, value, on: dt.date, record: dict):
-        """True (a match), None (a possible match) or False (no listed party found).
-
-        The compiled functions call this once per list test and record: it reads the
-        cache directly.
-        """
+        """True (a match), None (a possible match) or False (no listed party found)."""
         country_field, address_field = EVIDENCE.get(field, _NO_EVIDENCE) if self.evidence else _NO_EVIDENCE
         country = record.get(country_field) if country_field else None
         address = record.get(address_field) if address_field else None
-        res = self.cache.get((list_name, value, on, country, address))
-        if res is None:
-            res = self.result(list_name, value, on, country, address)
-        status = res.status
-        return True if status == "match" else None if status == "possible" else False
+        return self.flag(list_name, value, on, country, address)
+
+    def flag(self, list_name: str, value, on: dt.date, country, address):
+        """`status` with the evidence values given: remembered as a plain True, None or False.
+
+        The compiled functions call this once per list test and record, with the
+        evidence fields already read (None when this screen takes no evidence).
+        """
+        key = (list_name, value, on, country, address)
+        found = self.flags.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            status = self.result(list_name, value, on, country, address).status
+            found = True if status == "match" else None if status == "possible" else False
+            if len(self.flags) > 100_000:
+                self.flags.clear()
+            self.flags[key] = found
+        return found
 
     def matches(self, list_name: str, name, on: dt.date) -> tuple:
         """The best candidate when ``name`` matches the list on ``on`` (no evidence), else ()."""

@@ -165,3 +165,54 @@ def test_indeterminate_means_two_outcomes_are_reachable(pair):
                     assert d2.outcome == d.outcome, (raw, filled)
 
     check()
+
+
+def loosened(record_st):
+    """Records as callers write them: some values typed, some text, some missing."""
+    def loosen(pair):
+        record, picks = pair
+        out = {}
+        for (k, v), pick in zip(record.items(), picks, strict=False):
+            if pick == 1:
+                out[k] = v if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else str(v)
+            elif pick == 2:
+                out[k] = None
+            elif pick == 3:
+                out[k] = " NA"
+            else:
+                out[k] = v
+        return out
+
+    return st.tuples(record_st, st.lists(st.sampled_from([0, 0, 0, 1, 2, 3]), min_size=12, max_size=12)).map(loosen)
+
+
+@pytest.mark.parametrize("pair", MODELS, ids=IDS)
+def test_typed_fast_path_agrees_with_general_path(pair):
+    """A plain dict of typed values takes a generated fast path through `prepare` and
+    `evaluate_many`; any other mapping the general one. They give the same decisions."""
+    from types import MappingProxyType
+
+    rules, model = pair
+    on = on_date(model)
+
+    @settings(SETTINGS, max_examples=8)
+    @given(loosened(record_strategy(rules, model)), st.booleans())
+    def check(raw, with_id):
+        if with_id:
+            raw = {"id": "R-1", **raw}
+        general = rules.prepare(MappingProxyType(raw))
+        fast = rules.prepare(raw)
+        assert list(fast.record.items()) == list(general.record.items())
+        assert (fast.problems, fast.warnings) == (general.problems, general.warnings)
+        for as_of in (on, None):
+            if as_of is None:
+                raw = {**raw, "export_date": on}
+            a = list(rules.evaluate_many([raw], as_of=as_of))
+            b = list(rules.evaluate_many([MappingProxyType(raw)], as_of=as_of))
+            assert a == b
+            assert list(a[0].record.items()) == list(b[0].record.items())
+            assert a[0].reasons == b[0].reasons
+            assert a[0].to_json() == b[0].to_json()
+            assert a[0].location == b[0].location
+
+    check()
