@@ -1,11 +1,10 @@
-"""Party-name normalisation and exact-match screening against party lists.
+"""Party-name normalisation.
 
 Screening lists spell the same company many ways: "Co., Ltd." or "Company Limited",
 curly or straight apostrophes, accents or none, Russian legal forms before the name
 ("AO PKK Milandr") or after it ("PKK Milandr AO"), Cyrillic or Latin letters.
-``normalize_name`` reduces such variants to one string, and ``PartyIndex`` finds list
-entries whose name or alias normalises to the same string, or to the same words in
-another order. Fuzzy screening is in ``chiprules.screening``.
+``normalize_name`` reduces such variants to one string; ``chiprules.screening``
+scores names against a list on top of it.
 
 Transliteration: Cyrillic and Greek letters are turned into Latin ones by a table in
 this module. Chinese characters, and any other script, are transliterated by the
@@ -18,14 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from datetime import date
-from typing import TYPE_CHECKING, Literal
-
-import attrs
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .parties import PartyEntry
+from collections.abc import Callable
 
 _anyascii: Callable[[str], str] | None
 try:  # optional: transliteration of Chinese and other scripts
@@ -402,79 +394,9 @@ def name_forms(name: str) -> list[str]:
     return forms
 
 
-@attrs.frozen
-class PartyMatch:
-    """One list entry found for a screened name."""
-
-    entry: PartyEntry
-    matched_form: str
-    kind: Literal["name", "alias"]
-    score: int
-
-
-EXACT_SCORE = 100
-WORD_ORDER_SCORE = 95
-
-
-class PartyIndex:
-    """Exact-match index over party-list entries (O(1) dict look-ups per name)."""
-
-    def __init__(self, entries: Iterable[PartyEntry]):
-        self.entries: tuple[PartyEntry, ...] = tuple(entries)
-        self._exact: dict[str, list[tuple[int, str, str]]] = {}
-        self._words: dict[str, list[tuple[int, str, str]]] = {}
-        for index, entry in enumerate(self.entries):
-            forms: list[tuple[str, str]] = [(form, "name") for form in name_forms(entry.name)]
-            forms += [(alias, "alias") for alias in entry.aliases]
-            for form, kind in forms:
-                norm = normalize_name(form)
-                if not norm:
-                    continue
-                self._add(self._exact, norm, (index, form, kind))
-                self._add(self._words, token_key(form), (index, form, kind))
-
-    @staticmethod
-    def _add(table: dict, key: str, item: tuple[int, str, str]) -> None:
-        bucket = table.setdefault(key, [])
-        if item not in bucket:
-            bucket.append(item)
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def lookup(self, name: str, on: date | None = None) -> list[PartyMatch]:
-        """Entries whose name or alias matches ``name``; at most one match per entry.
-
-        An exact match on the normalised form scores 100; a match of the same words in
-        another order scores 95. With ``on``, entries not in force that day are skipped.
-        """
-        norm = normalize_name(name)
-        if not norm:
-            return []
-        best: dict[int, PartyMatch] = {}
-        order: list[int] = []
-        for table, score in ((self._exact, EXACT_SCORE), (self._words, WORD_ORDER_SCORE)):
-            key = norm if table is self._exact else token_key(name)
-            for index, form, kind in table.get(key, ()):
-                entry = self.entries[index]
-                if on is not None and not entry.in_force(on):
-                    continue
-                current = best.get(index)
-                if current is None:
-                    order.append(index)
-                if current is None or (score, kind == "name") > (
-                    current.score,
-                    current.kind == "name",
-                ):
-                    best[index] = PartyMatch(entry, form, kind, score)  # type: ignore[arg-type]
-        return sorted((best[i] for i in order), key=lambda m: -m.score)
-
-
 __all__ = [
     "CORPORATE_SUFFIXES",
     "TRANSLITERATES_CJK",
-    "PartyIndex",
-    "PartyMatch",
     "name_forms",
     "name_tokens",
     "normalize_name",

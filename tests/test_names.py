@@ -1,4 +1,4 @@
-"""Name normalisation and exact-match party screening."""
+"""Name normalisation, and the listed names and aliases found by the screener."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ from hypothesis import strategies as st
 
 from chiprules.names import (
     TRANSLITERATES_CJK,
-    PartyIndex,
     name_forms,
     name_tokens,
     normalize_name,
     token_key,
 )
 from chiprules.parties import PartyEntry, load_party_csv
+from chiprules.screening import Screener
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = load_party_csv(ROOT / "rules" / "lists" / "entity_list_sample.csv", "Entity List")
-INDEX = PartyIndex(SAMPLE)
+SCREENER = Screener(SAMPLE)
 SNAPSHOT = date(2026, 7, 31)
 HUAWEI = "Huawei Technologies Co., Ltd. (Huawei)"
 
@@ -85,50 +85,54 @@ def test_normalized_names_have_no_outer_or_double_spaces(text: str) -> None:
     assert norm == norm.strip() and "  " not in norm
 
 
-# --- lookup -------------------------------------------------------------------
+# --- the same entries through the screener ----------------------------------------
+
+
+def _best(name: str, on: date | None = None):
+    result = SCREENER.screen(name, on=on)
+    return result if result.status == "match" else None
 
 
 def test_huawei_by_plain_name_and_by_alias() -> None:
-    (match,) = INDEX.lookup("HUAWEI TECHNOLOGIES CO LTD")
-    assert match.entry.name == HUAWEI
-    assert match.kind == "name" and match.score == 100
-    (alias,) = INDEX.lookup("shenzhen huawei technologies")
+    result = _best("HUAWEI TECHNOLOGIES CO LTD")
+    assert result.best.entry.name == HUAWEI
+    assert result.best.kind == "name" and result.best.score == 100
+    alias = _best("shenzhen huawei technologies").best
     assert alias.entry.name == HUAWEI
-    assert alias.kind == "alias" and alias.matched_form == "Shenzhen Huawei Technologies"
-    assert INDEX.lookup("Huawei Technology")[0].entry.name == HUAWEI
+    assert alias.kind == "alias" and alias.form == "Shenzhen Huawei Technologies"
+    assert _best("Huawei Technology").best.entry.name == HUAWEI
 
 
 def test_smic_finds_smic() -> None:
-    names = [m.entry.name for m in INDEX.lookup("SMIC")]
-    assert names == ["Semiconductor Manufacturing International Corporation (SMIC)"]
-    assert [m.entry.name for m in INDEX.lookup("SMIC Beijing")] == [
-        "Semiconductor Manufacturing International (Beijing) Corporation"
-    ]
+    assert _best("SMIC").best.entry.name == "Semiconductor Manufacturing International Corporation (SMIC)"
+    assert _best("SMIC Beijing").best.entry.name == "Semiconductor Manufacturing International (Beijing) Corporation"
 
 
 def test_word_order_match_scores_below_exact() -> None:
-    (match,) = INDEX.lookup("Technologies Huawei Co Ltd (Huawei)")
-    assert match.entry.name == HUAWEI and match.score == 95
+    best = _best("Technologies Huawei Co Ltd (Huawei)").best
+    assert best.entry.name == HUAWEI and best.score == 97
 
 
 def test_no_match_for_unlisted_names() -> None:
     for name in ("Alibaba", "DeepSeek", "Enflame", "ChangXin Memory", "Beijing", ""):
-        assert INDEX.lookup(name) == [], name
+        assert SCREENER.screen(name).status == "none", name
 
 
 def test_entries_not_in_force_are_skipped() -> None:
-    entry = PartyEntry(name="Example Trading LLC", added=date(2024, 1, 1), removed=date(2025, 1, 1))
-    index = PartyIndex([entry])
-    assert index.lookup("example trading") and index.lookup("Example Trading", on=date(2024, 6, 1))
-    assert index.lookup("Example Trading", on=date(2023, 12, 31)) == []
-    assert index.lookup("Example Trading", on=date(2025, 1, 1)) == []
+    screener = Screener([PartyEntry(name="Example Trading LLC", added=date(2024, 1, 1),
+                                    removed=date(2025, 1, 1))])
+    assert screener.screen("example trading").status == "match"
+    assert screener.screen("Example Trading", on=date(2024, 6, 1)).status == "match"
+    assert screener.screen("Example Trading", on=date(2023, 12, 31)).status == "none"
+    assert screener.screen("Example Trading", on=date(2025, 1, 1)).status == "none"
 
 
 def test_every_sample_name_and_alias_finds_its_entry() -> None:
     for entry in SAMPLE:
         for form in (entry.name, *entry.aliases):
-            found = [m.entry for m in INDEX.lookup(form, on=SNAPSHOT)]
-            assert entry in found, form
+            result = SCREENER.screen(form, on=SNAPSHOT)
+            assert result.status == "match", form
+            assert entry in [c.entry for c in result.candidates if c.score == result.best.score], form
 
 
 @st.composite
@@ -143,6 +147,8 @@ def scrambled_form(draw):
 
 @settings(max_examples=300)
 @given(scrambled_form())
-def test_lookup_ignores_case_and_word_order(case) -> None:
+def test_screening_ignores_case_and_word_order_of_listed_forms(case) -> None:
     entry, query = case
-    assert entry in [m.entry for m in INDEX.lookup(query)]
+    result = SCREENER.screen(query)
+    assert result.status == "match", query
+    assert entry in [c.entry for c in result.candidates], query
