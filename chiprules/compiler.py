@@ -19,6 +19,8 @@ from decimal import Decimal
 from . import model as M
 from .interpreter import EVIDENCE, Verdict, entry_policy, in_force, strictest  # noqa: F401 - strictest used by generated code
 
+_ZERO = Decimal(0)  # compared with a Decimal faster than the int 0, and equal to it
+
 
 class _Gen:
     def __init__(self, rs: M.CheckedRuleset, partial: bool = False):
@@ -149,9 +151,9 @@ class _Gen:
                 ratio = self.ratio(left.name)
                 if ratio is not None:
                     fv, fa, fb = self.var(left.name), self.var(ratio[0]), self.var(ratio[1])
-                    c = self.const(right.value)
+                    c, z = self.const(right.value), self.const(_ZERO)
                     return (f"({fv} {op} {c} if {fv} is not None else {fa} {op} {c} * {fb})",
-                            {f"({fv} is not None or ({fa} is not None and {fb} is not None and {fb} > 0))"})
+                            {f"({fv} is not None or ({fa} is not None and {fb} is not None and {fb} > {z}))"})
             guards, sides = set(), []
             for side in (left, right):
                 if isinstance(side, M.Const):
@@ -197,7 +199,7 @@ class _Gen:
                 fv, fa, fb = self.var(left.name), self.var(a), self.var(b)
                 c = self.const(right.value)
                 return (f"({fv} {op} {c} if {fv} is not None else "
-                        f"(None if {fa} is None or {fb} is None or {fb} <= 0 else {fa} {op} {c} * {fb}))")
+                        f"(None if {fa} is None or {fb} is None or {fb} <= {self.const(_ZERO)} else {fa} {op} {c} * {fb}))")
         lhs = self.operand(left)
         rhs = self.operand(right)
         checks = [x for x, side in ((lhs, left), (rhs, right)) if isinstance(side, M.FieldRef)]
@@ -311,7 +313,7 @@ class _Gen:
         emit([
             "if not fired:",
             "    return _nlr(tuple(classes))",
-            "review = _strictest(policies)",
+            "review = policies[0] if len(policies) == 1 else _strictest(policies)",
             "granted = []",
         ], 0)
         for rule in self.rs.exceptions:
@@ -335,7 +337,7 @@ class _Gen:
             emit([f"    granted.append(({self.const(rule.id)}, tuple(duties)))"], 1)
         ids = self.const(tuple(r.id for r in self.rs.requirements))
         emit([
-            f"fired_ids = tuple({ids}[i] for i in fired)",
+            f"fired_ids = tuple(map({ids}.__getitem__, fired))",
             "if granted:",
             "    return _verdict('license_exception', tuple(classes), review, tuple(granted), fired_ids)",
             "return _verdict('license_required', tuple(classes), review, (), fired_ids)",
@@ -445,8 +447,13 @@ class Compiled:
                 v = cache[key] = Verdict(outcome, classes, review, granted, fired)
             return v
 
+        no_licence: dict = {}
+
         def nlr(classes):
-            return verdict("no_license_required", classes, None, (), ())
+            v = no_licence.get(classes)
+            if v is None:
+                v = no_licence[classes] = verdict("no_license_required", classes, None, (), ())
+            return v
 
         def derived(name, r):
 

@@ -110,7 +110,8 @@ class Decision:
     A plain slotted class rather than an attrs one: a run makes one per record,
     and construction cost matters there. Treat instances as immutable.
     ``reasons`` are traced on first use, so deciding many records does not pay
-    for explanations nobody reads.
+    for explanations nobody reads: ``trace`` is a callable or a tuple of a
+    function and its arguments.
     """
 
     __slots__ = ("id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
@@ -156,7 +157,13 @@ class Decision:
     @property
     def reasons(self) -> tuple[Reason, ...]:
         if self._reasons is None:
-            self._reasons = tuple(self._trace()) if self._trace is not None else ()
+            t = self._trace
+            if t is None:
+                self._reasons = ()
+            elif type(t) is tuple:  # (function, *arguments): cheaper to build than a closure
+                self._reasons = tuple(t[0](*t[1:]))
+            else:
+                self._reasons = tuple(t())
         return self._reasons
 
     def to_json(self) -> dict:

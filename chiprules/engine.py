@@ -41,6 +41,7 @@ class Version:
     def __init__(self, model: M.CheckedRuleset, timeline: str):
         self.model = model
         self.compiled = compile_ruleset(model)
+        self.decide = self.compiled.decide
         self.screen = Screen(model)
         self.table: VariableTable | None = None
         self._grants: dict = {}
@@ -190,7 +191,7 @@ class Rules:
             return False
         if "chip" in keys and self.catalog is not None:
             return False
-        ns: dict = {"Decimal": Decimal, "date": dt.date, "CODES": self._codes, "MISSING": _MISSING_WORDS}
+        ns: dict = {"Decimal": Decimal, "ZERO": Decimal(0), "date": dt.date, "CODES": self._codes, "MISSING": _MISSING_WORDS}
         tests, entries = [], []
         for i, k in enumerate(keys):
             v, kname = f"v{i}", f"N{i}"
@@ -202,9 +203,9 @@ class Rules:
                 continue
             kind = spec.kind
             if kind == "quantity":
-                t = f"type({v}) is Decimal and {v}.is_finite() and {v} >= 0"
+                t = f"type({v}) is Decimal and {v}.is_finite() and {v} >= ZERO"
                 if not spec.allow_zero:
-                    t += f" and {v} != 0"
+                    t += f" and {v} != ZERO"
             elif kind == "country":
                 t = f"type({v}) is str and {v} in CODES"
             elif kind == "enum":
@@ -308,6 +309,7 @@ class Rules:
         """Decide records one by one (streamed: nothing is held back)."""
         on_fixed = _as_date(as_of) if as_of is not None else None
         builders, by_date = self._builders, self._by_date
+        fixed = None  # the version in force on `as_of`, once known
         for n, rec in enumerate(records, 1):
             if type(rec) is dict:
                 # the fast path: a dict of typed values, decided by the compiled function
@@ -321,11 +323,14 @@ class Rules:
                 if record is not None:
                     if on_fixed is not None:
                         on = on_fixed
+                        version = fixed
+                        if version is None:
+                            version = fixed = by_date.get((on, timeline))
                     else:
                         when = record.get("export_date")
                         on = when if when is not None else dt.date.today()
-                    version = by_date.get((on, timeline))
-                    verdict = version.compiled.decide(record, on, version.screen) if version is not None else None
+                        version = by_date.get((on, timeline))
+                    verdict = version.decide(record, on, version.screen) if version is not None else None
                     if verdict is None:
                         yield self._decide(_Prepared(record, (), ()), on_fixed, str(n), timeline, None)
                     else:
@@ -333,7 +338,7 @@ class Rules:
                             str(record.get("id") or n), verdict.outcome, verdict.classification,
                             verdict.review_policy, version.grants(verdict) if verdict.exceptions else (), (),
                             version.info, (), (), record, None,
-                            _Trace(version.model, record, on, version.screen, verdict))
+                            (trace, version.model, record, on, version.screen, verdict))
                     continue
             if isinstance(rec, RawRecord):
                 if rec.problem is not None:
@@ -397,20 +402,8 @@ class Rules:
         return Decision(
             rid, verdict.outcome, verdict.classification, verdict.review_policy,
             version.grants(verdict) if verdict.exceptions else (), missing, version.info,
-            (), warnings, record, location, _Trace(model, record, on, screen, verdict),
+            (), warnings, record, location, (trace, model, record, on, screen, verdict),
         )
-
-
-class _Trace:
-    """Explains a decision on demand (cheaper to build than a closure per record)."""
-
-    __slots__ = ("model", "record", "on", "screen", "verdict")
-
-    def __init__(self, model, record, on, screen, verdict):
-        self.model, self.record, self.on, self.screen, self.verdict = model, record, on, screen, verdict
-
-    def __call__(self):
-        return trace(self.model, self.record, self.on, self.screen, self.verdict)
 
 
 def _as_date(value) -> dt.date:
