@@ -328,6 +328,13 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
     if not todo:
         click.echo("error: no names to screen; give NAMES or --file", err=True)
         sys.exit(2)
+    from .names import normalize_name
+
+    blank = [n for n in todo if not normalize_name(n)]
+    if blank:
+        click.echo(f"error: {', '.join(repr(n) for n in blank[:3])} "
+                   f"{'has' if len(blank) == 1 else 'have'} no letters or digits to screen", err=True)
+        sys.exit(2)
     try:
         model = chiprules.load(rules, timeline=timeline).in_force(on, timeline)
     except ChiprulesError as exc:
