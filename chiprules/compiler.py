@@ -23,9 +23,15 @@ _ZERO = Decimal(0)  # compared with a Decimal faster than the int 0, and equal t
 
 
 class _Gen:
-    def __init__(self, rs: M.CheckedRuleset, partial: bool = False):
+    def __init__(self, rs: M.CheckedRuleset, partial: bool = False, repeated: frozenset = frozenset()):
         self.rs = rs
         self.partial = partial
+        # per record, once: guard tests (``g``), memos of ratio tests (``a``) and of conditions
+        # met in several rules (``m``, for the fast forms in ``repeated``), set at the top
+        self.repeated = repeated
+        self.seen: dict[str, int] = {}
+        self.hoisted: dict[str, str] = {}
+        self.head: list[str] = []
         self.current_rule: M.Rule | None = None
         self.consts: dict[str, object] = {}
         self.const_ids: dict = {}
@@ -48,6 +54,14 @@ class _Gen:
         if name is None:
             name = f"f{len(self.loaded)}"
             self.loaded[field] = name
+        return name
+
+    def hoist(self, prefix: str, key: str, line: str) -> str:
+        """A per-record variable set once at the top of the function (``line`` formats ``{}``)."""
+        name = self.hoisted.get(key)
+        if name is None:
+            name = self.hoisted[key] = f"{prefix}{len(self.hoisted)}"
+            self.head.append(line.format(name))
         return name
 
     def fresh(self) -> str:
@@ -152,7 +166,10 @@ class _Gen:
                 if ratio is not None:
                     fv, fa, fb = self.var(left.name), self.var(ratio[0]), self.var(ratio[1])
                     c, z = self.const(right.value), self.const(_ZERO)
-                    return (f"({fv} {op} {c} if {fv} is not None else {fa} {op} {c} * {fb})",
+                    # the same ratio test recurs across rules: computed on first use, remembered
+                    atom = f"({fv} {op} {c} if {fv} is not None else {fa} {op} {c} * {fb})"
+                    a = self.hoist("a", "atom " + atom, "{} = None")
+                    return (f"({a} if {a} is not None else ({a} := {atom}))",
                             {f"({fv} is not None or ({fa} is not None and {fb} is not None and {fb} > {z}))"})
             guards, sides = set(), []
             for side in (left, right):
@@ -176,7 +193,9 @@ class _Gen:
         expr, guards = f
         if not guards:
             return expr
-        return f"({expr} if {' and '.join(sorted(guards))} else {slow})"
+        g = " and ".join(sorted(guards))
+        g = self.hoist("g", "guard " + g, "{} = " + g)
+        return f"({expr} if {g} else {slow})"
 
     def assign(self, target: str, node) -> list[str]:
         """Lines setting ``target`` to a condition's value. Where the condition tests a
@@ -184,6 +203,13 @@ class _Gen:
         three-valued form, in which it is unknown."""
         best = self.cond_best(node)
         if not _tests_list(node):
+            f = self.fast(node)
+            if f is not None:
+                key = f"{f[0]} if {' and '.join(sorted(f[1]))}"
+                self.seen[key] = self.seen.get(key, 0) + 1
+                if key in self.repeated:
+                    m = self.hoist("m", "memo " + key, "{} = _U")
+                    return [f"if {m} is _U:", f"    {m} = {best}", f"{target} = {m}"]
             return [f"{target} = {best}"]
         return ["try:", f"    {target} = {best}", "except _Possible:", f"    {target} = {self.cond(node)}"]
 
@@ -349,7 +375,7 @@ class _Gen:
         if self.reads_evidence:
             head.append("        ev = screen.evidence")
         tail = ["    except _Possible as p:", f"        {settle}"]
-        return "\n".join(head + ["        " + ln for ln in loads + body] + tail) + "\n"
+        return "\n".join(head + ["        " + ln for ln in loads + self.head + body] + tail) + "\n"
 
     def review(self, rule: M.Rule, i: int) -> str:
         spec = rule.review
@@ -378,6 +404,9 @@ def _tests_list(node) -> bool:
     from .interpreter import list_atoms
 
     return next(list_atoms(node), None) is not None
+
+
+_U = object()  # a memo not yet set (its value may be None: unknown)
 
 
 class _Possible(Exception):
@@ -436,7 +465,9 @@ class Compiled:
     """
 
     def __init__(self, rs: M.CheckedRuleset, partial: bool = False):
-        gen = _Gen(rs, partial)
+        first = _Gen(rs, partial)
+        first.build()
+        gen = _Gen(rs, partial, frozenset(k for k, n in first.seen.items() if n > 1))
         self.source = gen.build()
         cache: dict = {}
 
@@ -463,7 +494,7 @@ class Compiled:
         namespace = dict(gen.consts)
         namespace.update(_inlist=_inlist, _notlist=_notlist, _Possible=_Possible,
                          _listed=_listed, _possible=_possible, _strictest=strictest, _verdict=verdict,
-                         _nlr=nlr, _derived=derived, _Unknown=_Unknown)
+                         _nlr=nlr, _derived=derived, _Unknown=_Unknown, _U=_U)
         code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
         exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name
         self.decide = namespace["decide"]
