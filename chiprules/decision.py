@@ -104,6 +104,9 @@ def _plain(value):
     return value
 
 
+_new = object.__new__
+
+
 class Decision:
     """The outcome for one record under one ruleset version (DESIGN section 4).
 
@@ -114,9 +117,18 @@ class Decision:
     function and its arguments.
     """
 
-    __slots__ = ("id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
-                 "ruleset", "errors", "warnings", "record", "location", "possible_matches", "_trace",
-                 "_reasons")
+    # the attributes every decision sets are slots; the rarely set ones (missing facts,
+    # errors, warnings, location, possible matches) are class-level defaults, overridden
+    # per instance only when given
+    __slots__ = ("id", "outcome", "classification", "review_policy", "license_exceptions",
+                 "ruleset", "record", "_trace", "_verdict", "_reasons", "__dict__")
+
+    missing: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    location: str | None = None
+    #: for `indeterminate`: the possible list matches (``ListMatch``) a reviewer must settle
+    possible_matches: tuple = ()
 
     def __init__(self, id: str, outcome: str, classification: tuple[str, ...] = (),
                  review_policy: str | None = None, license_exceptions: tuple = (),
@@ -129,16 +141,42 @@ class Decision:
         self.classification = classification
         self.review_policy = review_policy
         self.license_exceptions = license_exceptions
-        self.missing = missing
         self.ruleset = ruleset
-        self.errors = errors
-        self.warnings = warnings
         self.record = record if record is not None else {}
-        self.location = location
-        #: for `indeterminate`: the possible list matches (``ListMatch``) a reviewer must settle
-        self.possible_matches = possible_matches
         self._trace = trace
+        self._verdict = None
         self._reasons = reasons
+        if missing:
+            self.missing = missing
+        if errors:
+            self.errors = errors
+        if warnings:
+            self.warnings = warnings
+        if location is not None:
+            self.location = location
+        if possible_matches:
+            self.possible_matches = possible_matches
+
+    @classmethod
+    def _decided(cls, id, outcome, classification, review_policy, license_exceptions, ruleset, record,
+                 context, verdict):
+        """A decision with none of the rarely set attributes: the hot path of `evaluate_many`.
+
+        ``context`` is ``(trace, model, on, screen)``, shared by the decisions of a run: its
+        reasons are ``trace(model, record, on, screen, verdict)``, with no tuple of its own
+        to allocate (fewer objects for the garbage collector to follow)."""
+        d = _new(cls)
+        d.id = id
+        d.outcome = outcome
+        d.classification = classification
+        d.review_policy = review_policy
+        d.license_exceptions = license_exceptions
+        d.ruleset = ruleset
+        d.record = record
+        d._trace = context
+        d._verdict = verdict
+        d._reasons = None
+        return d
 
     def _key(self):
         return (self.id, self.outcome, self.classification, self.review_policy, self.license_exceptions,
@@ -160,6 +198,8 @@ class Decision:
             t = self._trace
             if t is None:
                 self._reasons = ()
+            elif self._verdict is not None:  # a shared context, see `_decided`
+                self._reasons = tuple(t[0](t[1], self.record, t[2], t[3], self._verdict))
             elif type(t) is tuple:  # (function, *arguments): cheaper to build than a closure
                 self._reasons = tuple(t[0](*t[1:]))
             else:

@@ -310,15 +310,20 @@ class Rules:
         on_fixed = _as_date(as_of) if as_of is not None else None
         builders, by_date = self._builders, self._by_date
         fixed = None  # the version in force on `as_of`, once known
+        make = Decision._decided
+        last_keys = build = None  # records of a run mostly share one key layout
+        current = decide_fn = screen = info = context = None  # the last version used, unpacked
         for n, rec in enumerate(records, 1):
             if type(rec) is dict:
                 # the fast path: a dict of typed values, decided by the compiled function
                 keys = tuple(rec)
-                build = builders.get(keys)
-                if build is None:
-                    if len(builders) > 1000:
-                        builders.clear()
-                    build = builders[keys] = self._builder(keys)
+                if keys != last_keys:
+                    build = builders.get(keys)
+                    if build is None:
+                        if len(builders) > 1000:
+                            builders.clear()
+                        build = builders[keys] = self._builder(keys)
+                    last_keys = keys
                 record = build(*rec.values()) if build else None
                 if record is not None:
                     if on_fixed is not None:
@@ -330,15 +335,18 @@ class Rules:
                         when = record.get("export_date")
                         on = when if when is not None else dt.date.today()
                         version = by_date.get((on, timeline))
-                    verdict = version.decide(record, on, version.screen) if version is not None else None
+                    if version is not None and (version is not current or on != context[2]):
+                        current = version
+                        decide_fn, screen, info = version.decide, version.screen, version.info
+                        context = (trace, version.model, on, screen)
+                    verdict = decide_fn(record, on, screen) if version is not None else None
                     if verdict is None:
                         yield self._decide(_Prepared(record, (), ()), on_fixed, str(n), timeline, None)
                     else:
-                        yield Decision(
+                        yield make(
                             str(record.get("id") or n), verdict.outcome, verdict.classification,
-                            verdict.review_policy, version.grants(verdict) if verdict.exceptions else (), (),
-                            version.info, (), (), record, None,
-                            (trace, version.model, record, on, version.screen, verdict))
+                            verdict.review_policy, version.grants(verdict) if verdict.exceptions else (),
+                            info, record, context, verdict)
                     continue
             if isinstance(rec, RawRecord):
                 if rec.problem is not None:
