@@ -17,7 +17,14 @@ import datetime as dt
 from decimal import Decimal
 
 from . import model as M
-from .interpreter import EVIDENCE, Verdict, entry_policy, in_force, strictest  # noqa: F401 - strictest used by generated code
+from .interpreter import (  # noqa: F401 - strictest used by generated code
+    _UNSEEN,
+    EVIDENCE,
+    Verdict,
+    entry_policy,
+    in_force,
+    strictest,
+)
 
 _ZERO = Decimal(0)  # compared with a Decimal faster than the int 0, and equal to it
 
@@ -153,9 +160,12 @@ class _Gen:
             country = f"({self.var(country_field)} if ev else None)" if country_field else "None"
             address = f"({self.var(address_field)} if ev else None)" if address_field else "None"
             self.reads_evidence = True
-            tv = self.fresh()
-            found = (f"({tv} if ({tv} := screen.flag({self.const(node.list)}, {v}, on, {country}, {address}))"
-                     f" is not None else _possible({self.const(node.field)}))")
+            tv, tk = self.fresh(), self.fresh()
+            # the remembered flag read straight from the screen's table (see `Screen.flag`)
+            args = f"{self.const(node.list)}, {v}, on, {country}, {address}"
+            flag = (f"({tk} if ({tk} := flags_get(({args}), _UNSEEN)) is not _UNSEEN "
+                    f"else screen.flag({args}))")
+            found = f"({tv} if ({tv} := {flag}) is not None else _possible({self.const(node.field)}))"
             return (f"(not {found})" if node.negated else found), {f"{v} is not None"}
         if t is M.Classified:
             return f"(not {self.const(self.covered(node.eccn))}.isdisjoint(cs))", set()
@@ -373,7 +383,7 @@ class _Gen:
         settle = "return _Unknown((p.field,))" if self.partial else "return None"
         head = ["def decide(r, on, screen):", "    try:"]
         if self.reads_evidence:
-            head.append("        ev = screen.evidence")
+            head += ["        ev = screen.evidence", "        flags_get = screen.flags.get"]
         tail = ["    except _Possible as p:", f"        {settle}"]
         return "\n".join(head + ["        " + ln for ln in loads + self.head + body] + tail) + "\n"
 
@@ -494,7 +504,7 @@ class Compiled:
         namespace = dict(gen.consts)
         namespace.update(_inlist=_inlist, _notlist=_notlist, _Possible=_Possible,
                          _listed=_listed, _possible=_possible, _strictest=strictest, _verdict=verdict,
-                         _nlr=nlr, _derived=derived, _Unknown=_Unknown, _U=_U)
+                         _nlr=nlr, _derived=derived, _Unknown=_Unknown, _U=_U, _UNSEEN=_UNSEEN)
         code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
         exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name
         self.decide = namespace["decide"]

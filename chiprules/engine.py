@@ -203,16 +203,15 @@ class Rules:
                 continue
             kind = spec.kind
             if kind == "quantity":
-                t = f"type({v}) is Decimal and {v}.is_finite() and {v} >= ZERO"
-                if not spec.allow_zero:
-                    t += f" and {v} != ZERO"
+                t = f"type({v}) is Decimal and {v}.is_finite() and {v} {'>=' if spec.allow_zero else '>'} ZERO"
             elif kind == "country":
                 t = f"type({v}) is str and {v} in CODES"
             elif kind == "enum":
                 ns[f"E{i}"] = frozenset(spec.values)
                 t = f"type({v}) is str and {v} in E{i}"
             elif kind == "text" or kind == "party":
-                t = (f"type({v}) is str and {v} != '' and not {v}[0].isspace() and not {v}[-1].isspace()"
+                # no white space at either end: what `strip` removes is what `isspace` finds
+                t = (f"type({v}) is str and {v} != '' and {v}.strip() == {v}"
                      f" and (len({v}) > 4 or {v}.lower() not in MISSING)")
             elif kind == "bool":
                 t = f"type({v}) is bool"
