@@ -348,7 +348,8 @@ class _Gen:
                   "    if policies[-1] is None:", f"        {self.give_up()}"], ind)
         emit([
             "if not fired:",
-            "    return _nlr(tuple(classes))",
+            "    nk = tuple(classes)",  # the remembered verdict read directly, made on first use
+            "    return nv if (nv := _nlr_get(nk)) is not None else _nlr(nk)",
             "review = policies[0] if len(policies) == 1 else _strictest(policies)",
             "granted = []",
         ], 0)
@@ -375,8 +376,10 @@ class _Gen:
         emit([
             f"fired_ids = tuple(map({ids}.__getitem__, fired))",
             "if granted:",
-            "    return _verdict('license_exception', tuple(classes), review, tuple(granted), fired_ids)",
-            "return _verdict('license_required', tuple(classes), review, (), fired_ids)",
+            "    nk = ('license_exception', tuple(classes), review, tuple(granted), fired_ids)",
+            "else:",
+            "    nk = ('license_required', tuple(classes), review, (), fired_ids)",
+            "return nv if (nv := _verdict_get(nk)) is not None else _verdict(*nk)",
         ], 0)
         loads = [f"{v} = r.get({self.const(f)})" for f, v in self.loaded.items()]
         # a possible list match met on the two-valued path hands the record to the interpreter
@@ -504,7 +507,8 @@ class Compiled:
         namespace = dict(gen.consts)
         namespace.update(_inlist=_inlist, _notlist=_notlist, _Possible=_Possible,
                          _listed=_listed, _possible=_possible, _strictest=strictest, _verdict=verdict,
-                         _nlr=nlr, _derived=derived, _Unknown=_Unknown, _U=_U, _UNSEEN=_UNSEEN)
+                         _nlr=nlr, _derived=derived, _Unknown=_Unknown, _U=_U, _UNSEEN=_UNSEEN,
+                         _nlr_get=no_licence.get, _verdict_get=cache.get)
         code = compile(self.source, f"<chiprules {rs.name} {rs.version}>", "exec")
         exec(code, namespace)  # noqa: S102 - generated from the checked model, constants bound by name
         self.decide = namespace["decide"]
