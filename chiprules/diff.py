@@ -418,17 +418,22 @@ def _jsonable(record: dict) -> dict:
     return out
 
 
+def _summary_text(outcome: str, classification, review_policy, exceptions) -> str:
+    """An outcome in one line: `license_exception [3A090.a] (presumption_of_denial) {NAC}`."""
+    text = outcome
+    if classification:
+        text += f" [{', '.join(classification)}]"
+    if review_policy:
+        text += f" ({review_policy})"
+    if exceptions:
+        text += f" {{{', '.join(exceptions)}}}"
+    return text
+
+
 def _summary(v) -> str:
     if v is None:
         return "indeterminate"
-    text = v.outcome
-    if v.classification:
-        text += f" [{', '.join(v.classification)}]"
-    if v.review_policy:
-        text += f" ({v.review_policy})"
-    if v.exceptions:
-        text += f" {{{', '.join(name for name, _ in v.exceptions)}}}"
-    return text
+    return _summary_text(v.outcome, v.classification, v.review_policy, [name for name, _ in v.exceptions])
 
 
 class _Explorer:
@@ -825,14 +830,7 @@ def replay(old_rules, new_rules, old: M.CheckedRuleset, new: M.CheckedRuleset, r
 
 
 def _decision_summary(d) -> str:
-    text = d.outcome
-    if d.classification:
-        text += f" [{', '.join(d.classification)}]"
-    if d.review_policy:
-        text += f" ({d.review_policy})"
-    if d.license_exceptions:
-        text += f" {{{', '.join(g.name for g in d.license_exceptions)}}}"
-    return text
+    return _summary_text(d.outcome, d.classification, d.review_policy, [g.name for g in d.license_exceptions])
 
 
 def diff(old, new, records=None) -> DiffReport:
