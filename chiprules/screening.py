@@ -583,6 +583,18 @@ _MINOR = _STOP | _LEGAL
 _NO_WORDS: dict[str, float] = {}  # shared, never changed
 
 
+def _note_unit(near: dict, reach: dict, index: int, mask: int, found: dict) -> None:
+    """Record that unit ``index`` (covering the name's words in ``mask``) spells each listed
+    word of ``found`` with its similarity."""
+    for listed, score in found.items():
+        hits = near.get(listed)
+        if hits is None:
+            near[listed] = [(index, score)]
+        else:
+            hits.append((index, score))
+        reach[listed] = reach.get(listed, 0) | mask
+
+
 class Screener:
     """Fuzzy screening of names against one party list."""
 
@@ -827,15 +839,9 @@ class Screener:
             common.append(is_common)
             counted += counts
             if found:
-                index, mask = len(units), 1 << j
+                mask = 1 << j
+                _note_unit(near, reach, len(units), mask, found)
                 units.append((key, j, mask, True))
-                for listed, score in found.items():
-                    hits = near.get(listed)
-                    if hits is None:
-                        near[listed] = [(index, score)]
-                    else:
-                        hits.append((index, score))
-                    reach[listed] = reach.get(listed, 0) | mask
         query.one_word = counted == 1
         for j in range(len(keys) - 1):
             left, right = keys[j], keys[j + 1]
@@ -874,15 +880,8 @@ class Screener:
                         continue
                     if generic:
                         found = {w: score * GENERIC_PAIR_FACTOR for w, score in found.items()}
-                index = len(units)
+                _note_unit(near, reach, len(units), mask, found)
                 units.append((unit, j, mask, False))
-                for listed, score in found.items():
-                    hits = near.get(listed)
-                    if hits is None:
-                        near[listed] = [(index, score)]
-                    else:
-                        hits.append((index, score))
-                    reach[listed] = reach.get(listed, 0) | mask
         return query
 
     def _word(self, word: str) -> tuple[str, dict[str, float], float, bool, bool]:
