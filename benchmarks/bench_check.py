@@ -14,9 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from chiprules.checker import check_file  # noqa: E402
-from chiprules.parser import parse_source  # noqa: E402
-from chiprules.source import Source  # noqa: E402
+from chiprules.core.source import Source  # noqa: E402
+from chiprules.lang.checker import check_file  # noqa: E402
+from chiprules.lang.parser import parse_source  # noqa: E402
 
 FIELDS = (ROOT / "rules" / "fields.rules").read_text()
 CODES = ["CN", "MO", "VN", "AE", "SA", "IL", "IN", "SG", "DE", "JP", "GB", "BR", "RU", "KH", "NI"]

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import chiprules  # noqa: E402
-from chiprules.diff import diff  # noqa: E402
+from chiprules.report.diff import diff  # noqa: E402
 
 PAIRS = [("2022-10-07", "2023-11-17"), ("2023-11-17", "2024-12-02"), ("2025-05-13", "2026-01-15"),
          ("2023-11-17", "2024-03-15"), ("2023-11-17", "2023-11-17")]

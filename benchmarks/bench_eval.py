@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import chiprules  # noqa: E402
-from chiprules.checker import check_file  # noqa: E402
+from chiprules.lang.checker import check_file  # noqa: E402
 
 VERSION = ROOT / "rules" / "ear" / "2023-11-17.rules"
 
@@ -56,7 +56,7 @@ def make_hand_written(model):
     macau_d5 = model.groups["MACAU_D5"] | {a for a, t in model.treat.items() if t in model.groups["MACAU_D5"]}
     # the Entity List test screens the end user (fuzzy, the destination as evidence) as the
     # rules do, with the same screener and a result remembered per name and country
-    from chiprules.screening import Screener
+    from chiprules.screening.screener import Screener
 
     lst = model.lists["entity_list"]
     screener = Screener(lst.entries, match_score=lst.match_score, possible_score=lst.possible_score)

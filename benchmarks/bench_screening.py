@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT))
 
 from rapidfuzz import fuzz, process  # noqa: E402
 
-from chiprules.names import name_forms, normalize_name  # noqa: E402
-from chiprules.parties import PartyEntry, load_party_csv  # noqa: E402
-from chiprules.screening import Screener  # noqa: E402
+from chiprules.data.parties import PartyEntry, load_party_csv  # noqa: E402
+from chiprules.screening.names import name_forms, normalize_name  # noqa: E402
+from chiprules.screening.screener import Screener  # noqa: E402
 
 SAMPLE = ROOT / "rules" / "lists" / "entity_list_sample.csv"
 

@@ -1,10 +1,10 @@
 """chiprules: a rules language and toolkit for US export controls on advanced AI chips."""
 
-from .decision import Decision, ExceptionGrant, Reason, RulesetInfo
-from .diagnostics import Diagnostic, Severity
-from .diff import DiffReport, diff
-from .engine import Rules, load
-from .errors import ChiprulesError, DataError, RecordError, RulesError
+from chiprules.core.diagnostics import Diagnostic, Severity
+from chiprules.core.errors import ChiprulesError, DataError, RecordError, RulesError
+from chiprules.engine import Rules, load
+from chiprules.eval.decision import Decision, ExceptionGrant, Reason, RulesetInfo
+from chiprules.report.diff import DiffReport, diff
 
 __version__ = "0.1.0"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ChiprulesError
+from chiprules.core.errors import ChiprulesError
 
 OUTCOMES = ("license_required", "license_exception", "no_license_required", "indeterminate", "error")
 
@@ -49,8 +49,8 @@ def check(paths, fmt):
 
     Exit status 0 when clean (warnings allowed), 1 when there are errors.
     """
-    from .checker import check_file
-    from .diagnostics import render_all, summary_line
+    from chiprules.core.diagnostics import render_all, summary_line
+    from chiprules.lang.checker import check_file
 
     diags = []
     files = _rules_files(paths)
@@ -83,7 +83,7 @@ def fmt(paths, check_only, show_diff):
     """Format rules files canonically, keeping comments."""
     import difflib
 
-    from .formatter import format_file
+    from chiprules.lang.formatter import format_file
 
     changed, failed = [], 0
     for f in _rules_files(paths):
@@ -117,7 +117,7 @@ def fmt(paths, check_only, show_diff):
 @click.option("-v", "--verbose", is_flag=True, help="List passing examples too.")
 def test(paths, verbose):
     """Run the examples written in the rules; show expected against actual for each failure."""
-    from .testing import run_examples
+    from chiprules.report.examples import run_examples
 
     try:
         results = run_examples(_rules_files(paths))
@@ -161,9 +161,8 @@ def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
     3 a --fail-on outcome was found.
     """
     import chiprules
-
-    from .explain import explain_decision
-    from .records import read_records
+    from chiprules.data.records import read_records
+    from chiprules.eval.explain import explain_decision
 
     try:
         if as_of is not None:
@@ -207,7 +206,7 @@ def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
 
 
 def _writer(fmt, out, explain):
-    from .explain import explain_decision
+    from chiprules.eval.explain import explain_decision
 
     if fmt == "jsonl":
         def write(d):
@@ -309,8 +308,7 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
     2 bad input; 3 a --fail-on status was found.
     """
     import chiprules
-
-    from .interpreter import Screen, list_match, screening_words
+    from chiprules.eval.interpreter import Screen, list_match, screening_words
 
     try:
         on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
@@ -328,7 +326,7 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
     if not todo:
         click.echo("error: no names to screen; give NAMES or --file", err=True)
         sys.exit(2)
-    from .names import normalize_name
+    from chiprules.screening.names import normalize_name
 
     blank = [n for n in todo if not normalize_name(n)]
     if blank:
@@ -398,10 +396,9 @@ def diff(old, new, new_version, records_path, fmt, timeline):
     version ids in it (e.g. `chiprules diff rules/ear 2022-10-07 2023-11-17`).
     """
     import chiprules
-
-    from .diff import diff as run_diff
-    from .diff_render import render
-    from .records import read_records
+    from chiprules.data.records import read_records
+    from chiprules.report.diff import diff as run_diff
+    from chiprules.report.diff_render import render
 
     try:
         if Path(old).is_dir():
@@ -450,9 +447,8 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
     plotted as points. Exit status 0 on success, 2 on an error.
     """
     import chiprules
-
-    from . import plot as P
-    from .records import read_records
+    from chiprules.data.records import read_records
+    from chiprules.report import plot as P
 
     try:
         if Path(output).suffix.lower() not in P.FORMATS:

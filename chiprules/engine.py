@@ -9,14 +9,21 @@ from pathlib import Path
 
 import attrs
 
-from . import model as M
-from .checker import check_file, find_root, root_settings
-from .compiler import compile_ruleset
-from .decision import Decision, RulesetInfo
-from .diagnostics import error
-from .errors import ChiprulesError, RulesError
-from .interpreter import Screen, VariableTable, decide, grants, possible_reasons, trace
-from .records import FieldSpec, RawRecord, convert_record, read_records
+from chiprules import model as M
+from chiprules.core.diagnostics import error
+from chiprules.core.errors import ChiprulesError, RulesError
+from chiprules.data.records import FieldSpec, RawRecord, convert_record, read_records
+from chiprules.eval.compiler import compile_ruleset
+from chiprules.eval.decision import Decision, RulesetInfo
+from chiprules.eval.interpreter import (
+    Screen,
+    VariableTable,
+    decide,
+    grants,
+    possible_reasons,
+    trace,
+)
+from chiprules.lang.checker import check_file, find_root, root_settings
 
 TIMELINES = ("enforced", "written")
 _MISSING_WORDS = frozenset({"na", "n/a", "null", "-"})
@@ -97,7 +104,7 @@ class Rules:
         # copies the end user), in declaration order
         self._literal_defaults = tuple((n, d) for n, d in self.defaults.items() if not isinstance(d, M.FieldRef))
         self._copied_defaults = tuple((n, d.name) for n, d in self.defaults.items() if isinstance(d, M.FieldRef))
-        from .countries import all_country_codes
+        from chiprules.data.countries import all_country_codes
 
         self._codes = all_country_codes()
         self._by_date: dict = {}
@@ -466,7 +473,7 @@ def load_catalog_for(path: Path):
     name = settings.get("catalog")
     if not isinstance(name, str):
         return None
-    from .catalog import load_catalog
+    from chiprules.data.catalog import load_catalog
 
     cat_path = (root / name)
     if not cat_path.is_file():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chiprules.catalog import COLUMNS, Catalog, ChipSpec, load_catalog
-from chiprules.errors import DataError
+from chiprules.core.errors import DataError
+from chiprules.data.catalog import COLUMNS, Catalog, ChipSpec, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "rules" / "chips.csv"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chiprules.countries import (
+from chiprules.data.countries import (
     RetiredCountry,
     UnknownCountry,
     all_country_codes,

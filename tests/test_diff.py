@@ -7,15 +7,14 @@ import shutil
 from decimal import Decimal
 
 import pytest
+from .conftest import GOLDEN, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
-from chiprules.diff import diff
-from chiprules.diff_render import render
-from chiprules.formatter import format_text
-
-from .conftest import GOLDEN, ROOT
+from chiprules.lang.formatter import format_text
+from chiprules.report.diff import diff
+from chiprules.report.diff_render import render
 
 EAR = ROOT / "rules" / "ear"
 RULES = chiprules.load(EAR)
@@ -191,7 +190,7 @@ def test_generated_pairs_witnesses_flip_and_nothing_flips_outside(tmp_path, p1, 
                "transaction": rnd.choice(["export", "reexport", "transfer"])}
         a = old.evaluate(rec, as_of="2024-01-01")
         b = new.evaluate(rec, as_of="2024-01-01")
-        from chiprules.diff import _decision_summary
+        from chiprules.report.diff import _decision_summary
 
         if _decision_summary(a) != _decision_summary(b):
             region = report.region_of(a.record)

@@ -7,13 +7,12 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from .conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
-from chiprules.interpreter import UNLISTED, Env, VariableTable, decide, partial_verdict
-
-from .conftest import ROOT
+from chiprules.eval.interpreter import UNLISTED, Env, VariableTable, decide, partial_verdict
 
 EAR = ROOT / "rules" / "ear"
 RULES = chiprules.load(EAR)

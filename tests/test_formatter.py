@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
-from chiprules import ast as A
-from chiprules import formatter
 from chiprules.cli import main
-from chiprules.errors import RulesError
-from chiprules.formatter import format_file, format_module, format_text
-from chiprules.parser import lark_parser, parse_text
+from chiprules.core.errors import RulesError
+from chiprules.lang import ast as A
+from chiprules.lang import formatter
+from chiprules.lang.formatter import format_file, format_module, format_text
+from chiprules.lang.parser import lark_parser, parse_text
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "fmt"

@@ -10,16 +10,15 @@ import datetime as dt
 import json
 
 import pytest
+from .conftest import GOLDEN, ROOT
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
 from chiprules.cli import main
-from chiprules.diff_render import render
-from chiprules.interpreter import decide
-
-from .conftest import GOLDEN, ROOT
+from chiprules.eval.interpreter import decide
+from chiprules.report.diff_render import render
 
 WATCH = """
 ruleset watch_demo
@@ -167,7 +166,7 @@ def test_not_in_a_list_is_unknown_for_a_possible_match(tmp_path):
     rules = _rules(tmp_path)
     model = rules.latest
     from chiprules import model as M
-    from chiprules.interpreter import Env, Screen, evaluate
+    from chiprules.eval.interpreter import Env, Screen, evaluate
 
     env = Env(model, {"end_user": "Huawai Technologies Co Ltd", "destination": "CN"},
               dt.date(2025, 6, 1), Screen(model))

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chiprules.names import (
+from chiprules.data.parties import PartyEntry, load_party_csv
+from chiprules.screening.names import (
     TRANSLITERATES_CJK,
     name_forms,
     name_tokens,
     normalize_name,
     token_key,
 )
-from chiprules.parties import PartyEntry, load_party_csv
-from chiprules.screening import Screener
+from chiprules.screening.screener import Screener
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = load_party_csv(ROOT / "rules" / "lists" / "entity_list_sample.csv", "Entity List")

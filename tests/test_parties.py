@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chiprules.errors import DataError
-from chiprules.parties import (
+from chiprules.core.errors import DataError
+from chiprules.data.parties import (
     PARTY_COLUMNS,
     REVIEW_POLICIES,
     PartyEntry,

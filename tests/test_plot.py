@@ -7,13 +7,12 @@ import sys
 from decimal import Decimal
 
 import pytest
+from .conftest import GOLDEN, ROOT
 from click.testing import CliRunner
 
 import chiprules
-from chiprules import plot
 from chiprules.cli import main
-
-from .conftest import GOLDEN, ROOT
+from chiprules.report import plot
 
 RULES_DIR = ROOT / "rules" / "ear"
 RULES_2023 = RULES_DIR / "2023-11-17.rules"  # one version loads faster than the folder

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chiprules.diagnostics import Severity
-from chiprules.errors import RecordError
-from chiprules.records import (
+from chiprules.core.diagnostics import Severity
+from chiprules.core.errors import RecordError
+from chiprules.data.records import (
     DEFAULT_FIELDS,
     DEFAULTS,
     FieldProblem,

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chiprules.checker import check_file
 from chiprules.cli import main
-from chiprules.errors import ChiprulesError
-from chiprules.parser import parse_source
-from chiprules.source import Source
+from chiprules.core.errors import ChiprulesError
+from chiprules.core.source import Source
+from chiprules.lang.checker import check_file
+from chiprules.lang.parser import parse_source
 
 
 def run_check(path):

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chiprules.names import TRANSLITERATES_CJK, normalize_name
-from chiprules.parties import PartyEntry, load_party_csv
-from chiprules.screening import Screener, ScreenResult, spelling_key
+from chiprules.data.parties import PartyEntry, load_party_csv
+from chiprules.screening.names import TRANSLITERATES_CJK, normalize_name
+from chiprules.screening.screener import Screener, ScreenResult, spelling_key
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = load_party_csv(ROOT / "rules" / "lists" / "entity_list_sample.csv", "Entity List")

@@ -226,7 +226,7 @@ class Decision:
 
     def explain(self) -> str:
         """The decision in plain words, for an audit file."""
-        from .explain import explain_decision
+        from chiprules.eval.explain import explain_decision
 
         return explain_decision(self)
 

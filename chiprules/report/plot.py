@@ -42,9 +42,9 @@ from pathlib import Path
 
 import attrs
 
-from . import model as M
-from .errors import ChiprulesError
-from .interpreter import all_conditions, atoms
+from chiprules import model as M
+from chiprules.core.errors import ChiprulesError
+from chiprules.eval.interpreter import all_conditions, atoms
 
 X_FIELD = "tpp"
 Y_FIELD = "performance_density"
@@ -223,7 +223,7 @@ class _Context:
     """How to decide one point of the plane under one version."""
 
     def __init__(self, model: M.CheckedRuleset, rules, *, destination, datacenter, fixed, as_of, timeline):
-        from .engine import Rules
+        from chiprules.engine import Rules
 
         self.model = model
         self.timeline = model.timeline or timeline or (rules.timeline if rules is not None else "enforced")
@@ -282,13 +282,13 @@ class _Context:
 
 
 def _date(value) -> dt.date:
-    from .engine import _as_date
+    from chiprules.engine import _as_date
 
     return _as_date(value)
 
 
 def _pick(rules_model_or_version, rules, as_of) -> tuple[M.CheckedRuleset, object]:
-    from .engine import Rules
+    from chiprules.engine import Rules
 
     obj = rules_model_or_version
     if isinstance(obj, Rules):

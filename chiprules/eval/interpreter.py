@@ -19,9 +19,9 @@ from fractions import Fraction
 
 import attrs
 
-from . import model as M
-from .countries import all_country_codes
-from .decision import OUTCOME_WORDS, ExceptionGrant, ListMatch, Reason, plain, words
+from chiprules import model as M
+from chiprules.data.countries import all_country_codes
+from chiprules.eval.decision import OUTCOME_WORDS, ExceptionGrant, ListMatch, Reason, plain, words
 
 OPS = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -58,7 +58,7 @@ PARTY_ORDER = {name: i for i, name in enumerate(EVIDENCE)}
 @functools.lru_cache(maxsize=32)
 def screener_for(entries: tuple, match: float, possible: float):
     """One fuzzy screener per list content and scores, shared by the versions that use it."""
-    from .screening import Screener
+    from chiprules.screening.screener import Screener
 
     return Screener(entries, match_score=match, possible_score=possible)
 

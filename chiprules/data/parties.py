@@ -22,9 +22,9 @@ from pathlib import Path
 import attrs
 import pycountry
 
-from .csvtext import csv_records
-from .diagnostics import Diagnostic, did_you_mean, error
-from .errors import DataError
+from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
+from chiprules.core.errors import DataError
+from chiprules.data.csvtext import csv_records
 
 REVIEW_POLICIES: tuple[str, ...] = (
     "policy_of_denial",

@@ -104,8 +104,9 @@ from typing import Literal
 import attrs
 from rapidfuzz import fuzz
 
-from .countries import resolve_country
-from .names import (
+from chiprules.data.countries import resolve_country
+from chiprules.data.parties import PartyEntry
+from chiprules.screening.names import (
     _LEGAL_ANYWHERE,
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
@@ -116,7 +117,6 @@ from .names import (
     normalize_name,
     token_key,
 )
-from .parties import PartyEntry
 
 Status = Literal["match", "possible", "none"]
 Kind = Literal["name", "alias", "acronym"]

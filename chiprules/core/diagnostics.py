@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from .source import Span
+from chiprules.core.source import Span
 
 MAX_SHOWN = 50
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast as A
-from .diagnostics import Diagnostic, error
-from .errors import RulesError
-from .source import Source, Span
+from chiprules.core.diagnostics import Diagnostic, error
+from chiprules.core.errors import RulesError
+from chiprules.core.source import Source, Span
+from chiprules.lang import ast as A
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_NESTING = 100
@@ -28,7 +28,7 @@ _STATEMENT_START = re.compile(r"(?m)^[ \t]*(?:" + "|".join(TOP_KEYWORDS) + r")\b
 
 def grammar_text() -> str:
     """The grammar, from the installed package (a copy of grammar/chiprules.lark)."""
-    return resources.files("chiprules").joinpath("chiprules.lark").read_text(encoding="utf-8")
+    return resources.files("chiprules.lang").joinpath("chiprules.lark").read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)
@@ -512,7 +512,7 @@ def _fix_cites(items):
 
 # ---- syntax errors -------------------------------------------------------------
 
-from .syntax_errors import describe_syntax_error  # noqa: E402
+from chiprules.lang.syntax_errors import describe_syntax_error  # noqa: E402
 
 
 def _nesting_problem(source: Source) -> Diagnostic | None:

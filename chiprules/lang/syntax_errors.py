@@ -14,8 +14,8 @@ import re
 import attrs
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .diagnostics import Diagnostic, did_you_mean, error
-from .source import Source, Span
+from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
+from chiprules.core.source import Source, Span
 
 UNITS = ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "transistors", "TPP/mm2", "GB/s/mm2")
 POLICIES = (
@@ -313,7 +313,7 @@ def _better_span(label: str, span: Span, source: Source, text: str) -> Span:
 
 
 def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str) -> Diagnostic:
-    from .parser import lark_parser
+    from chiprules.lang.parser import lark_parser
 
     if isinstance(exc, UnexpectedCharacters):
         start = exc.pos_in_stream

@@ -35,9 +35,9 @@ from typing import IO, Any
 
 import attrs
 
-from .countries import RetiredCountry, UnknownCountry, country_name, resolve_country
-from .diagnostics import Diagnostic, did_you_mean, error
-from .errors import RecordError
+from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
+from chiprules.core.errors import RecordError
+from chiprules.data.countries import RetiredCountry, UnknownCountry, country_name, resolve_country
 
 __all__ = [
     "DEFAULTS",

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import attrs
 
-from .checker import check_file
-from .decision import Decision
-from .diagnostics import error
-from .errors import RulesError
-from .model import CheckedRuleset, ExampleCase
+from chiprules.core.diagnostics import error
+from chiprules.core.errors import RulesError
+from chiprules.eval.decision import Decision
+from chiprules.lang.checker import check_file
+from chiprules.model.checked import CheckedRuleset, ExampleCase
 
 
 @attrs.frozen
@@ -87,7 +87,7 @@ def _possible_fields(d: Decision) -> list[str]:
 
 
 def run_model_examples(model: CheckedRuleset) -> list[ExampleResult]:
-    from .engine import Rules, load_catalog_for
+    from chiprules.engine import Rules, load_catalog_for
 
     rules = Rules([model], load_catalog_for(Path(model.path)), model.timeline or "enforced")
     out = []

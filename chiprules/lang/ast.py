@@ -11,7 +11,7 @@ import enum
 
 import attrs
 
-from .source import Source, Span, span_field
+from chiprules.core.source import Source, Span, span_field
 
 
 @attrs.frozen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .diagnostics import Diagnostic, render_all
+from chiprules.core.diagnostics import Diagnostic, render_all
 
 
 class ChiprulesError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .diff import DiffReport, _jsonable
+from chiprules.report.diff import DiffReport, _jsonable
 
 KIND_MARK = {"rule-added": "+", "rule-removed": "-", "rule-changed": "~", "group-added": "+",
              "group-removed": "-", "group-changed": "~", "list-changed": "~", "header": "~"}

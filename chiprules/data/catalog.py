@@ -22,9 +22,9 @@ from pathlib import Path
 
 import attrs
 
-from .csvtext import csv_records
-from .diagnostics import Diagnostic, error
-from .errors import DataError
+from chiprules.core.diagnostics import Diagnostic, error
+from chiprules.core.errors import DataError
+from chiprules.data.csvtext import csv_records
 
 COLUMNS: tuple[str, ...] = (
     "name",

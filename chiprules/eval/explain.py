@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .decision import OUTCOME_WORDS, Decision, plain, words
+from chiprules.eval.decision import OUTCOME_WORDS, Decision, plain, words
 
 SHOWN_FIELDS = (
     "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_address",

@@ -31,11 +31,11 @@ import functools
 import re
 from pathlib import Path
 
-from . import ast as A
-from .diagnostics import error
-from .errors import RulesError
-from .parser import lark_parser, parse_source, read_source
-from .source import Source, Span
+from chiprules.core.diagnostics import error
+from chiprules.core.errors import RulesError
+from chiprules.core.source import Source, Span
+from chiprules.lang import ast as A
+from chiprules.lang.parser import lark_parser, parse_source, read_source
 
 WIDTH = 100
 """Preferred maximum line length."""

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from . import model as M
-from .interpreter import (  # noqa: F401 - strictest used by generated code
+from chiprules import model as M
+from chiprules.eval.interpreter import (  # noqa: F401 - strictest used by generated code
     _UNSEEN,
     EVIDENCE,
     Verdict,
@@ -270,7 +270,7 @@ class _Gen:
         """The statement for "an unknown fact decides this rule"."""
         if not self.partial or self.current_rule is None:
             return "return None"
-        from .diff import rule_fields
+        from chiprules.report.diff import rule_fields
 
         return f"return _Unknown({self.const(rule_fields(self.current_rule))})"
 
@@ -408,13 +408,13 @@ class _Gen:
                 f"({pol(spec.policy)} if {c} else {pol(spec.otherwise)}))")
 
     def list_keys(self, rule: M.Rule) -> tuple:
-        from .interpreter import list_atoms
+        from chiprules.eval.interpreter import list_atoms
 
         return tuple((a.field, a.list) for a in list_atoms(rule.when) if not a.negated)
 
 
 def _tests_list(node) -> bool:
-    from .interpreter import list_atoms
+    from chiprules.eval.interpreter import list_atoms
 
     return next(list_atoms(node), None) is not None
 
@@ -518,7 +518,7 @@ class _DerivedEnv:
     """Exact values of derived quantities for the compiled path."""
 
     def __init__(self, rs, record):
-        from .interpreter import Env
+        from chiprules.eval.interpreter import Env
 
         self._env = Env(rs, record, dt.date.today(), None)
 

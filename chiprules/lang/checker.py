@@ -17,14 +17,14 @@ from pathlib import Path
 
 import attrs
 
-from . import ast as A
-from . import model as M
-from .countries import all_country_codes, check_code
-from .diagnostics import Diagnostic, did_you_mean, error, warning
-from .errors import ChiprulesError
-from .parser import parse_source, read_source
-from .source import Span
-from .units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
+from chiprules import model as M
+from chiprules.core.diagnostics import Diagnostic, did_you_mean, error, warning
+from chiprules.core.errors import ChiprulesError
+from chiprules.core.source import Span
+from chiprules.data.countries import all_country_codes, check_code
+from chiprules.lang import ast as A
+from chiprules.lang.parser import parse_source, read_source
+from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
 
 ROOT_MARKER = "chiprules.toml"
 BOOL_WORDS = {"yes": True, "no": False, "true": True, "false": False}
@@ -453,7 +453,7 @@ class _Checker:
 
     # -- party lists
     def resolve_lists(self):
-        from .parties import PartyEntry, load_csl, load_party_csv
+        from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
 
         for decl in self.list_ast:
             entries = []

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import attrs
 
-from .source import Span, span_field
+from chiprules.core.source import Span, span_field
 
 OUTCOMES = ("license_required", "license_exception", "no_license_required", "indeterminate", "error")
 POLICIES = ("presumption_of_approval", "case_by_case", "presumption_of_denial", "policy_of_denial")
@@ -262,3 +262,37 @@ class CheckedRuleset:
 def eccn_covers(parent: str, child: str) -> bool:
     """`3A090` covers `3A090.a` and `3A090.a.1`; `3A090.a` covers itself."""
     return child == parent or child.startswith(parent + ".")
+
+
+__all__ = [
+    "OUTCOMES",
+    "POLICIES",
+    "STRICTNESS",
+    "KINDS",
+    "FieldDef",
+    "AField",
+    "AConst",
+    "ABin",
+    "Derived",
+    "FieldRef",
+    "Const",
+    "Cmp",
+    "InSet",
+    "InList",
+    "IsTrue",
+    "Classified",
+    "CondRef",
+    "Not",
+    "And",
+    "Or",
+    "TrueCond",
+    "Except",
+    "ReviewSpec",
+    "NotifyDuty",
+    "Rule",
+    "PartyList",
+    "ExpectSpec",
+    "ExampleCase",
+    "CheckedRuleset",
+    "eccn_covers",
+]

@@ -28,10 +28,10 @@ from decimal import Decimal
 
 import attrs
 
-from . import model as M
-from .compiler import Compiled, _Unknown
-from .countries import country_name
-from .interpreter import (
+from chiprules import model as M
+from chiprules.data.countries import country_name
+from chiprules.eval.compiler import Compiled, _Unknown
+from chiprules.eval.interpreter import (
     Screen,
     VariableTable,
     atoms,
@@ -499,7 +499,7 @@ def _describe_axis(axis: Axis, idxs: list[int]) -> str | None:
         return axis.name if only else f"not {axis.name}"
     if axis.kind == "party":
         listed = [axis.values[i] for i in idxs]
-        from .interpreter import UNLISTED
+        from chiprules.eval.interpreter import UNLISTED
 
         if listed == [UNLISTED]:
             return f"{axis.name} matches no listed party"
@@ -723,7 +723,7 @@ def class_of(axis: Axis, value, screens=()) -> int | None:
                 return i
         return None
     if axis.kind == "party":
-        from .interpreter import UNLISTED
+        from chiprules.eval.interpreter import UNLISTED
 
         listed = any(s.matches(lname, value, on) for s, lname, on in screens)
         for i, rep in enumerate(axis.values):
@@ -835,7 +835,7 @@ def _decision_summary(d) -> str:
 
 def diff(old, new, records=None) -> DiffReport:
     """Compare two versions: ``old``/``new`` are `Rules` (one version each) or checked models."""
-    from .engine import Rules
+    from chiprules.engine import Rules
 
     old_rules = old if isinstance(old, Rules) else Rules([old])
     new_rules = new if isinstance(new, Rules) else Rules([new])
