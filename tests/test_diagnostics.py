@@ -11,11 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
-from .conftest import GOLDEN, ROOT
 
 from chiprules.core.diagnostics import render_all
 from chiprules.lang.checker import check_file
 from chiprules.lang.syntax_errors import MISTAKES
+
+from .conftest import GOLDEN, ROOT
 
 DIR = GOLDEN / "diagnostics"
 CASES = sorted(p for p in DIR.glob("*.rules") if p.name != "fields.rules")

@@ -7,7 +7,6 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from .conftest import GOLDEN, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,8 @@ import chiprules
 from chiprules.lang.formatter import format_text
 from chiprules.report.diff import diff
 from chiprules.report.diff_render import render
+
+from .conftest import GOLDEN, ROOT
 
 EAR = ROOT / "rules" / "ear"
 RULES = chiprules.load(EAR)

@@ -6,11 +6,12 @@ import json
 from decimal import Decimal
 
 import pytest
-from .conftest import ROOT
 from click.testing import CliRunner
 
 import chiprules
 from chiprules.cli import main
+
+from .conftest import ROOT
 
 RULES = chiprules.load(ROOT / "rules" / "ear")
 ON = "2024-01-10"

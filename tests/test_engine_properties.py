@@ -7,12 +7,13 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from .conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
 from chiprules.eval.interpreter import UNLISTED, Env, VariableTable, decide, partial_verdict
+
+from .conftest import ROOT
 
 EAR = ROOT / "rules" / "ear"
 RULES = chiprules.load(EAR)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .conftest import GOLDEN, ROOT
 from click.testing import CliRunner
 
 from chiprules.cli import main
+
+from .conftest import GOLDEN, ROOT
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 
 import pytest
-from .conftest import GOLDEN, ROOT
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +18,8 @@ import chiprules
 from chiprules.cli import main
 from chiprules.eval.interpreter import decide
 from chiprules.report.diff_render import render
+
+from .conftest import GOLDEN, ROOT
 
 WATCH = """
 ruleset watch_demo

@@ -7,12 +7,13 @@ import sys
 from decimal import Decimal
 
 import pytest
-from .conftest import GOLDEN, ROOT
 from click.testing import CliRunner
 
 import chiprules
 from chiprules.cli import main
 from chiprules.report import plot
+
+from .conftest import GOLDEN, ROOT
 
 RULES_DIR = ROOT / "rules" / "ear"
 RULES_2023 = RULES_DIR / "2023-11-17.rules"  # one version loads faster than the folder
