@@ -1,0 +1,5 @@
+"""`python -m chiprules`: the command line."""
+
+from chiprules.cli import main
+
+main()
