@@ -9,14 +9,68 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import enum
+
 import attrs
 
 from chiprules.core.source import Span, span_field
 
-OUTCOMES = ("license_required", "license_exception", "no_license_required", "indeterminate", "error")
-POLICIES = ("presumption_of_approval", "case_by_case", "presumption_of_denial", "policy_of_denial")
+
+class Outcome(enum.StrEnum):
+    """What the rules decide for a record (a `str`: it compares and prints as its value)."""
+
+    LICENSE_REQUIRED = "license_required"
+    LICENSE_EXCEPTION = "license_exception"
+    NO_LICENSE_REQUIRED = "no_license_required"
+    INDETERMINATE = "indeterminate"
+    ERROR = "error"
+
+
+class Policy(enum.StrEnum):
+    """A licence review policy, in order of strictness (the least strict first)."""
+
+    PRESUMPTION_OF_APPROVAL = "presumption_of_approval"
+    CASE_BY_CASE = "case_by_case"
+    PRESUMPTION_OF_DENIAL = "presumption_of_denial"
+    POLICY_OF_DENIAL = "policy_of_denial"
+
+    @property
+    def strictness(self) -> int:
+        return STRICTNESS[self]
+
+
+class RuleKind(enum.StrEnum):
+    CLASSIFY = "classify"
+    REQUIRE = "require"
+    EXCEPTION = "exception"
+
+
+class FieldKind(enum.StrEnum):
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOL = "bool"
+    COUNTRY = "country"
+    DATE = "date"
+    TEXT = "text"
+    PARTY = "party"
+    ENUM = "enum"
+
+
+#: `review listed`: the policy is the matched list entry's own
+LISTED = "listed"
+
+OUTCOMES = tuple(Outcome)
+POLICIES = tuple(Policy)
 STRICTNESS = {p: i for i, p in enumerate(POLICIES)}
-KINDS = ("number", "integer", "bool", "country", "date", "text", "party", "enum")
+KINDS = tuple(FieldKind)
+
+
+def _policy_or_listed(value):
+    return value if value is None or value == LISTED else Policy(value)
+
+
+def _optional(kind):
+    return lambda value: None if value is None else kind(value)
 
 
 # ---- fields ----------------------------------------------------------------------
@@ -25,7 +79,7 @@ KINDS = ("number", "integer", "bool", "country", "date", "text", "party", "enum"
 @attrs.frozen
 class FieldDef:
     name: str
-    kind: str
+    kind: FieldKind = attrs.field(converter=FieldKind)
     unit: str | None = None  # canonical unit name for numbers
     values: tuple[str, ...] = ()  # for enums
     doc: str | None = None
@@ -164,9 +218,9 @@ class Except:
 
 @attrs.frozen
 class ReviewSpec:
-    policy: str  # a policy, or "listed" (from the matched list entry)
+    policy: Policy | str = attrs.field(converter=_policy_or_listed)  # a Policy, or LISTED
     condition: object | None = None
-    otherwise: str | None = None
+    otherwise: Policy | str | None = attrs.field(default=None, converter=_policy_or_listed)
 
 
 @attrs.frozen
@@ -177,7 +231,7 @@ class NotifyDuty:
 
 @attrs.frozen
 class Rule:
-    kind: str  # classify | require | exception
+    kind: RuleKind = attrs.field(converter=RuleKind)
     id: str
     title: str | None
     cite: str | None
@@ -205,9 +259,9 @@ class PartyList:
 
 @attrs.frozen
 class ExpectSpec:
-    outcome: str
+    outcome: Outcome = attrs.field(converter=Outcome)
     classified: tuple[str, ...] | None = None
-    review: str | None = None
+    review: Policy | None = attrs.field(default=None, converter=_optional(Policy))
     exceptions: tuple[str, ...] | None = None
     missing: tuple[str, ...] | None = None
     possible: tuple[str, ...] | None = None
@@ -265,6 +319,11 @@ def eccn_covers(parent: str, child: str) -> bool:
 
 
 __all__ = [
+    "Outcome",
+    "Policy",
+    "RuleKind",
+    "FieldKind",
+    "LISTED",
     "OUTCOMES",
     "POLICIES",
     "STRICTNESS",
