@@ -1,9 +1,11 @@
-"""The `chiprules` command line. It uses the public API only."""
+"""The `chiprules` command line, on the package's public entry points: `chiprules.load` and
+`Rules`, the checker and formatter, the diff and the plots, and the decision's own words."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import json
 import sys
 import time
@@ -11,9 +13,19 @@ from pathlib import Path
 
 import click
 
+import chiprules
+from chiprules.core.diagnostics import render_all, summary_line
 from chiprules.core.errors import ChiprulesError
-
-OUTCOMES = ("license_required", "license_exception", "no_license_required", "indeterminate", "error")
+from chiprules.data.records import read_records
+from chiprules.eval.explain import explain_decision, screening_words
+from chiprules.lang.checker import check_file
+from chiprules.lang.formatter import format_file
+from chiprules.model.checked import OUTCOMES
+from chiprules.report import plot as P
+from chiprules.report.diff import diff as run_diff
+from chiprules.report.diff_render import render
+from chiprules.report.examples import run_examples
+from chiprules.screening.names import normalize_name
 
 
 def _fail(exc: ChiprulesError, fmt: str = "text") -> None:
@@ -49,8 +61,6 @@ def check(paths, fmt):
 
     Exit status 0 when clean (warnings allowed), 1 when there are errors.
     """
-    from chiprules.core.diagnostics import render_all, summary_line
-    from chiprules.lang.checker import check_file
 
     diags = []
     files = _rules_files(paths)
@@ -81,9 +91,6 @@ def check(paths, fmt):
 @click.option("--diff", "show_diff", is_flag=True, help="Print what would change.")
 def fmt(paths, check_only, show_diff):
     """Format rules files canonically, keeping comments."""
-    import difflib
-
-    from chiprules.lang.formatter import format_file
 
     changed, failed = [], 0
     for f in _rules_files(paths):
@@ -117,7 +124,6 @@ def fmt(paths, check_only, show_diff):
 @click.option("-v", "--verbose", is_flag=True, help="List passing examples too.")
 def test(paths, verbose):
     """Run the examples written in the rules; show expected against actual for each failure."""
-    from chiprules.report.examples import run_examples
 
     try:
         results = run_examples(_rules_files(paths))
@@ -147,7 +153,7 @@ def test(paths, verbose):
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table",
               help="Output: a terminal table, JSON Lines, or CSV.")
 @click.option("--explain", is_flag=True, help="Explain every decision in plain words.")
-@click.option("--fail-on", "fail_on", type=click.Choice(OUTCOMES), multiple=True,
+@click.option("--fail-on", "fail_on", type=click.Choice([str(o) for o in OUTCOMES]), multiple=True,
               help="Exit 3 if any record has this outcome (repeatable).")
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
               help="After 2025-05-13: the regime as enforced (default) or as written.")
@@ -160,9 +166,6 @@ def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
     Exit status: 0 done; 2 some records were malformed (still reported);
     3 a --fail-on outcome was found.
     """
-    import chiprules
-    from chiprules.data.records import read_records
-    from chiprules.eval.explain import explain_decision
 
     try:
         if as_of is not None:
@@ -206,7 +209,6 @@ def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
 
 
 def _writer(fmt, out, explain):
-    from chiprules.eval.explain import explain_decision
 
     if fmt == "jsonl":
         def write(d):
@@ -307,8 +309,6 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
     a clearance) per list, with the best entry, its score and why. Exit status: 0 done;
     2 bad input; 3 a --fail-on status was found.
     """
-    import chiprules
-    from chiprules.eval.interpreter import Screen, list_match, screening_words
 
     try:
         on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
@@ -326,36 +326,27 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
     if not todo:
         click.echo("error: no names to screen; give NAMES or --file", err=True)
         sys.exit(2)
-    from chiprules.screening.names import normalize_name
 
     blank = [n for n in todo if not normalize_name(n)]
     if blank:
         click.echo(f"error: {', '.join(repr(n) for n in blank[:3])} "
                    f"{'has' if len(blank) == 1 else 'have'} no letters or digits to screen", err=True)
         sys.exit(2)
+    found = {"match": 0, "possible": 0, "none": 0}
+    rows = []
     try:
-        model = chiprules.load(rules, timeline=timeline).in_force(on, timeline)
+        loaded = chiprules.load(rules, timeline=timeline)
+        model = loaded.in_force(on, timeline)
+        if model is None:
+            raise ChiprulesError(f"no version of these rules is in force on {on.isoformat()}")
+        for name in todo:
+            for m in loaded.screen(name, on, country=country, address=address, lists=list_names,
+                                   timeline=timeline):
+                found[m.status] += 1
+                rows.append(m)
     except ChiprulesError as exc:
         _fail(exc)
         sys.exit(2)
-    if model is None:
-        click.echo(f"error: no version of these rules is in force on {on.isoformat()}", err=True)
-        sys.exit(2)
-    wanted = list(list_names) or sorted(model.lists)
-    unknown = [n for n in wanted if n not in model.lists]
-    if unknown or not wanted:
-        have = ", ".join(f"`{n}`" for n in sorted(model.lists)) or "none"
-        what = f"no list `{unknown[0]}`" if unknown else "no party lists"
-        click.echo(f"error: {what} in version {model.version}; lists: {have}", err=True)
-        sys.exit(2)
-    scr = Screen(model)
-    found = {"match": 0, "possible": 0, "none": 0}
-    rows = []
-    for name in todo:
-        for list_name in wanted:
-            m = list_match("", name, list_name, scr.result(list_name, name, on, country, address))
-            found[m.status] += 1
-            rows.append(m)
     if fmt == "jsonl":
         for m in rows:
             obj = m.to_json()
@@ -395,10 +386,6 @@ def diff(old, new, new_version, records_path, fmt, timeline):
     OLD and NEW are rules files; or OLD is a folder of versions and NEW and NEW_VERSION are two
     version ids in it (e.g. `chiprules diff rules/ear 2022-10-07 2023-11-17`).
     """
-    import chiprules
-    from chiprules.data.records import read_records
-    from chiprules.report.diff import diff as run_diff
-    from chiprules.report.diff_render import render
 
     try:
         if Path(old).is_dir():
@@ -446,9 +433,6 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
     decided by the evaluator. Chips of the catalog (or of --records) are
     plotted as points. Exit status 0 on success, 2 on an error.
     """
-    import chiprules
-    from chiprules.data.records import read_records
-    from chiprules.report import plot as P
 
     try:
         if Path(output).suffix.lower() not in P.FORMATS:

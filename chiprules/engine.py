@@ -1,80 +1,89 @@
-"""The facade: load rules (a file or a folder of dated versions) and decide records."""
+"""The facade: load rules (a file or a folder of dated versions) and decide records.
+
+Every record takes one path: `Preparer.prepare` types it and fills it from the
+catalog and the defaults; `Rules.version_on` picks the version in force on its
+day; the version's compiled function (`chiprules.eval.python`, from the lowered
+form) decides it, and where missing facts leave a rule undecided, the case
+split (`chiprules.eval.split`) does. The reference interpreter
+(`chiprules.eval.reference`) explains decisions when asked, and checks the rest
+in the tests.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from decimal import Decimal
 from pathlib import Path
-
-import attrs
 
 from chiprules import model as M
 from chiprules.core.diagnostics import error
 from chiprules.core.errors import ChiprulesError, RulesError
-from chiprules.data.records import FieldSpec, RawRecord, convert_record, read_records
-from chiprules.eval.compiler import compile_ruleset
-from chiprules.eval.decision import Decision, RulesetInfo
-from chiprules.eval.interpreter import (
-    Screen,
-    VariableTable,
-    decide,
-    grants,
-    possible_reasons,
-    trace,
-)
+from chiprules.data.catalog import load_catalog
+from chiprules.data.records import RawRecord, read_records
+from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo
+from chiprules.eval.prepare import Prepared, Preparer
+from chiprules.eval.python import SINK, PythonProgram, Undecided
+from chiprules.eval.reference import possible_reasons, trace
+from chiprules.eval.screens import Screens
+from chiprules.eval.split import Splitter
+from chiprules.ir.lower import lower
 from chiprules.lang.checker import check_file, find_root, root_settings
 
 TIMELINES = ("enforced", "written")
-_MISSING_WORDS = frozenset({"na", "n/a", "null", "-"})
-
-
-def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
-    specs = {}
-    for f in rs.fields.values():
-        if f.kind == "number":
-            specs[f.name] = FieldSpec(f.name, "quantity", unit=f.unit, allow_zero=f.unit != "mm2")
-        else:
-            specs[f.name] = FieldSpec(f.name, f.kind, values=f.values)
-    # the export date picks the version in force: read it as a date even when the
-    # rules never test it
-    specs.setdefault("export_date", FieldSpec("export_date", "date"))
-    return specs
+_NO_DATE = ("no export date: the version in force cannot be chosen; give `export_date`, "
+            "or decide as of a date (`as_of`, `--as-of`)")
 
 
 class Version:
-    """One checked ruleset version, compiled, with its screening index."""
+    """One checked version, ready to decide: its compiled function, screens and case split."""
 
     def __init__(self, model: M.CheckedRuleset, timeline: str):
         self.model = model
-        self.compiled = compile_ruleset(model)
+        self.program = lower(model)
+        self.screens = Screens(model)
+        self.compiled = PythonProgram(self.program, self.screens)
         self.decide = self.compiled.decide
-        self.screen = Screen(model)
-        self.table: VariableTable | None = None
+        self.splitter = Splitter(model, self.compiled, self.screens)
         self._grants: dict = {}
+        self._explainers: dict = {}
         self.info = RulesetInfo(model.name, model.version, model.effective, model.content_hash,
                                 timeline, model.path)
 
-    def grants(self, verdict) -> tuple:
-        """The exception grants of a verdict, remembered per verdict."""
-        g = self._grants.get(verdict)
+    def grants(self, exceptions) -> tuple[ExceptionGrant, ...]:
+        """The exception grants of a verdict's exceptions, remembered."""
+        g = self._grants.get(exceptions)
         if g is None:
             if len(self._grants) > 10_000:
                 self._grants.clear()
-            g = self._grants[verdict] = grants(self.model, verdict)
+            out = []
+            for name, duties in exceptions:
+                rule = self.model.rule(name)
+                out.append(ExceptionGrant(name, rule.title if rule else None, rule.cite if rule else None, duties))
+            g = self._grants[exceptions] = tuple(out)
         return g
 
-    def variables(self) -> VariableTable:
-        if self.table is None:
-            self.table = VariableTable.build(self.model)
-        return self.table
+    def explainer(self, on: dt.date):
+        """Reasons for a verdict on ``on``, by the reference interpreter (shared by a run)."""
+        f = self._explainers.get(on)
+        if f is None:
+            if len(self._explainers) > 10_000:
+                self._explainers.clear()
+            model, screens = self.model, self.screens
 
+            def f(record, verdict):
+                return trace(model, record, on, screens, verdict)
 
-@attrs.frozen
-class _Prepared:
-    record: dict
-    problems: tuple
-    warnings: tuple
+            self._explainers[on] = f
+        return f
+
+    def doubts(self, on: dt.date):
+        """Reasons for an undecided record that turns on possible list matches."""
+        model, screens = self.model, self.screens
+
+        def f(record, possible):
+            return possible_reasons(model, record, on, screens, possible)
+
+        return f
 
 
 class Rules:
@@ -95,23 +104,10 @@ class Rules:
         if timeline not in own and None not in own and len(own) == 1:
             timeline = own.pop()  # e.g. a single file of the written timeline
         self.timeline = timeline
-        self._compiled: dict[str, Version] = {}
         self.catalog = catalog
-        ref = self.models[-1]
-        self.specs = field_specs(ref)
-        self.defaults = {f.name: f.default for f in ref.fields.values() if f.default is not None}
-        # literal defaults first, then the ones copied from another field (a consignee
-        # copies the end user), in declaration order
-        self._literal_defaults = tuple((n, d) for n, d in self.defaults.items() if not isinstance(d, M.FieldRef))
-        self._copied_defaults = tuple((n, d.name) for n, d in self.defaults.items() if isinstance(d, M.FieldRef))
-        from chiprules.data.countries import all_country_codes
-
-        self._codes = all_country_codes()
+        self.preparer = Preparer(self.models, catalog)
+        self._versions: dict[str, Version] = {}
         self._by_date: dict = {}
-        self._derived_only = tuple(n for m in self.models for n in m.derived if n not in m.fields)
-        # per key layout of a dict record: a generated function that checks every value is
-        # already of its field's type and returns the prepared record (see `_builder`)
-        self._builders: dict = {}
 
     # ---- versions
     def on_timeline(self, timeline: str | None = None) -> list[M.CheckedRuleset]:
@@ -127,9 +123,9 @@ class Rules:
 
     def compiled(self, model: M.CheckedRuleset, timeline: str | None = None) -> Version:
         key = model.path or model.version
-        v = self._compiled.get(key)
+        v = self._versions.get(key)
         if v is None:
-            v = self._compiled[key] = Version(model, model.timeline or timeline or self.timeline)
+            v = self._versions[key] = Version(model, model.timeline or timeline or self.timeline)
         return v
 
     def in_force(self, on: dt.date, timeline: str | None = None) -> M.CheckedRuleset | None:
@@ -142,285 +138,128 @@ class Rules:
             return None
         return chosen
 
+    def version_on(self, on: dt.date, timeline: str | None = None) -> Version | str:
+        """The version in force on ``on``, ready to decide, or why there is none (remembered per day)."""
+        key = (on, timeline)
+        found = self._by_date.get(key)
+        if found is None:
+            model = self.in_force(on, timeline)
+            found = self._no_version(on, timeline) if model is None else self.compiled(model, timeline)
+            if len(self._by_date) > 10_000:
+                self._by_date.clear()
+            self._by_date[key] = found
+        return found
+
+    def _no_version(self, on: dt.date, timeline: str | None) -> str:
+        versions = self.on_timeline(timeline)
+        if not versions:
+            return f"these rules have no version on the `{timeline or self.timeline}` timeline"
+        started = [m for m in versions if m.effective is None or m.effective <= on]
+        if started:
+            last = started[-1]
+            return f"no version of these rules is in force on {on.isoformat()}: {last.version} ended on {last.until}"
+        first = versions[0]
+        return (f"`export_date` {on.isoformat()} is before the first version of these rules "
+                f"({first.version}, in force from {first.effective})")
+
     @property
     def latest(self) -> M.CheckedRuleset:
         return self.on_timeline()[-1] if self.on_timeline() else self.models[-1]
 
+    # ---- screening
+    def screen(self, name: str, on: dt.date, *, country=None, address=None, lists=None,
+               timeline: str | None = None) -> tuple[ListMatch, ...]:
+        """Screen a party name against the lists of the version in force on ``on`` (all its
+        lists, or those named), as decisions do: one `ListMatch` per list."""
+        version = self.version_on(as_date(on), timeline)
+        if type(version) is str:
+            raise ChiprulesError(version)
+        names = list(lists) if lists else sorted(version.model.lists)
+        unknown = [n for n in names if n not in version.model.lists]
+        if unknown or not names:
+            have = ", ".join(f"`{n}`" for n in sorted(version.model.lists)) or "none"
+            what = f"no list `{unknown[0]}`" if unknown else "no party lists"
+            raise ChiprulesError(f"{what} in version {version.model.version}; lists: {have}")
+        return tuple(ListMatch.of_result("", name, n, version.screens.result(n, name, as_date(on), country, address))
+                     for n in names)
+
     # ---- records
-    def _typed(self, data: Mapping) -> tuple[dict, dict]:
-        """Split a record into values already of their field's type and the rest.
+    @property
+    def specs(self):
+        return self.preparer.specs
 
-        Records built in Python often carry Decimals, bools and ISO codes
-        already; checking the type is much cheaper than converting again.
-        """
-        specs, codes = self.specs, self._codes
-        typed, rest = {}, {}
-        for k, v in data.items():
-            spec = specs.get(k)
-            if spec is None or v is None:
-                typed[k] = v
-                continue
-            kind = spec.kind
-            t = type(v)
-            if kind == "quantity":
-                ok = t is Decimal and v.is_finite() and v >= 0 and (spec.allow_zero or v != 0)
-            elif kind == "country":
-                ok = t is str and v in codes
-            elif kind == "enum":
-                ok = t is str and v in spec.values
-            elif kind == "text" or kind == "party":
-                ok = t is str and v != "" and not v[0].isspace() and not v[-1].isspace() \
-                    and v.lower() not in _MISSING_WORDS
-            elif kind == "bool":
-                ok = t is bool
-            elif kind == "date":
-                ok = t is dt.date
-            elif kind == "integer":
-                ok = t is int and v >= 0
-            else:
-                ok = False
-            if ok:
-                typed[k] = v
-            else:
-                rest[k] = v
-        return typed, rest
-
-    def _builder(self, keys: tuple):
-        """A function of a record's values (in the order of ``keys``) giving the prepared
-        record, or None when a value is not already of its field's type; False when
-        records with these keys always need the general path.
-
-        It does what `prepare` does for such a record, with the type tests of
-        `_typed` fused per field: no conversion, no None to drop, no derived column
-        or catalog chip to look at, the defaults known from the keys alone.
-        """
-        if any(k in self._derived_only for k in keys):
-            return False
-        if "chip" in keys and self.catalog is not None:
-            return False
-        ns: dict = {"Decimal": Decimal, "ZERO": Decimal(0), "date": dt.date, "CODES": self._codes, "MISSING": _MISSING_WORDS}
-        tests, entries = [], []
-        for i, k in enumerate(keys):
-            v, kname = f"v{i}", f"N{i}"
-            ns[kname] = k
-            entries.append(f"{kname}: {v}")
-            spec = self.specs.get(k)
-            if spec is None:
-                tests.append(f"{v} is not None")
-                continue
-            kind = spec.kind
-            if kind == "quantity":
-                t = f"type({v}) is Decimal and {v}.is_finite() and {v} {'>=' if spec.allow_zero else '>'} ZERO"
-            elif kind == "country":
-                t = f"type({v}) is str and {v} in CODES"
-            elif kind == "enum":
-                ns[f"E{i}"] = frozenset(spec.values)
-                t = f"type({v}) is str and {v} in E{i}"
-            elif kind == "text" or kind == "party":
-                # no white space at either end: what `strip` removes is what `isspace` finds
-                t = (f"type({v}) is str and {v} != '' and {v}.strip() == {v}"
-                     f" and (len({v}) > 4 or {v}.lower() not in MISSING)")
-            elif kind == "bool":
-                t = f"type({v}) is bool"
-            elif kind == "date":
-                t = f"type({v}) is date"
-            elif kind == "integer":
-                t = f"type({v}) is int and {v} >= 0"
-            else:
-                return False
-            tests.append(f"({t})")
-        given = {k: f"v{i}" for i, k in enumerate(keys)}
-        for j, (name, default) in enumerate(self._literal_defaults):
-            if name not in given:
-                ns[f"D{j}"], ns[f"DN{j}"] = default, name
-                entries.append(f"DN{j}: D{j}")
-                given[name] = f"D{j}"
-        for j, (name, source) in enumerate(self._copied_defaults):
-            if name not in given and source in given:
-                ns[f"CN{j}"] = name
-                entries.append(f"CN{j}: {given[source]}")
-                given[name] = given[source]
-        params = ", ".join(f"v{i}" for i in range(len(keys)))
-        src = (f"def build({params}):\n"
-               f"    if {' and '.join(tests) or 'True'}:\n"
-               f"        return {{{', '.join(entries)}}}\n"
-               f"    return None\n")
-        exec(compile(src, "<chiprules record builder>", "exec"), ns)  # noqa: S102 - no user text in the source
-        return ns["build"]
-
-    def _prepare_fast(self, data) -> dict | None:
-        """The prepared record when ``data`` is a dict whose values are all typed, else None."""
-        if type(data) is not dict:
-            return None
-        keys = tuple(data)
-        build = self._builders.get(keys)
-        if build is None:
-            if len(self._builders) > 1000:
-                self._builders.clear()
-            build = self._builders[keys] = self._builder(keys)
-        return build(*data.values()) if build else None
-
-    def prepare(self, data: Mapping) -> _Prepared:
-        fast = self._prepare_fast(data)
-        if fast is not None:
-            return _Prepared(fast, (), ())
-        record, rest = self._typed(data)
-        problems = ()
-        if rest:
-            converted, problems = convert_record(rest, self.specs)
-            record.update(converted)
-            for k in rest:
-                if k not in converted:
-                    record.pop(k, None)
-        if None in record.values():
-            record = {k: v for k, v in record.items() if v is not None}
-        warnings = []
-        for name in self._derived_only:
-            if name in record:
-                del record[name]
-                warnings.append(f"column `{name}` is computed by the rules; the value given is ignored")
-        chip = record.get("chip")
-        if chip is not None and self.catalog is not None:
-            spec = self.catalog.lookup(chip)
-            if spec is not None and spec.name != chip:
-                record["chip"] = spec.name  # rules compare the catalog's own name
-            if spec is None:
-                guess = self.catalog.suggest(chip)
-                warnings.append(f"chip `{chip}` is not in the catalog"
-                                + (f"; did you mean `{guess}`?" if guess else "")
-                                + "; only the specs given in the record are used")
-            else:
-                for k, v in spec.fields().items():
-                    if record.get(k) is None:
-                        record[k] = v
-        for name, default in self._literal_defaults:
-            if record.get(name) is None:
-                record[name] = default
-        for name, source in self._copied_defaults:
-            if record.get(name) is None:
-                value = record.get(source)
-                if value is not None:
-                    record[name] = value
-        return _Prepared(record, tuple(problems), tuple(warnings))
+    def prepare(self, data: Mapping) -> Prepared:
+        return self.preparer.prepare(data)
 
     def evaluate(self, record: Mapping, as_of: str | dt.date | None = None, *, id: str | None = None,
                  timeline: str | None = None, location: str | None = None) -> Decision:
         """Decide one record (a dict of field names to values)."""
-        on_fixed = _as_date(as_of) if as_of is not None else None
-        prepared = self.prepare(record)
-        return self._decide(prepared, on_fixed, id or "record", timeline, location)
+        on_fixed = as_date(as_of) if as_of is not None else None
+        return self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
                       *, timeline: str | None = None) -> Iterator[Decision]:
         """Decide records one by one (streamed: nothing is held back)."""
-        on_fixed = _as_date(as_of) if as_of is not None else None
-        builders, by_date = self._builders, self._by_date
-        fixed = None  # the version in force on `as_of`, once known
-        make = Decision._decided
-        last_keys = build = None  # records of a run mostly share one key layout
-        current = decide_fn = screen = info = context = None  # the last version used, unpacked
+        on_fixed = as_date(as_of) if as_of is not None else None
+        prepare = self.preparer.prepare
         for n, rec in enumerate(records, 1):
-            if type(rec) is dict:
-                # the fast path: a dict of typed values, decided by the compiled function
-                keys = tuple(rec)
-                if keys != last_keys:
-                    build = builders.get(keys)
-                    if build is None:
-                        if len(builders) > 1000:
-                            builders.clear()
-                        build = builders[keys] = self._builder(keys)
-                    last_keys = keys
-                record = build(*rec.values()) if build else None
-                if record is not None:
-                    if on_fixed is not None:
-                        on = on_fixed
-                        version = fixed
-                        if version is None:
-                            version = fixed = by_date.get((on, timeline))
-                    else:
-                        when = record.get("export_date")
-                        on = when if when is not None else dt.date.today()
-                        version = by_date.get((on, timeline))
-                    if version is not None and (version is not current or on != context[2]):
-                        current = version
-                        decide_fn, screen, info = version.decide, version.screen, version.info
-                        context = (trace, version.model, on, screen)
-                    verdict = decide_fn(record, on, screen) if version is not None else None
-                    if verdict is None:
-                        yield self._decide(_Prepared(record, (), ()), on_fixed, str(n), timeline, None)
-                    else:
-                        yield make(
-                            str(record.get("id") or n), verdict.outcome, verdict.classification,
-                            verdict.review_policy, version.grants(verdict) if verdict.exceptions else (),
-                            info, record, context, verdict)
-                    continue
             if isinstance(rec, RawRecord):
                 if rec.problem is not None:
-                    yield Decision(str(rec.data.get("id") or rec.number), "error", errors=(rec.problem,),
+                    yield Decision(str(rec.data.get("id") or rec.number), M.Outcome.ERROR, errors=(rec.problem,),
                                    location=rec.location, record=dict(rec.data))
                     continue
-                data, location, default_id = rec.data, rec.location, str(rec.number)
+                yield self._decide(prepare(rec.data), on_fixed, str(rec.number), timeline, rec.location)
             else:
-                data, location, default_id = rec, None, str(n)
-            prepared = self.prepare(data)
-            yield self._decide(prepared, on_fixed, default_id, timeline, location)
+                yield self._decide(prepare(rec), on_fixed, str(n), timeline, None)
 
-    def _decide(self, prepared: _Prepared, on_fixed, default_id, timeline, location) -> Decision:
+    def _decide(self, prepared: Prepared, on_fixed, default_id, timeline, location) -> Decision:
         record = prepared.record
         rid = str(record.get("id") or default_id or "")
         if prepared.problems:
             msgs = tuple(p.message + (f" ({p.help})" if p.help else "") for p in prepared.problems)
-            return Decision(rid, "error", errors=msgs, record=record, location=location,
+            return Decision(rid, M.Outcome.ERROR, errors=msgs, record=record, location=location,
                             warnings=prepared.warnings)
-        when = record.get("export_date")
-        on = on_fixed or (when if isinstance(when, dt.date) else None) or dt.date.today()
-        key = (on, timeline)
-        version = self._by_date.get(key)
-        if version is None:
-            model = self.in_force(on, timeline)
-            if model is None:
-                versions = self.on_timeline(timeline)
-                if not versions:
-                    return Decision(rid, "error", errors=(
-                        f"these rules have no version on the `{timeline or self.timeline}` timeline",),
-                        record=record, location=location)
-                first = versions[0]
-                started = [m for m in versions if m.effective is None or m.effective <= on]
-                if started:
-                    last = started[-1]
-                    msg = (f"no version of these rules is in force on {on.isoformat()}: "
-                           f"{last.version} ended on {last.until}")
-                else:
-                    msg = (f"`export_date` {on.isoformat()} is before the first version of these rules "
-                           f"({first.version}, in force from {first.effective})")
-                return Decision(rid, "error", errors=(msg,), record=record, location=location)
-            version = self.compiled(model, timeline)
-            if len(self._by_date) > 10_000:
-                self._by_date.clear()
-            self._by_date[key] = version
-        model = version.model
-        screen = version.screen
-        verdict = version.compiled.decide(record, on, screen)
-        missing, warnings = (), prepared.warnings
-        if verdict is None:
-            outcome = decide(model, record, on, screen, version.variables())
-            verdict, missing = outcome.verdict, outcome.missing
-            warnings = warnings + outcome.warnings
-        if verdict is None:
-            found = ()
-            if outcome.possible:
-                found = tuple(possible_reasons(model, record, on, screen, outcome.possible))
-            return Decision(rid, "indeterminate", missing=missing, ruleset=version.info, record=record,
-                            location=location, warnings=warnings, reasons=found,
-                            possible_matches=tuple(m for r in found for m in r.matches))
-        return Decision(
-            rid, verdict.outcome, verdict.classification, verdict.review_policy,
-            version.grants(verdict) if verdict.exceptions else (), missing, version.info,
-            (), warnings, record, location, (trace, model, record, on, screen, verdict),
-        )
+        on = on_fixed or record.get("export_date")
+        if on is None:
+            return Decision(rid, M.Outcome.INDETERMINATE, missing=("export_date",), record=record,
+                            location=location, warnings=prepared.warnings + (_NO_DATE,))
+        version = self.version_on(on, timeline)
+        if type(version) is str:
+            return Decision(rid, M.Outcome.ERROR, errors=(version,), record=record, location=location)
+        verdict = version.decide(record, on, {}, SINK)
+        warnings = prepared.warnings
+        if type(verdict) is Undecided:
+            split = version.splitter.split(record, on)
+            warnings = warnings + split.warnings
+            verdict = split.verdict
+            if verdict is None:
+                return self._undecided(version, record, on, rid, split, warnings, location)
+            return Decision(rid, verdict.outcome, verdict.classification, verdict.review_policy,
+                            version.grants(verdict.exceptions) if verdict.exceptions else (), split.missing,
+                            version.info, (), warnings, record, location, version.explainer(on), verdict)
+        if warnings or location is not None:
+            return Decision(rid, verdict.outcome, verdict.classification, verdict.review_policy,
+                            version.grants(verdict.exceptions) if verdict.exceptions else (), (),
+                            version.info, (), warnings, record, location, version.explainer(on), verdict)
+        return Decision._decided(rid, verdict.outcome, verdict.classification, verdict.review_policy,
+                                 version.grants(verdict.exceptions) if verdict.exceptions else (),
+                                 version.info, record, version.explainer(on), verdict)
+
+    @staticmethod
+    def _undecided(version: Version, record: dict, on: dt.date, rid, split, warnings, location) -> Decision:
+        found = []
+        for field, list_name in split.possible:
+            value = record.get(field)
+            res = version.screens.of_field(list_name, field, value, on, record.get)
+            found.append(ListMatch.of_result(field, value, list_name, res))
+        return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
+                        location=location, warnings=warnings, possible_matches=tuple(found),
+                        explain=version.doubts(on) if split.possible else None, detail=split.possible)
 
 
-def _as_date(value) -> dt.date:
+def as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
     if isinstance(value, dt.date):
         return value
     try:
@@ -473,8 +312,6 @@ def load_catalog_for(path: Path):
     name = settings.get("catalog")
     if not isinstance(name, str):
         return None
-    from chiprules.data.catalog import load_catalog
-
     cat_path = (root / name)
     if not cat_path.is_file():
         raise RulesError(f"catalog `{name}` not found", [error(

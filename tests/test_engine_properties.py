@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
-from chiprules.eval.interpreter import UNLISTED, Env, VariableTable, decide, partial_verdict
+from chiprules.eval.python import SINK, Undecided
+from chiprules.eval.reference import Env, decide, partial_verdict
+from chiprules.model.classes import UNLISTED, VariableTable
 
 from .conftest import ROOT
 
@@ -71,16 +73,16 @@ def test_compiled_agrees_with_reference_interpreter(pair):
     def check(raw):
         record = rules.prepare(raw).record
         on = on_date(model)
-        fast = version.compiled.decide(record, on, version.screen)
-        slow = partial_verdict(Env(model, record, on, version.screen))
-        if fast is not None:
+        fast = version.decide(record, on, {}, SINK)
+        slow = partial_verdict(Env(model, record, on, version.screens))
+        if type(fast) is not Undecided:
             assert slow is not None
             assert (fast.outcome, set(fast.classification), fast.review_policy, set(fast.exceptions)) == (
                 slow.outcome, set(slow.classification), slow.review_policy, set(slow.exceptions))
         else:
             assert slow is None
         engine = rules.evaluate(raw, as_of=on)
-        ref = decide(model, record, on, version.screen)
+        ref = decide(model, record, on, version.screens)
         assert engine.outcome == (ref.verdict.outcome if ref.verdict else "indeterminate")
 
     check()

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 import chiprules
 from chiprules.cli import main
-from chiprules.eval.interpreter import decide
+from chiprules.eval.reference import decide
+from chiprules.model.classes import VariableTable
 from chiprules.report.diff_render import render
 
 from .conftest import GOLDEN, ROOT
@@ -167,13 +168,14 @@ def test_not_in_a_list_is_unknown_for_a_possible_match(tmp_path):
     rules = _rules(tmp_path)
     model = rules.latest
     from chiprules import model as M
-    from chiprules.eval.interpreter import Env, Screen, evaluate
+    from chiprules.eval.reference import Env, evaluate
+    from chiprules.eval.screens import Screens
 
     env = Env(model, {"end_user": "Huawai Technologies Co Ltd", "destination": "CN"},
-              dt.date(2025, 6, 1), Screen(model))
+              dt.date(2025, 6, 1), Screens(model))
     assert evaluate(M.InList("end_user", "watch", False, "end_user in watch"), env) is None
     assert evaluate(M.InList("end_user", "watch", True, "end_user not in watch"), env) is None
-    env = Env(model, {"end_user": "Hua Wei Noodle House"}, dt.date(2025, 6, 1), Screen(model))
+    env = Env(model, {"end_user": "Hua Wei Noodle House"}, dt.date(2025, 6, 1), Screens(model))
     assert evaluate(M.InList("end_user", "watch", True, "end_user not in watch"), env) is True
 
 
@@ -290,7 +292,7 @@ def test_compiled_and_interpreted_decisions_agree_on_screened_names(
     # re-decide with the reference interpreter alone, on the record as the engine typed it
     on = dt.date.fromisoformat(day)
     version = ear.compiled(ear.in_force(on, "enforced"), "enforced")
-    outcome = decide(version.model, d.record, on, version.screen, version.variables())
+    outcome = decide(version.model, d.record, on, version.screens, VariableTable.build(version.model))
     expected = outcome.verdict.outcome if outcome.verdict else "indeterminate"
     assert d.outcome == expected
     if outcome.verdict is not None:

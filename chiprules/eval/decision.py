@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import attrs
+
+from chiprules.eval.explain import explain_decision
+from chiprules.model.checked import STRICTNESS
+
+
+@attrs.frozen
+class Verdict:
+    """What the rules decide for a record whose relevant facts are all known."""
+
+    outcome: str
+    classification: tuple[str, ...]
+    review_policy: str | None
+    exceptions: tuple[tuple[str, tuple[str, ...]], ...]  # (name, notification duties)
+    fired: tuple[str, ...]  # ids of requirements that fired
 
 
 @attrs.frozen
@@ -45,6 +58,19 @@ class ListMatch:
     removed: dt.date | None = None
     review_policy: str | None = None
     requirement: str | None = None  # the entry's licence requirement, as listed
+
+    @classmethod
+    def of_result(cls, field: str, name, list_name: str, res) -> ListMatch:
+        """The screening of ``name`` from the screener's ``ScreenResult``: its best candidate,
+        or for no match the nearest miss. An entry that states no review policy is read as
+        presumption of denial."""
+        c = res.best or (res.candidates[0] if res.candidates else None)
+        if c is None:
+            return cls(field, str(name), list_name, res.status)
+        e = c.entry
+        policy = e.review_policy if e.review_policy in STRICTNESS else "presumption_of_denial"
+        return cls(field, str(name), list_name, res.status, e.name, c.form, c.kind, c.score, c.why,
+                   e.citation or None, e.added, e.removed, policy, e.license_requirement or None)
 
     def to_json(self) -> dict:
         out = {"field": self.field, "name": self.name, "list": self.list, "status": self.status}
@@ -94,16 +120,6 @@ class ExceptionGrant:
                 "notification": list(self.notify) or None}
 
 
-def _plain(value):
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return value
-    return value
-
-
 _new = object.__new__
 
 
@@ -112,16 +128,16 @@ class Decision:
 
     A plain slotted class rather than an attrs one: a run makes one per record,
     and construction cost matters there. Treat instances as immutable.
-    ``reasons`` are traced on first use, so deciding many records does not pay
-    for explanations nobody reads: ``trace`` is a callable or a tuple of a
-    function and its arguments.
+    ``reasons`` are worked out on first use, so deciding many records does not pay
+    for explanations nobody reads: ``explain(record, detail)`` gives them, a
+    function a run shares between its decisions.
     """
 
     # the attributes every decision sets are slots; the rarely set ones (missing facts,
     # errors, warnings, location, possible matches) are class-level defaults, overridden
     # per instance only when given
     __slots__ = ("id", "outcome", "classification", "review_policy", "license_exceptions",
-                 "ruleset", "record", "_trace", "_verdict", "_reasons", "__dict__")
+                 "ruleset", "record", "_explain", "_detail", "_reasons", "__dict__")
 
     missing: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
@@ -134,7 +150,7 @@ class Decision:
                  review_policy: str | None = None, license_exceptions: tuple = (),
                  missing: tuple[str, ...] = (), ruleset: RulesetInfo | None = None,
                  errors: tuple[str, ...] = (), warnings: tuple[str, ...] = (), record: dict | None = None,
-                 location: str | None = None, trace=None, reasons: tuple | None = None,
+                 location: str | None = None, explain=None, detail=None, reasons: tuple | None = None,
                  possible_matches: tuple = ()):
         self.id = id
         self.outcome = outcome
@@ -143,8 +159,8 @@ class Decision:
         self.license_exceptions = license_exceptions
         self.ruleset = ruleset
         self.record = record if record is not None else {}
-        self._trace = trace
-        self._verdict = None
+        self._explain = explain
+        self._detail = detail
         self._reasons = reasons
         if missing:
             self.missing = missing
@@ -159,12 +175,8 @@ class Decision:
 
     @classmethod
     def _decided(cls, id, outcome, classification, review_policy, license_exceptions, ruleset, record,
-                 context, verdict):
-        """A decision with none of the rarely set attributes: the hot path of `evaluate_many`.
-
-        ``context`` is ``(trace, model, on, screen)``, shared by the decisions of a run: its
-        reasons are ``trace(model, record, on, screen, verdict)``, with no tuple of its own
-        to allocate (fewer objects for the garbage collector to follow)."""
+                 explain, detail):
+        """A decision with none of the rarely set attributes: the hot path of `evaluate_many`."""
         d = _new(cls)
         d.id = id
         d.outcome = outcome
@@ -173,8 +185,8 @@ class Decision:
         d.license_exceptions = license_exceptions
         d.ruleset = ruleset
         d.record = record
-        d._trace = context
-        d._verdict = verdict
+        d._explain = explain
+        d._detail = detail
         d._reasons = None
         return d
 
@@ -195,15 +207,8 @@ class Decision:
     @property
     def reasons(self) -> tuple[Reason, ...]:
         if self._reasons is None:
-            t = self._trace
-            if t is None:
-                self._reasons = ()
-            elif self._verdict is not None:  # a shared context, see `_decided`
-                self._reasons = tuple(t[0](t[1], self.record, t[2], t[3], self._verdict))
-            elif type(t) is tuple:  # (function, *arguments): cheaper to build than a closure
-                self._reasons = tuple(t[0](*t[1:]))
-            else:
-                self._reasons = tuple(t())
+            explain = self._explain
+            self._reasons = () if explain is None else tuple(explain(self.record, self._detail))
         return self._reasons
 
     def to_json(self) -> dict:
@@ -226,24 +231,4 @@ class Decision:
 
     def explain(self) -> str:
         """The decision in plain words, for an audit file."""
-        from chiprules.eval.explain import explain_decision
-
         return explain_decision(self)
-
-
-def plain(value):
-    return _plain(value)
-
-
-OUTCOME_WORDS = {
-    "license_required": "licence required",
-    "license_exception": "licence exception available",
-    "no_license_required": "no licence required",
-    "indeterminate": "indeterminate",
-    "error": "error",
-}
-
-
-def words(policy: str | None) -> str:
-    """A policy or outcome name in words: ``case_by_case`` -> ``case by case``."""
-    return policy.replace("_", " ") if policy else ""

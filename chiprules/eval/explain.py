@@ -2,7 +2,73 @@
 
 from __future__ import annotations
 
-from chiprules.eval.decision import OUTCOME_WORDS, Decision, plain, words
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:  # the decision holds its explanation: a type for reading, no import at run time
+    from chiprules.eval.decision import Decision, ListMatch
+
+
+
+def plain(value):
+    """A value as text shows it: numbers without trailing zeros, dates in ISO form."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return value
+    return value
+
+
+OUTCOME_WORDS = {
+    "license_required": "licence required",
+    "license_exception": "licence exception available",
+    "no_license_required": "no licence required",
+    "indeterminate": "indeterminate",
+    "error": "error",
+}
+
+
+def words(policy: str | None) -> str:
+    """A policy or outcome name in words: ``case_by_case`` -> ``case by case``."""
+    return policy.replace("_", " ") if policy else ""
+
+
+def screening_sentences(found) -> tuple[str, ...]:
+    """One sentence per distinct screening: a consignee that is the end user is said once."""
+    groups: dict = {}
+    for m in found:
+        groups.setdefault(attrs.evolve(m, field=""), []).append(m.field)
+    return tuple(screening_words(attrs.evolve(m, field=" and ".join(fields))) for m, fields in groups.items())
+
+
+def screening_words(m: ListMatch) -> str:
+    """One sentence on a screening, for explanations."""
+    who = f"{m.field} `{m.name}`" if m.field else f"`{m.name}`"
+    if m.status == "none":
+        text = f"no listed party found for {who} on {m.list}"
+        if m.entry is not None:
+            text += f" (nearest: `{m.entry}`, score {m.score:g}, below the possible-match score)"
+        return text
+    how = "its name" if m.form_kind == "name" else f"{m.form_kind} `{m.form}`"
+    listed = []
+    if m.added:
+        listed.append(f"added {m.added.isoformat()}")
+    listed.append(m.cite or "no citation given")
+    verb = "matches" if m.status == "match" else "is a possible match for"
+    text = (f"{who} {verb} `{m.entry}` on {m.list} by {how}, score {m.score:g} ({m.why}); "
+            f"{', '.join(listed)}; review {words(m.review_policy)}")
+    if m.status == "possible":
+        text += "; a reviewer must confirm or rule out the match"
+    elif m.requirement:
+        text += f"; listed licence requirement: {m.requirement}"
+    return text
+
+
 
 SHOWN_FIELDS = (
     "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_address",

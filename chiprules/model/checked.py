@@ -7,9 +7,8 @@ semantic diff and the plots work on this model, never on the surface AST.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-
 import enum
+from decimal import Decimal
 
 import attrs
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from chiprules.model.checked import (
     And,
+    CheckedRuleset,
     Classified,
     Cmp,
-    CheckedRuleset,
     CondRef,
     FieldRef,
     InList,

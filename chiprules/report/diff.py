@@ -30,107 +30,25 @@ import attrs
 
 from chiprules import model as M
 from chiprules.data.countries import country_name
-from chiprules.eval.compiler import Compiled, _Unknown
-from chiprules.eval.interpreter import (
-    Screen,
+from chiprules.engine import Rules
+from chiprules.eval.python import SINK, PythonProgram, Undecided
+from chiprules.eval.screens import Screens
+from chiprules.ir.lower import lower
+from chiprules.model.classes import (
+    UNLISTED,
     VariableTable,
-    atoms,
     country_classes,
     date_representatives,
     numeric_representatives,
 )
-
-# ---- canonical rendering of model conditions ----------------------------------------------
-
-
-def render(node) -> str:
-    t = type(node)
-    if t is M.Cmp:
-        return f"{_side(node.left)} {node.op} {_side(node.right)}"
-    if t is M.InSet:
-        return f"{node.field} {'not in' if node.negated else 'in'} {node.set_text}"
-    if t is M.InList:
-        return f"{node.field} {'not in' if node.negated else 'in'} {node.list}"
-    if t is M.IsTrue:
-        return node.field
-    if t is M.Classified:
-        return f"classified {node.eccn}"
-    if t is M.CondRef:
-        return node.name
-    if t is M.Not:
-        inner = render(node.operand)
-        return f"not {inner}" if isinstance(node.operand, (M.IsTrue, M.CondRef, M.Classified)) else f"not ({inner})"
-    if t is M.And:
-        return " and ".join(_paren(i, M.Or) for i in node.items)
-    if t is M.Or:
-        return " or ".join(_paren(i, M.And, inner=True) for i in node.items)
-    if t is M.TrueCond:
-        return "always"
-    return "?"
-
-
-def _paren(node, cls, inner=False) -> str:
-    text = render(node)
-    if isinstance(node, M.Or) and not inner:
-        return f"({text})"
-    if inner and isinstance(node, M.And):
-        return f"({text})"
-    return text
-
-
-def _side(side) -> str:
-    return side.shown if isinstance(side, M.Const) else side.name
-
-
-def expand(node):
-    """The condition with named conditions written out."""
-    t = type(node)
-    if t is M.CondRef:
-        return expand(node.expr)
-    if t in (M.And, M.Or):
-        items = []
-        for i in node.items:
-            e = expand(i)
-            if type(e) is t:
-                items.extend(e.items)
-            else:
-                items.append(e)
-        return t(tuple(items), node.text)
-    if t is M.Not:
-        return M.Not(expand(node.operand), node.text)
-    return node
-
-
-def conjuncts(node) -> list:
-    node = expand(node)
-    if isinstance(node, M.And):
-        return list(node.items)
-    if isinstance(node, M.TrueCond):
-        return []
-    return [node]
-
-
-def fields_of(node) -> set[str]:
-    out = set()
-    for a in atoms(node):
-        if isinstance(a, M.Cmp):
-            out.update(s.name for s in (a.left, a.right) if isinstance(s, M.FieldRef))
-        elif isinstance(a, (M.InSet, M.InList, M.IsTrue)):
-            out.add(a.field)
-    return out
-
-
-def rule_fields(rule: M.Rule) -> tuple[str, ...]:
-    """Every field a rule's conditions read, in the order the diff splits on them."""
-    conds = [rule.when] + [e.expr for e in rule.excepts]
-    if rule.review is not None and rule.review.condition is not None:
-        conds.append(rule.review.condition)
-    conds += [n.condition for n in rule.notify if n.condition is not None]
-    found = set()
-    for c in conds:
-        found |= fields_of(c)
-    return tuple(sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n)))
-
+from chiprules.model.walk import (
+    atoms,
+    conjuncts,
+    expand,
+    field_rank,
+    fields_of,
+    render,
+)
 
 # ---- structural diff ------------------------------------------------------------------------
 
@@ -295,10 +213,6 @@ def screening_changes(a: M.PartyList, b: M.PartyList) -> list[str]:
 
 # ---- semantic diff ------------------------------------------------------------------------------
 
-ORDER = ("item_kind", "chip", "tpp", "performance_density", "datacenter", "interconnect_bw", "dram_bw",
-         "memory_bw_density", "destination", "end_user_hq", "transaction", "exported_from", "end_user",
-         "consignee", "end_user_parent", "export_date")
-
 
 @attrs.frozen
 class Axis:
@@ -310,6 +224,7 @@ class Axis:
     points: tuple = ()  # thresholds, for numbers and dates
     sets: tuple = ()  # (set_text, members) for countries
     members: tuple = ()  # for countries: the member codes of each class
+    unit: str = ""  # for numbers: the unit its values are written in
 
 
 def compare_date(model: M.CheckedRuleset) -> dt.date:
@@ -348,7 +263,7 @@ def _axes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Axis]:
                                     named = sets.setdefault(side.name, {})
                                     named.setdefault(frozenset({other.value}), "{" + other.value + "}")
     axes = []
-    for name in sorted(names, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n)):
+    for name in sorted(names, key=field_rank):
         va, vb = to.variables.get(name), tn.variables.get(name)
         kind = (va or vb).kind
         if kind == "country":
@@ -364,7 +279,7 @@ def _axes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Axis]:
                 reps = tuple(r for r in numeric_representatives(pts) if r >= 0) or (Decimal(0),)
             else:
                 reps = date_representatives(pts)
-            axes.append(Axis(name, kind, reps, points=tuple(pts)))
+            axes.append(Axis(name, kind, reps, points=tuple(pts), unit=_unit(new, name) or _unit(old, name)))
         elif kind == "enum":
             # values grouped by what the rules can tell about them: equal to each constant, in each set
             f = new.fields.get(name) or old.fields.get(name)
@@ -440,22 +355,26 @@ class _Explorer:
     def __init__(self, old, new, axes, max_leaves=400_000):
         self.old, self.new, self.axes = old, new, axes
         self.on_old, self.on_new = compare_date(old), compare_date(new)
-        self.screen_old, self.screen_new = Screen(old, evidence=False), Screen(new, evidence=False)
-        self.fast_old = Compiled(old, partial=True).decide
-        self.fast_new = Compiled(new, partial=True).decide
+        # records here are classes of values, not prepared records: no field is known by default
+        self.fast_old = PythonProgram(lower(old), Screens(old, evidence=False), evidence=False,
+                                      prepared=False).decide
+        self.fast_new = PythonProgram(lower(new), Screens(new, evidence=False), evidence=False,
+                                      prepared=False).decide
         self.leaves: list[Leaf] = []
         self.max_leaves = max_leaves
         self.truncated = False
         self.used = {a.name for a in axes}
 
     def verdicts(self, overrides):
-        vo = self.fast_old(overrides, self.on_old, self.screen_old)
-        vn = self.fast_new(overrides, self.on_new, self.screen_new)
+        """Each version's verdict on the classes chosen so far (None while undecided), and
+        every field of the rules left undecided: the next split is among them."""
+        vo = self.fast_old(overrides, self.on_old, {}, SINK)
+        vn = self.fast_new(overrides, self.on_new, {}, SINK)
         unknowns: set = set()
-        if isinstance(vo, _Unknown):
+        if type(vo) is Undecided:
             unknowns.update(vo.fields)
             vo = None
-        if isinstance(vn, _Unknown):
+        if type(vn) is Undecided:
             unknowns.update(vn.fields)
             vn = None
         return vo, vn, unknowns
@@ -499,8 +418,6 @@ def _describe_axis(axis: Axis, idxs: list[int]) -> str | None:
         return axis.name if only else f"not {axis.name}"
     if axis.kind == "party":
         listed = [axis.values[i] for i in idxs]
-        from chiprules.eval.interpreter import UNLISTED
-
         if listed == [UNLISTED]:
             return f"{axis.name} matches no listed party"
         if UNLISTED not in listed:
@@ -533,7 +450,7 @@ def _interval_text(axis: Axis, run: list[int]) -> str:
     """Representatives run[0]..run[-1] cover an interval bounded by thresholds."""
     pts = list(axis.points)
     lo_v, hi_v = axis.values[run[0]], axis.values[run[-1]]
-    unit = _unit_of(axis.name)
+    unit = axis.unit
     # lower bound
     lower = None
     if lo_v in pts:
@@ -562,12 +479,13 @@ def _interval_text(axis: Axis, run: list[int]) -> str:
     return f"any {name}"
 
 
-UNITS = {"performance_density": "TPP/mm2", "die_area": "mm2", "interconnect_bw": "GB/s", "dram_bw": "GB/s",
-         "memory_bw_density": "GB/s/mm2"}
-
-
-def _unit_of(name: str) -> str:
-    return UNITS.get(name, "")
+def _unit(model: M.CheckedRuleset, name: str) -> str:
+    """A field's unit as a threshold is written, from the rules' own declarations; TPP is
+    written bare, as the regulation itself writes it."""
+    f = model.fields.get(name)
+    d = model.derived.get(name)
+    unit = f.unit if f is not None and f.unit else d.unit if d is not None else None
+    return "" if unit in (None, "TPP") else unit
 
 
 def _num(v, unit: str) -> str:
@@ -673,7 +591,7 @@ class DiffReport:
         """The reported region holding a (typed) record, if any."""
         screens = []
         for model, on in zip(self.models, self.compared_on, strict=True):
-            scr = Screen(model, evidence=False)
+            scr = Screens(model, evidence=False)
             screens += [(scr, name, on) for name in model.lists]
         classes = {i: class_of(axis, record.get(axis.name), screens) for i, axis in enumerate(self.axes)}
         for region in self.regions:
@@ -723,8 +641,6 @@ def class_of(axis: Axis, value, screens=()) -> int | None:
                 return i
         return None
     if axis.kind == "party":
-        from chiprules.eval.interpreter import UNLISTED
-
         listed = any(s.matches(lname, value, on) for s, lname, on in screens)
         for i, rep in enumerate(axis.values):
             if (rep != UNLISTED) == listed:
@@ -835,8 +751,6 @@ def _decision_summary(d) -> str:
 
 def diff(old, new, records=None) -> DiffReport:
     """Compare two versions: ``old``/``new`` are `Rules` (one version each) or checked models."""
-    from chiprules.engine import Rules
-
     old_rules = old if isinstance(old, Rules) else Rules([old])
     new_rules = new if isinstance(new, Rules) else Rules([new])
     om, nm = old_rules.latest, new_rules.latest

@@ -8,6 +8,7 @@ import attrs
 
 from chiprules.core.diagnostics import error
 from chiprules.core.errors import RulesError
+from chiprules.engine import Rules, load_catalog_for
 from chiprules.eval.decision import Decision
 from chiprules.lang.checker import check_file
 from chiprules.model.checked import CheckedRuleset, ExampleCase
@@ -87,8 +88,6 @@ def _possible_fields(d: Decision) -> list[str]:
 
 
 def run_model_examples(model: CheckedRuleset) -> list[ExampleResult]:
-    from chiprules.engine import Rules, load_catalog_for
-
     rules = Rules([model], load_catalog_for(Path(model.path)), model.timeline or "enforced")
     out = []
     for case in model.examples:

@@ -44,7 +44,8 @@ import attrs
 
 from chiprules import model as M
 from chiprules.core.errors import ChiprulesError
-from chiprules.eval.interpreter import all_conditions, atoms
+from chiprules.engine import Rules, as_date
+from chiprules.model.walk import all_conditions, atoms, fields_read
 
 X_FIELD = "tpp"
 Y_FIELD = "performance_density"
@@ -223,8 +224,6 @@ class _Context:
     """How to decide one point of the plane under one version."""
 
     def __init__(self, model: M.CheckedRuleset, rules, *, destination, datacenter, fixed, as_of, timeline):
-        from chiprules.engine import Rules
-
         self.model = model
         self.timeline = model.timeline or timeline or (rules.timeline if rules is not None else "enforced")
         self.rules = Rules([model], None, self.timeline, model.path or "")
@@ -235,7 +234,9 @@ class _Context:
             destination = prepared.record["destination"]
         self.destination = destination
         self.datacenter = bool(datacenter)
-        self.as_of = _date(as_of) if as_of is not None else (model.effective or dt.date.today())
+        if as_of is None and model.effective is None:
+            raise ChiprulesError(f"version `{model.version}` has no effective date: give the date to map it on")
+        self.as_of = _date(as_of) if as_of is not None else model.effective
         base = dict(DEFAULT_FACTS)
         base["destination"] = destination or PLACEHOLDER_DESTINATION
         base["end_user_hq"] = destination or PLACEHOLDER_DESTINATION
@@ -282,14 +283,10 @@ class _Context:
 
 
 def _date(value) -> dt.date:
-    from chiprules.engine import _as_date
-
-    return _as_date(value)
+    return as_date(value)
 
 
 def _pick(rules_model_or_version, rules, as_of) -> tuple[M.CheckedRuleset, object]:
-    from chiprules.engine import Rules
-
     obj = rules_model_or_version
     if isinstance(obj, Rules):
         rules = obj
@@ -480,18 +477,6 @@ def regions(rules_model_or_version, *, destination: str | None = None, datacente
         tuple(labels), tuple(sorted(set(notes) | ctx.notes)), _held(model, ctx),
         tuple(tuple(col) for col in grid),
     )
-
-
-def fields_read(model: M.CheckedRuleset) -> set[str]:
-    """Every field the conditions of a version read."""
-    out = set()
-    for cond in all_conditions(model):
-        for a in atoms(cond):
-            if isinstance(a, M.Cmp):
-                out.update(s.name for s in (a.left, a.right) if isinstance(s, M.FieldRef))
-            elif isinstance(a, (M.InSet, M.InList, M.IsTrue)):
-                out.add(a.field)
-    return out
 
 
 def _held(model: M.CheckedRuleset, ctx: _Context) -> tuple[str, ...]:

@@ -1,0 +1,106 @@
+"""Preparing a record for the rules: the one path every record takes.
+
+Typing (exact decimals, ISO codes, dates; values already typed pass through
+after a type test), the chip catalog's figures for a named chip, and the
+fields' defaults. Every evaluator, the per-record engine and the batch engine
+alike, decides prepared records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from chiprules import model as M
+from chiprules.data.records import FieldSpec, convert_record, typed_check
+
+
+def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
+    """The record reader's type of every field a version declares."""
+    specs = {}
+    for f in rs.fields.values():
+        if f.kind == M.FieldKind.NUMBER:
+            specs[f.name] = FieldSpec(f.name, "quantity", unit=f.unit, allow_zero=f.unit != "mm2")
+        else:
+            specs[f.name] = FieldSpec(f.name, str(f.kind), values=f.values)
+    # the export date picks the version in force: read it as a date even when the
+    # rules never test it
+    specs.setdefault("export_date", FieldSpec("export_date", "date"))
+    return specs
+
+
+@attrs.frozen
+class Prepared:
+    record: dict
+    problems: tuple = ()  # FieldProblem: values that could not be read (the record is an error)
+    warnings: tuple = ()
+
+
+class Preparer:
+    """Prepares records for rules whose fields are those of ``model`` (the latest version)."""
+
+    def __init__(self, models: list[M.CheckedRuleset], catalog=None):
+        ref = models[-1]
+        self.specs = field_specs(ref)
+        self.checks = {name: typed_check(spec) for name, spec in self.specs.items()}
+        self.catalog = catalog
+        defaults = {f.name: f.default for f in ref.fields.values() if f.default is not None}
+        # literal defaults first, then the ones copied from another field (a consignee
+        # copies the end user), in declaration order
+        self.literal_defaults = tuple((n, d) for n, d in defaults.items() if not isinstance(d, M.FieldRef))
+        self.copied_defaults = tuple((n, d.name) for n, d in defaults.items() if isinstance(d, M.FieldRef))
+        #: quantities some version computes and no version lets a record give
+        self.derived_only = tuple(dict.fromkeys(n for m in models for n in m.derived if n not in m.fields))
+
+    def prepare(self, data: Mapping) -> Prepared:
+        checks = self.checks
+        record: dict = {}
+        rest: dict = {}
+        for k, v in data.items():
+            if v is None:
+                continue
+            check = checks.get(k)
+            if check is None or check(v):
+                record[k] = v
+            else:
+                rest[k] = v
+        problems: tuple = ()
+        if rest:
+            converted, found = convert_record(rest, self.specs)
+            record.update(converted)
+            problems = tuple(found)
+        warnings = []
+        for name in self.derived_only:
+            if name in record:
+                del record[name]
+                warnings.append(f"column `{name}` is computed by the rules; the value given is ignored")
+        chip = record.get("chip")
+        if chip is not None and self.catalog is not None:
+            self._fill_from_catalog(record, chip, warnings)
+        for name, default in self.literal_defaults:
+            if name not in record:
+                record[name] = default
+        for name, source in self.copied_defaults:
+            if name not in record:
+                value = record.get(source)
+                if value is not None:
+                    record[name] = value
+        return Prepared(record, problems, tuple(warnings))
+
+    def _fill_from_catalog(self, record: dict, chip, warnings: list) -> None:
+        spec = self.catalog.lookup(chip)
+        if spec is None:
+            guess = self.catalog.suggest(chip)
+            warnings.append(f"chip `{chip}` is not in the catalog"
+                            + (f"; did you mean `{guess}`?" if guess else "")
+                            + "; only the specs given in the record are used")
+            return
+        if spec.name != chip:
+            record["chip"] = spec.name  # rules compare the catalog's own name
+        for k, v in spec.fields().items():
+            if record.get(k) is None:
+                record[k] = v
+
+
+__all__ = ["Prepared", "Preparer", "field_specs"]
