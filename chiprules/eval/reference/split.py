@@ -133,4 +133,29 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
 
 
 
-__all__ = ["MAX_NODES", "Outcome", "decide"]
+
+
+@attrs.frozen
+class Judgement:
+    """The reference's whole decision for a record: what a `Decision` must agree with."""
+
+    outcome: str
+    classification: tuple[str, ...] = ()
+    review_policy: str | None = None
+    exceptions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, notification duties)
+    missing: tuple[str, ...] = ()
+    possible: tuple[tuple[str, str], ...] = ()  # (field, list) of the possible matches it turns on
+    warnings: tuple[str, ...] = ()
+
+
+def judge(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens) -> Judgement:
+    """Decide a prepared record on a day, whole: outcome, settled parts, what it turns on."""
+    out = decide(rs, record, on, screen)
+    v = out.verdict
+    if v is None:
+        return Judgement(M.Outcome.INDETERMINATE, missing=out.missing, possible=out.possible,
+                         warnings=out.warnings)
+    return Judgement(v.outcome, v.classification, v.review_policy, v.exceptions, out.missing, (), out.warnings)
+
+
+__all__ = ["MAX_NODES", "Judgement", "Outcome", "decide", "judge"]
