@@ -22,6 +22,7 @@ from chiprules.core.diagnostics import Diagnostic, did_you_mean, error, warning
 from chiprules.core.errors import ChiprulesError
 from chiprules.core.source import Span
 from chiprules.data.countries import all_country_codes, check_code
+from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
 from chiprules.lang import ast as A
 from chiprules.lang.parser import parse_source, read_source
 from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
@@ -161,7 +162,7 @@ class _Checker:
         self.header: A.Header | None = None
         self.in_classify = False
         self.classified_ids: set[str] = set()
-        self.data_texts: list[bytes] = []
+        self.data_digests: list[bytes] = []
 
     # -- reporting
     def err(self, code, message, span, **kw):
@@ -453,8 +454,6 @@ class _Checker:
 
     # -- party lists
     def resolve_lists(self):
-        from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
-
         for decl in self.list_ast:
             entries = []
             for src in decl.sources:
@@ -466,20 +465,14 @@ class _Checker:
                     self.err("E210", f"list file `{src.path.value}` does not exist", src.path.span)
                     continue
                 try:
-                    loaded = load_csl(path) if src.csl else load_party_csv(path, decl.name.text)
+                    loaded, digest = _party_file(path, src.csl, decl.name.text)
                 except ChiprulesError as exc:
                     self.diags.extend(exc.diagnostics or [error("E222", exc.message, src.path.span)])
                     continue
                 except OSError as exc:
                     self.err("E222", f"cannot read `{src.path.value}`: {exc}", src.path.span)
                     continue
-                try:
-                    self.data_texts.append(path.read_bytes())
-                except OSError:
-                    pass
-                if src.csl:
-                    import attrs as _attrs
-                    loaded = tuple(_attrs.evolve(e, list_name=decl.name.text) for e in loaded)
+                self.data_digests.append(digest)
                 entries.extend(loaded)
             for e in decl.entries:
                 country = ""
@@ -1113,6 +1106,25 @@ class _Checker:
 
 _BAD = object()
 
+#: Party-list files already read in this process: versions that share a list read it once.
+_PARTY_FILES: dict = {}
+
+
+def _party_file(path: Path, csl: bool, list_name: str) -> tuple[tuple[PartyEntry, ...], bytes]:
+    """The entries of a party-list file and its SHA-256 (for the ruleset's hash), read once
+    per process for as long as the file is unchanged."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, csl, list_name)
+    hit = _PARTY_FILES.get(key)
+    if hit is None:
+        loaded = load_csl(path) if csl else load_party_csv(path, list_name)
+        if csl:
+            loaded = tuple(attrs.evolve(e, list_name=list_name) for e in loaded)
+        if len(_PARTY_FILES) > 64:
+            _PARTY_FILES.clear()
+        hit = _PARTY_FILES[key] = (loaded, hashlib.sha256(path.read_bytes()).digest())
+    return hit
+
 
 def _contains(expr, cls) -> bool:
     if isinstance(expr, cls):
@@ -1173,8 +1185,10 @@ def check_file(path: Path | str, root: Path | None = None, *, as_version: bool |
     h = c.header
     effective, until = info if info else (None, None)
     digest = hashlib.sha256()
-    for t in [*loaded.texts, *c.data_texts]:
+    for t in loaded.texts:
         digest.update(hashlib.sha256(t).digest())
+    for d in c.data_digests:  # the SHA-256 of each data file read
+        digest.update(d)
     settings = root_settings(root)
     catalog = settings.get("catalog")
     catalog_path = str((root / catalog).resolve()) if isinstance(catalog, str) else None

@@ -14,6 +14,7 @@ from chiprules.core.diagnostics import Diagnostic, error
 from chiprules.core.errors import RulesError
 from chiprules.core.source import Source, Span
 from chiprules.lang import ast as A
+from chiprules.lang.syntax_errors import describe_syntax_error
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_NESTING = 100
@@ -512,8 +513,6 @@ def _fix_cites(items):
 
 # ---- syntax errors -------------------------------------------------------------
 
-from chiprules.lang.syntax_errors import describe_syntax_error  # noqa: E402
-
 
 def _nesting_problem(source: Source) -> Diagnostic | None:
     depth = 0
@@ -564,7 +563,7 @@ def parse_source(source: Source) -> tuple[A.Module | None, list[Diagnostic]]:
         try:
             tree = parser.parse(text)
         except UnexpectedInput as exc:
-            diags.append(describe_syntax_error(exc, source, text))
+            diags.append(describe_syntax_error(exc, source, text, parser))
             if len(diags) >= MAX_SYNTAX_ERRORS:
                 break
             pos = _error_pos(exc, text)

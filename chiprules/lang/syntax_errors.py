@@ -312,9 +312,9 @@ def _better_span(label: str, span: Span, source: Source, text: str) -> Span:
     return Span(source, end, end)
 
 
-def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str) -> Diagnostic:
-    from chiprules.lang.parser import lark_parser
-
+def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str, parser) -> Diagnostic:
+    """A diagnostic for a syntax error; ``parser`` is the Lark parser that raised it (its
+    states are matched against the table of labelled mistakes)."""
     if isinstance(exc, UnexpectedCharacters):
         start = exc.pos_in_stream
         end = start + 1
@@ -329,7 +329,7 @@ def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str) -> Di
     label = _by_context(exc, text)
     if label is None and not isinstance(exc, UnexpectedCharacters):
         try:
-            label = exc.match_examples(lark_parser().parse, _example_table(), use_accepts=True)
+            label = exc.match_examples(parser.parse, _example_table(), use_accepts=True)
         except Exception:  # matching is best effort; never let it hide the real error
             label = None
     found = _token_desc(exc, text)

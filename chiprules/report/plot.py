@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import textwrap
 import zlib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -730,7 +731,6 @@ def _wrap(label: str, width: int = 46) -> str:
     if " -> " in label:
         old, new = label.split(" -> ", 1)
         return f"{old} ->\n    {new}"
-    import textwrap
 
     return textwrap.fill(label, width, subsequent_indent="    ")
 
