@@ -18,6 +18,7 @@ from pathlib import Path
 from chiprules import model as M
 from chiprules.core.diagnostics import error
 from chiprules.core.errors import ChiprulesError, RulesError
+from chiprules.core.memo import Memo
 from chiprules.data.catalog import load_catalog
 from chiprules.data.records import RawRecord, read_records
 from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo
@@ -44,8 +45,8 @@ class Version:
         self.compiled = PythonProgram(self.program, self.screens)
         self.decide = self.compiled.decide
         self.splitter = Splitter(model, self.compiled, self.screens)
-        self._grants: dict = {}
-        self._explainers: dict = {}
+        self._grants = Memo(10_000)
+        self._explainers = Memo(10_000)
         self.info = RulesetInfo(model.name, model.version, model.effective, model.content_hash,
                                 timeline, model.path)
 
@@ -53,27 +54,23 @@ class Version:
         """The exception grants of a verdict's exceptions, remembered."""
         g = self._grants.get(exceptions)
         if g is None:
-            if len(self._grants) > 10_000:
-                self._grants.clear()
             out = []
             for name, duties in exceptions:
                 rule = self.model.rule(name)
                 out.append(ExceptionGrant(name, rule.title if rule else None, rule.cite if rule else None, duties))
-            g = self._grants[exceptions] = tuple(out)
+            g = self._grants.remember(exceptions, tuple(out))
         return g
 
     def explainer(self, on: dt.date):
         """Reasons for a verdict on ``on``, by the reference interpreter (shared by a run)."""
         f = self._explainers.get(on)
         if f is None:
-            if len(self._explainers) > 10_000:
-                self._explainers.clear()
             model, screens = self.model, self.screens
 
             def f(record, verdict):
                 return trace(model, record, on, screens, verdict)
 
-            self._explainers[on] = f
+            self._explainers.remember(on, f)
         return f
 
     def doubts(self, on: dt.date):
@@ -107,7 +104,7 @@ class Rules:
         self.catalog = catalog
         self.preparer = Preparer(self.models, catalog)
         self._versions: dict[str, Version] = {}
-        self._by_date: dict = {}
+        self._by_date = Memo(10_000)
 
     # ---- versions
     def on_timeline(self, timeline: str | None = None) -> list[M.CheckedRuleset]:
@@ -145,9 +142,7 @@ class Rules:
         if found is None:
             model = self.in_force(on, timeline)
             found = self._no_version(on, timeline) if model is None else self.compiled(model, timeline)
-            if len(self._by_date) > 10_000:
-                self._by_date.clear()
-            self._by_date[key] = found
+            self._by_date.remember(key, found)
         return found
 
     def _no_version(self, on: dt.date, timeline: str | None) -> str:

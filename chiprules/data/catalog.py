@@ -24,6 +24,7 @@ import attrs
 
 from chiprules.core.diagnostics import Diagnostic, error
 from chiprules.core.errors import DataError
+from chiprules.core.memo import Memo
 from chiprules.data.csvtext import csv_records
 
 COLUMNS: tuple[str, ...] = (
@@ -151,8 +152,8 @@ class Catalog:
             if key not in self._by_key and len(owners) == 1:
                 self._by_key[key] = self._specs[next(iter(owners))]
         # records repeat a few chip names: remember each name's answer (bounded)
-        self._found: dict[str, ChipSpec | None] = {}
-        self._suggested: dict[str, str | None] = {}
+        self._found: Memo = Memo(10_000)
+        self._suggested: Memo = Memo(10_000)
 
     def __iter__(self) -> Iterator[ChipSpec]:
         return iter(self._specs)
@@ -173,11 +174,7 @@ class Catalog:
             return self._found[name]
         except KeyError:
             pass
-        found = self._lookup(name)
-        if len(self._found) > 10_000:
-            self._found.clear()
-        self._found[name] = found
-        return found
+        return self._found.remember(name, self._lookup(name))
 
     def _lookup(self, name: str) -> ChipSpec | None:
         key = _fold(name)
@@ -206,9 +203,7 @@ class Catalog:
     def suggest(self, name: str) -> str | None:
         """A close canonical name for a name that was not found, or None."""
         if name not in self._suggested:
-            if len(self._suggested) > 10_000:
-                self._suggested.clear()
-            self._suggested[name] = self._suggest(name)
+            return self._suggested.remember(name, self._suggest(name))
         return self._suggested[name]
 
     def _suggest(self, name: str) -> str | None:

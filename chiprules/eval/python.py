@@ -39,6 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from chiprules import model as M
+from chiprules.core.memo import Memo
 from chiprules.eval.decision import Verdict
 from chiprules.eval.screens import EVIDENCE
 from chiprules.ir import nodes as I
@@ -417,7 +418,7 @@ class PythonProgram:
     @staticmethod
     def _runtime(screens, evidence: bool) -> dict:
         """The names the generated code calls: screening statuses, policies and verdicts, remembered."""
-        statuses: dict = {}
+        statuses = Memo()
         verdicts: dict = {}
         no_licence: dict = {}
         strictness = {p: i for i, p in enumerate(M.Policy)}
@@ -428,9 +429,7 @@ class PythonProgram:
             if found is _UNSET:
                 res = screens.result(list_name, value, on, country, address)
                 found = True if res.status == "match" else _POSSIBLE if res.status == "possible" else False
-                if len(statuses) > 100_000:
-                    statuses.clear()
-                statuses[key] = found
+                statuses.remember(key, found)
             return found
 
         def assumed(pseudo, a, u):

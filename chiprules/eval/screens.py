@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 
 from chiprules import model as M
+from chiprules.core.memo import Memo
 from chiprules.screening.screener import Screener
 
 #: The record fields that support the screening of a party field: the country the
@@ -43,7 +44,7 @@ class Screens:
         self.lists = ruleset.lists
         self.evidence = evidence  # False: names alone (the semantic diff compares listed names)
         self.screeners: dict = {}
-        self.cache: dict = {}
+        self.cache = Memo(_CACHE_LIMIT)
 
     def screener(self, list_name: str) -> Screener:
         s = self.screeners.get(list_name)
@@ -60,9 +61,7 @@ class Screens:
             hit = self.screener(list_name).screen(
                 str(name), on=on, country=country if isinstance(country, str) else None,
                 address=address if isinstance(address, str) and address.strip() else None)
-            if len(self.cache) > _CACHE_LIMIT:
-                self.cache.clear()
-            self.cache[key] = hit
+            self.cache.remember(key, hit)
         return hit
 
     def evidence_fields(self, field: str) -> tuple[str | None, str | None]:

@@ -22,13 +22,13 @@ remembered.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from decimal import Decimal
 
 import attrs
 
 from chiprules import model as M
+from chiprules.core.memo import Memo
 from chiprules.eval.decision import Verdict
 from chiprules.eval.python import PythonProgram, Undecided, _arith
 from chiprules.eval.screens import PARTY_ORDER, Screens
@@ -37,6 +37,7 @@ from chiprules.ir.lower import program_rules, rule_exprs, walk
 from chiprules.model.classes import (
     VariableTable,
     field_tests,
+    interval_index,
     missing_inputs,
     on_date,
     split_possible,
@@ -82,16 +83,14 @@ class Splitter:
         self.decide = program.decide
         self.table = VariableTable.build(model)
         self.signer = Signer(model, program.program, screens, self.table)
-        self.memo: dict = {}
-        self._reps: dict = {}
+        self.memo = Memo(_MEMO_LIMIT)
+        self._reps = Memo(10_000)
 
     def representatives(self, on: dt.date) -> dict:
         reps = self._reps.get(on)
         if reps is None:
-            if len(self._reps) > 10_000:
-                self._reps.clear()
-            reps = self._reps[on] = {name: on_date(var, self.model, on).representatives
-                                     for name, var in self.table.variables.items()}
+            reps = self._reps.remember(on, {name: on_date(var, self.model, on).representatives
+                                            for name, var in self.table.variables.items()})
         return reps
 
     def split(self, record: dict, on: dt.date) -> CaseSplit:
@@ -103,9 +102,7 @@ class Splitter:
                 return hit
         result = self._split(record, on)
         if key is not None:
-            if len(self.memo) > _MEMO_LIMIT:
-                self.memo.clear()
-            self.memo[key] = result
+            self.memo.remember(key, result)
         return result
 
     def _split(self, record: dict, on: dt.date) -> CaseSplit:
@@ -235,17 +232,15 @@ class Signer:
         self.given = tuple(sorted(given))
         self.rules = model.rules
         self.party_vars = tuple(v for v in table.variables.values() if v.kind == "party")
-        self._days: dict = {}
+        self._days = Memo(10_000)
 
     def day(self, on: dt.date) -> tuple:
         key = self._days.get(on)
         if key is None:
-            if len(self._days) > 10_000:
-                self._days.clear()
             in_force = tuple((r.effective is None or on >= r.effective) and (r.until is None or on <= r.until)
                              for r in self.rules)
             parties = tuple(on_date(v, self.model, on).representatives for v in self.party_vars)
-            key = self._days[on] = (in_force, parties)
+            key = self._days.remember(on, (in_force, parties))
         return key
 
     def key(self, record: dict, on: dt.date) -> tuple:
@@ -259,8 +254,7 @@ class Signer:
                 if v is None:
                     out.append(None)
                     continue
-                i = bisect.bisect_left(data, v)
-                out.append(2 * i + 1 if i < len(data) and data[i] == v else 2 * i)
+                out.append(interval_index(data, v))
             elif how == "country":
                 if v is None:
                     out.append(None)

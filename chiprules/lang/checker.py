@@ -20,6 +20,7 @@ import attrs
 from chiprules import model as M
 from chiprules.core.diagnostics import Diagnostic, did_you_mean, error, warning
 from chiprules.core.errors import ChiprulesError
+from chiprules.core.memo import Memo
 from chiprules.core.source import Span
 from chiprules.data.countries import all_country_codes, check_code
 from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
@@ -1107,7 +1108,7 @@ class _Checker:
 _BAD = object()
 
 #: Party-list files already read in this process: versions that share a list read it once.
-_PARTY_FILES: dict = {}
+_PARTY_FILES = Memo(64)
 
 
 def _party_file(path: Path, csl: bool, list_name: str) -> tuple[tuple[PartyEntry, ...], bytes]:
@@ -1120,9 +1121,7 @@ def _party_file(path: Path, csl: bool, list_name: str) -> tuple[tuple[PartyEntry
         loaded = load_csl(path) if csl else load_party_csv(path, list_name)
         if csl:
             loaded = tuple(attrs.evolve(e, list_name=list_name) for e in loaded)
-        if len(_PARTY_FILES) > 64:
-            _PARTY_FILES.clear()
-        hit = _PARTY_FILES[key] = (loaded, hashlib.sha256(path.read_bytes()).digest())
+        hit = _PARTY_FILES.remember(key, (loaded, hashlib.sha256(path.read_bytes()).digest()))
     return hit
 
 

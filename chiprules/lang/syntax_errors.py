@@ -16,14 +16,13 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
 from chiprules.core.source import Source, Span
+from chiprules.model.checked import Outcome
 
 UNITS = ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "transistors", "TPP/mm2", "GB/s/mm2")
 POLICIES = (
     "presumption_of_denial", "policy_of_denial", "case_by_case", "presumption_of_approval", "listed",
 )
-OUTCOMES = (
-    "license_required", "license_exception", "no_license_required", "indeterminate", "error",
-)
+OUTCOMES = tuple(str(o) for o in Outcome)
 STATEMENTS = (
     "ruleset", "include", "group", "treat", "list", "field", "derive", "condition",
     "classify", "require", "exception", "example",

@@ -13,6 +13,7 @@ their axes here.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from decimal import Decimal
 
@@ -49,6 +50,29 @@ def numeric_representatives(points) -> tuple:
     reps.append(lo / 2 if lo > 0 else lo - 1)
     reps.append(hi * 2 if hi > 0 else hi + 1)
     return tuple(sorted(set(reps)))
+
+
+def interval_values(points) -> list:
+    """One value per class of an axis cut at sorted, distinct ``points``: below the first, the
+    first, between the first two, ..., above the last (2n + 1 classes for n points)."""
+    out = []
+    prev = None
+    for k, p in enumerate(points):
+        if k == 0:
+            out.append(p / 2 if p > 0 else p - 1)
+        else:
+            out.append((prev + p) / 2)
+        out.append(p)
+        prev = p
+    out.append(Decimal(1) if prev is None else prev * 2 if prev > 0 else prev + 1)
+    return out
+
+
+def interval_index(points, value) -> int:
+    """The class of ``value`` among `interval_values(points)`: 2k for the interval below
+    points[k] (above the last: 2n), 2k + 1 for points[k] itself."""
+    k = bisect.bisect_left(points, value)
+    return 2 * k + 1 if k < len(points) and points[k] == value else 2 * k
 
 
 def date_representatives(points) -> tuple:
@@ -238,6 +262,6 @@ def split_possible(name: str) -> tuple[str, str] | None:
 
 __all__ = [
     "OTHER_TEXT", "UNLISTED", "FieldTests", "Variable", "VariableTable", "country_classes", "date_representatives",
-    "field_tests", "kind_of", "missing_inputs", "numeric_representatives", "on_date", "party_variable",
+    "field_tests", "interval_index", "interval_values", "kind_of", "missing_inputs", "numeric_representatives", "on_date", "party_variable",
     "possible_var", "split_possible",
 ]

@@ -33,7 +33,6 @@ tests that should not depend on pixels.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import textwrap
 import zlib
@@ -46,6 +45,7 @@ import attrs
 from chiprules import model as M
 from chiprules.core.errors import ChiprulesError
 from chiprules.engine import Rules, as_date
+from chiprules.model.classes import interval_index, interval_values
 from chiprules.model.walk import all_conditions, atoms, fields_read
 
 X_FIELD = "tpp"
@@ -151,25 +151,7 @@ def _class_index(points: tuple[Decimal, ...], v: Decimal) -> int:
     """Classes of an axis: open interval below points[0], points[0], the next interval, ..."""
     if v < 0:
         raise ChiprulesError(f"{v} is negative; the plane starts at 0")
-    k = bisect.bisect_left(points, v)
-    if k < len(points) and points[k] == v:
-        return 2 * k + 1
-    return 2 * k
-
-
-def _class_values(points: tuple[Decimal, ...]) -> list[Decimal]:
-    """One value per class of an axis: 2 n + 1 classes for n thresholds."""
-    out = []
-    prev = Decimal(0)
-    for k, p in enumerate(points):
-        if k == 0:
-            out.append(p / 2 if p > 0 else Decimal(-1))  # no value below a threshold at 0
-        else:
-            out.append((prev + p) / 2)
-        out.append(p)
-        prev = p
-    out.append(prev * 2 if prev > 0 else Decimal(1))
-    return out
+    return interval_index(points, v)
 
 
 # ---- thresholds ---------------------------------------------------------------------------
@@ -273,7 +255,7 @@ class _Context:
         return text
 
     def grid(self, xs: list[Decimal], ys: list[Decimal]) -> list[list[str]]:
-        xv, yv = _class_values(tuple(xs)), _class_values(tuple(ys))
+        xv, yv = interval_values(tuple(xs)), interval_values(tuple(ys))
         out = []
         for x in xv:
             row = []
