@@ -27,6 +27,7 @@ from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
 from chiprules.lang import ast as A
 from chiprules.lang.parser import parse_source, read_source
 from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
+from chiprules.model.walk import contains, tests_list
 
 ROOT_MARKER = "chiprules.toml"
 BOOL_WORDS = {"yes": True, "no": False, "true": True, "false": False}
@@ -876,11 +877,11 @@ class _Checker:
     }
 
     def rules(self):
+        """Every rule, checked: AST rules -> model rules, by kind."""
         ids: dict[str, A.Rule] = {}
         out: dict[A.RuleKind, list[M.Rule]] = {k: [] for k in A.RuleKind}
-        classified = {r.id.text for r in self.rules_ast if r.kind is A.RuleKind.CLASSIFY}
-        self.classified_ids = classified
-        exception_names = {r.id.text for r in self.rules_ast if r.kind is A.RuleKind.EXCEPTION}
+        self.classified_ids = {r.id.text for r in self.rules_ast if r.kind is A.RuleKind.CLASSIFY}
+        self.exception_names = {r.id.text for r in self.rules_ast if r.kind is A.RuleKind.EXCEPTION}
         for r in self.rules_ast:
             rid = r.id.text
             if rid in ids:
@@ -890,93 +891,119 @@ class _Checker:
                          help="join the conditions with `or`, or give the rule another name")
                 continue
             ids[rid] = r
-            for key, span in r.repeated:
-                self.err("E216", f"`{key}` is given twice in rule `{rid}`", span)
-            present = {
-                "cite": r.cite, "effective": r.effective, "until": r.until, "items": r.items,
-                "when": r.when, "excepts": r.excepts or None, "review": r.review, "allows": r.allows,
-                "notify": r.notify or None,
-            }
-            allowed = self._ALLOWED[r.kind]
-            clause_span = {
-                "items": r.items[0].span if r.items else None, "when": getattr(r.when, "span", None),
-                "excepts": r.excepts[0].span if r.excepts else None,
-                "review": r.review.span if r.review else None,
-                "allows": r.allows[0].span if r.allows else None,
-                "notify": r.notify[0].span if r.notify else None,
-                "cite": r.cite.span if r.cite else None,
-            }
-            for key, val in present.items():
-                if val is not None and key not in allowed:
-                    word = {"items": "for", "excepts": "except"}.get(key, key)
-                    article = "an" if r.kind.value[0] in "aeiou" else "a"
-                    self.err("E216", f"{article} `{r.kind.value}` rule has no `{word}` clause",
-                             clause_span.get(key) or r.id.span,
-                             help=f"`{word}` belongs to "
-                             + {"review": "licence requirements", "allows": "licence requirements",
-                                "notify": "licence exceptions", "for": "requirements and exceptions"}.get(word, "other rules"))
-            r_eff, r_until = self.date(r.effective), self.date(r.until)
-            if r_eff and r_until and r_until < r_eff:
-                self.err("E212", f"rule `{rid}` ends (`until {r_until}`) before it takes effect", r.until.span)
-            if r.cite is None:
-                self.warn("W301", f"rule `{rid}` has no citation", r.id.span,
-                          help='add `cite "15 CFR ..."` naming the paragraph it encodes')
-            if r.when is None and r.kind is not A.RuleKind.REQUIRE:
-                self.err("E217", f"rule `{rid}` has no `when` clause", r.id.span,
-                         help="say when it applies, e.g. `when tpp >= 4800`")
-            if r.kind is A.RuleKind.REQUIRE and r.review is None:
-                self.err("E217", f"licence requirement `{rid}` has no `review` policy", r.id.span,
-                         help="e.g. `review presumption_of_denial`")
-            self.in_classify = r.kind is A.RuleKind.CLASSIFY
-            when = self.cond(r.when) if r.when is not None else M.TrueCond()
-            excepts = []
-            for ex in r.excepts:
-                e = self.cond(ex.expr)
-                if e is not None:
-                    excepts.append(M.Except(ex.label.value if ex.label else None, e, span=ex.span))
-            self.in_classify = False
-            if r.kind is A.RuleKind.CLASSIFY and _contains(when, M.Classified):
-                self.err("E224", "classification rules cannot depend on a classification", r.id.span,
-                         help="a condition this rule uses tests `classified`; share a plain condition instead")
-                continue
-            items = None
-            if r.items is not None:
-                for i in r.items:
-                    if not any(M.eccn_covers(i.text, c) for c in classified):
-                        guess = did_you_mean(i.text, classified)
-                        self.err("E214", f"no rule classifies items as `{i.text}`", i.span,
-                                 help=f"did you mean `{guess}`?" if guess else "add a `classify` rule for it")
-                items = tuple(i.text for i in r.items)
-            review = None
-            if r.review is not None:
-                rc = self.cond(r.review.condition) if r.review.condition is not None else None
-                review = M.ReviewSpec(r.review.policy, rc, r.review.otherwise)
-                if "listed" in (r.review.policy, r.review.otherwise) and not _mentions_list(when):
-                    self.err("E219", "`review listed` takes the policy of a matched list entry, "
-                             "but this rule tests no list", r.review.span,
-                             help="add e.g. `when end_user in entity_list`")
-            allows = frozenset()
-            if r.allows is not None:
-                for a in r.allows:
-                    if a.text not in exception_names:
-                        guess = did_you_mean(a.text, exception_names)
-                        self.err("E215", f"unknown licence exception `{a.text}`", a.span,
-                                 help=f"did you mean `{guess}`?" if guess else "declare it with `exception NAME`")
-                allows = frozenset(a.text for a in r.allows)
-            notify = []
-            for n in r.notify:
-                nc = self.cond(n.condition) if n.condition is not None else None
-                notify.append(M.NotifyDuty(n.text.value, nc))
-            if when is None:
-                continue
-            out[r.kind].append(M.Rule(
-                kind={A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require",
-                      A.RuleKind.EXCEPTION: "exception"}[r.kind],
-                id=rid, title=r.title.value if r.title else None, cite=r.cite.value if r.cite else None,
-                effective=r_eff, until=r_until, items=items, when=when,
-                excepts=tuple(excepts), review=review, allows=allows, notify=tuple(notify), span=r.id.span,
-            ))
+            rule = self.rule(r)
+            if rule is not None:
+                out[r.kind].append(rule)
         return out
+
+    def rule(self, r: A.Rule) -> M.Rule | None:
+        """One rule, checked clause by clause; None when it cannot be built."""
+        rid = r.id.text
+        for key, span in r.repeated:
+            self.err("E216", f"`{key}` is given twice in rule `{rid}`", span)
+        self.rule_clauses_allowed(r)
+        r_eff, r_until = self.date(r.effective), self.date(r.until)
+        if r_eff and r_until and r_until < r_eff:
+            self.err("E212", f"rule `{rid}` ends (`until {r_until}`) before it takes effect", r.until.span)
+        self.rule_clauses_present(r)
+        self.in_classify = r.kind is A.RuleKind.CLASSIFY
+        when = self.cond(r.when) if r.when is not None else M.TrueCond()
+        excepts = []
+        for ex in r.excepts:
+            e = self.cond(ex.expr)
+            if e is not None:
+                excepts.append(M.Except(ex.label.value if ex.label else None, e, span=ex.span))
+        self.in_classify = False
+        if r.kind is A.RuleKind.CLASSIFY and contains(when, M.Classified):
+            self.err("E224", "classification rules cannot depend on a classification", r.id.span,
+                     help="a condition this rule uses tests `classified`; share a plain condition instead")
+            return None
+        items = self.rule_items(r)
+        review = self.rule_review(r, when)
+        allows = self.rule_allows(r)
+        notify = [M.NotifyDuty(n.text.value, self.cond(n.condition) if n.condition is not None else None)
+                  for n in r.notify]
+        if when is None:
+            return None
+        return M.Rule(
+            kind={A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require",
+                  A.RuleKind.EXCEPTION: "exception"}[r.kind],
+            id=rid, title=r.title.value if r.title else None, cite=r.cite.value if r.cite else None,
+            effective=r_eff, until=r_until, items=items, when=when,
+            excepts=tuple(excepts), review=review, allows=allows, notify=tuple(notify), span=r.id.span,
+        )
+
+    def rule_clauses_allowed(self, r: A.Rule) -> None:
+        """E216 for each clause the kind of rule does not take."""
+        present = {
+            "cite": r.cite, "effective": r.effective, "until": r.until, "items": r.items,
+            "when": r.when, "excepts": r.excepts or None, "review": r.review, "allows": r.allows,
+            "notify": r.notify or None,
+        }
+        allowed = self._ALLOWED[r.kind]
+        clause_span = {
+            "items": r.items[0].span if r.items else None, "when": getattr(r.when, "span", None),
+            "excepts": r.excepts[0].span if r.excepts else None,
+            "review": r.review.span if r.review else None,
+            "allows": r.allows[0].span if r.allows else None,
+            "notify": r.notify[0].span if r.notify else None,
+            "cite": r.cite.span if r.cite else None,
+        }
+        belongs = {"review": "licence requirements", "allows": "licence requirements",
+                   "notify": "licence exceptions", "for": "requirements and exceptions"}
+        for key, val in present.items():
+            if val is not None and key not in allowed:
+                word = {"items": "for", "excepts": "except"}.get(key, key)
+                article = "an" if r.kind.value[0] in "aeiou" else "a"
+                self.err("E216", f"{article} `{r.kind.value}` rule has no `{word}` clause",
+                         clause_span.get(key) or r.id.span,
+                         help=f"`{word}` belongs to " + belongs.get(word, "other rules"))
+
+    def rule_clauses_present(self, r: A.Rule) -> None:
+        """W301 without a citation; E217 without the clauses its kind needs."""
+        rid = r.id.text
+        if r.cite is None:
+            self.warn("W301", f"rule `{rid}` has no citation", r.id.span,
+                      help='add `cite "15 CFR ..."` naming the paragraph it encodes')
+        if r.when is None and r.kind is not A.RuleKind.REQUIRE:
+            self.err("E217", f"rule `{rid}` has no `when` clause", r.id.span,
+                     help="say when it applies, e.g. `when tpp >= 4800`")
+        if r.kind is A.RuleKind.REQUIRE and r.review is None:
+            self.err("E217", f"licence requirement `{rid}` has no `review` policy", r.id.span,
+                     help="e.g. `review presumption_of_denial`")
+
+    def rule_items(self, r: A.Rule) -> tuple[str, ...] | None:
+        """The ECCNs of a `for` clause, each one some rule classifies (E214)."""
+        if r.items is None:
+            return None
+        for i in r.items:
+            if not any(M.eccn_covers(i.text, c) for c in self.classified_ids):
+                guess = did_you_mean(i.text, self.classified_ids)
+                self.err("E214", f"no rule classifies items as `{i.text}`", i.span,
+                         help=f"did you mean `{guess}`?" if guess else "add a `classify` rule for it")
+        return tuple(i.text for i in r.items)
+
+    def rule_review(self, r: A.Rule, when) -> M.ReviewSpec | None:
+        """The review clause; `listed` only where the rule tests a list (E219)."""
+        if r.review is None:
+            return None
+        rc = self.cond(r.review.condition) if r.review.condition is not None else None
+        if "listed" in (r.review.policy, r.review.otherwise) and not tests_list(when):
+            self.err("E219", "`review listed` takes the policy of a matched list entry, "
+                     "but this rule tests no list", r.review.span,
+                     help="add e.g. `when end_user in entity_list`")
+        return M.ReviewSpec(r.review.policy, rc, r.review.otherwise)
+
+    def rule_allows(self, r: A.Rule) -> frozenset[str]:
+        """The exceptions an `allows` clause names, each one declared (E215)."""
+        if r.allows is None:
+            return frozenset()
+        for a in r.allows:
+            if a.text not in self.exception_names:
+                guess = did_you_mean(a.text, self.exception_names)
+                self.err("E215", f"unknown licence exception `{a.text}`", a.span,
+                         help=f"did you mean `{guess}`?" if guess else "declare it with `exception NAME`")
+        return frozenset(a.text for a in r.allows)
 
     # -- examples
     def examples(self, rules) -> list[M.ExampleCase]:
@@ -1125,31 +1152,7 @@ def _party_file(path: Path, csl: bool, list_name: str) -> tuple[tuple[PartyEntry
     return hit
 
 
-def _contains(expr, cls) -> bool:
-    if isinstance(expr, cls):
-        return True
-    if isinstance(expr, (M.And, M.Or)):
-        return any(_contains(i, cls) for i in expr.items)
-    if isinstance(expr, M.Not):
-        return _contains(expr.operand, cls)
-    if isinstance(expr, M.CondRef):
-        return _contains(expr.expr, cls)
-    return False
-
-
 DEFAULT_MATCH, DEFAULT_POSSIBLE = 90.0, 75.0
-
-
-def _mentions_list(expr) -> bool:
-    if isinstance(expr, M.InList):
-        return True
-    if isinstance(expr, (M.And, M.Or)):
-        return any(_mentions_list(i) for i in expr.items)
-    if isinstance(expr, M.Not):
-        return _mentions_list(expr.operand)
-    if isinstance(expr, M.CondRef):
-        return _mentions_list(expr.expr)
-    return False
 
 
 def check_file(path: Path | str, root: Path | None = None, *, as_version: bool | None = None
