@@ -1,10 +1,26 @@
-"""Shared test switches: `pytest --update-goldens` rewrites golden files."""
+"""Shared test switches: `pytest --update-goldens` rewrites golden files.
+
+Hypothesis runs under the `ci` profile unless HYPOTHESIS_PROFILE names another:
+
+- `ci` (the default): the same examples on every run (derandomized, no example
+  database), no deadline, and a failing example printed with its reproduction blob;
+- `dev`: fresh random examples on every run, remembered in the local example
+  database, no deadline: `HYPOTHESIS_PROFILE=dev python -m pytest`.
+
+A test's own `@settings(max_examples=...)` still sets its number of examples.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("dev", max_examples=100, deadline=None, derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 GOLDEN = Path(__file__).parent / "golden"
 ROOT = Path(__file__).resolve().parent.parent

@@ -78,6 +78,7 @@ def test_2026_band_is_the_case_by_case_overlay(reports):
     assert all("dram_bw < 6500 GB/s" in t for t in texts)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", [m.version for m in RULES.models])
 def test_diff_with_itself_is_empty(version):
     report = diff(one(version), one(version))

@@ -63,6 +63,7 @@ def on_date(model) -> dt.date:
     return model.effective or dt.date(2024, 1, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", MODELS, ids=IDS)
 def test_compiled_agrees_with_reference_interpreter(pair):
     rules, model = pair
@@ -129,6 +130,7 @@ def completions(rules, model, record, missing_fields):
         yield filled
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", MODELS, ids=IDS)
 def test_indeterminate_means_two_outcomes_are_reachable(pair):
     rules, model = pair
@@ -188,6 +190,7 @@ def loosened(record_st):
     return st.tuples(record_st, st.lists(st.sampled_from([0, 0, 0, 1, 2, 3]), min_size=12, max_size=12)).map(loosen)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", MODELS, ids=IDS)
 def test_typed_fast_path_agrees_with_general_path(pair):
     """A plain dict of typed values takes a generated fast path through `prepare` and

@@ -376,6 +376,7 @@ SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(modules)
 def test_generated_modules_round_trip(module):
@@ -398,6 +399,7 @@ def messy_texts(draw):
     return seps[0] + "".join(tok + sep for tok, sep in zip(tokens, seps[1:], strict=True))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(messy_texts())
 def test_messy_text_formats_idempotently(text):
@@ -428,6 +430,7 @@ def _grammar_text_strategy():
     return from_lark(lark_parser(), explicit=explicit)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(_grammar_text_strategy())
 def test_grammar_sentences_format_safely(text):

@@ -690,6 +690,7 @@ def test_normalize_field_name(raw, name):
 # --------------------------------------------------------------------------- scale
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_on_a_large_csv(tmp_path):
     path = tmp_path / "big.csv"
     rows = 200_000

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,7 @@ KEYWORDS = ["ruleset", "classify", "require", "license", "when", "cite", "group"
             "presumption_of_denial", "allows", "NAC", "exception", "\n", "#c\n", "5.92", "TPP/mm2"]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(KEYWORDS), max_size=40))
 def test_token_soup_never_raises(tokens):

@@ -645,6 +645,7 @@ def _alias_case(draw):
     return index, " ".join(name_words), alias
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_alias_case())
 def test_adding_an_alias_never_loses_a_match(case) -> None:
