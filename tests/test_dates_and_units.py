@@ -18,6 +18,8 @@ from decimal import Decimal
 import pytest
 
 import chiprules
+from chiprules.eval.reference import decide
+from chiprules.eval.screens import Screens
 
 D = dt.date
 
@@ -28,13 +30,11 @@ def reference_verdict(rules: chiprules.Rules, record: dict, on: dt.date) -> tupl
     The interpreter is the oracle of the compiled fast path; this helper is the one
     place that imports it, so it is easy to re-point when the module moves.
     """
-    from chiprules.eval.interpreter import Screen, decide
-
     model = rules.in_force(on)
     assert model is not None, f"no version in force on {on}"
     prepared = rules.prepare(record)
     assert not prepared.problems, prepared.problems
-    verdict = decide(model, prepared.record, on, Screen(model)).verdict
+    verdict = decide(model, prepared.record, on, Screens(model)).verdict
     if verdict is None:
         return ("indeterminate", (), None, ())
     return (verdict.outcome, tuple(sorted(verdict.classification)), verdict.review_policy,
