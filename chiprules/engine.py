@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from chiprules import model as M
+from chiprules.batch.duck import BatchEngine
+from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import error
 from chiprules.core.errors import ChiprulesError, RulesError
 from chiprules.core.memo import Memo
@@ -178,6 +180,24 @@ class Rules:
         return tuple(ListMatch.of_result("", name, n, version.screens.result(n, name, as_date(on), country, address))
                      for n in names)
 
+    # ---- tables
+    def decide_table(self, source, *, as_of=None, timeline: str | None = None, output=None,
+                     input_format: str | None = None, output_format: str | None = None,
+                     memory_limit: str | None = None, temp_directory: str | None = None):
+        """Decide a whole table of records with the batch engine (DuckDB, embedded).
+
+        ``source`` is a records file (CSV, TSV, Parquet, JSON, JSON Lines; `-` for JSON Lines
+        on stdin) or an Arrow table (or a pandas DataFrame). Returns an Arrow table with the
+        decision columns (`chiprules.batch.duck.DECISION_COLUMNS`) and the input's own
+        columns, one row per input record in input order; with ``output``, writes it there
+        (Parquet, CSV or JSON Lines, from the name) and returns the number of rows.
+        """
+        engine = BatchEngine(self, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
+                             temp_directory=temp_directory)
+        if isinstance(source, str | Path):
+            return engine.decide_file(source, input_format, output, output_format)
+        return engine.decide_table(source, output, output_format)
+
     # ---- records
     @property
     def specs(self):
@@ -250,17 +270,6 @@ class Rules:
         return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
                         location=location, warnings=warnings, possible_matches=tuple(found),
                         explain=version.doubts(on) if split.possible else None, detail=split.possible)
-
-
-def as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise ChiprulesError(f"`{value}` is not a date; write YYYY-MM-DD") from None
 
 
 def rule_files(path: Path) -> list[Path]:

@@ -43,8 +43,9 @@ from pathlib import Path
 import attrs
 
 from chiprules import model as M
+from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError
-from chiprules.engine import Rules, as_date
+from chiprules.engine import Rules
 from chiprules.model.classes import interval_index, interval_values
 from chiprules.model.walk import all_conditions, atoms, fields_read
 

@@ -1,0 +1,488 @@
+"""The SQL backend: lowered programs (`chiprules.ir`) -> one relational plan, as sqlglot trees.
+
+The plan reads a relation ``prepared`` with one row per record: a typed column per
+field (NULL when not given; defaults and catalog figures already filled in),
+``__row`` (the record's position), ``__on`` (the day it is decided on), ``__v`` (the
+index of the version in force that day, NULL for none) and, per party field and
+list, its screening: ``__st__<field>__<list>`` (true a match, false no listed party,
+NULL a possible match or no name) and ``__pol__<field>__<list>`` (the review policy of
+the entry found, as a rank of strictness).
+
+SQL's NULL is the unknown of three-valued logic, and its AND, OR and NOT are
+Kleene's: a condition lowers to SQL as it is written. Thresholds are exact: numbers
+are DECIMAL, and a ratio compared with a constant is cross-multiplied
+(``tpp >= 5.92 * die_area``). Every identifier and literal is quoted by sqlglot; no
+text of a rules file is ever pasted into SQL.
+
+Each version contributes its own columns, computed only for its own rows, in
+three stages (classification; requirements and their review; exceptions and their
+duties); the final select gives the decision columns. A row whose facts leave a
+rule unknown gets a NULL outcome and a *signature*: the class of every value the
+rules read, as `chiprules.eval.split.Signer` defines it. Rows with one signature
+share one answer, which the caller works out once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+from sqlglot import exp
+
+from chiprules import model as M
+from chiprules.ir import nodes as I
+from chiprules.ir.lower import rule_exprs, walk
+from chiprules.model.classes import VariableTable, field_tests
+
+POLICY_RANK = {p: i for i, p in enumerate(M.Policy)}
+_CMP = {">=": exp.GTE, ">": exp.GT, "<=": exp.LTE, "<": exp.LT, "==": exp.EQ, "!=": exp.NEQ}
+_FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
+NUMBER = "DECIMAL(38,9)"
+
+
+class UnsupportedInSql(Exception):
+    """A construct this backend cannot decide exactly in SQL (the caller decides such rows in Python)."""
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def status_col(field: str, list_name: str) -> str:
+    return f"__st__{field}__{list_name}"
+
+
+def policy_col(field: str, list_name: str) -> str:
+    return f"__pol__{field}__{list_name}"
+
+
+def note_col(field: str, list_name: str) -> str:
+    return f"__note__{field}__{list_name}"
+
+
+def literal(value) -> exp.Expression:
+    """A constant as a typed SQL literal."""
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, Decimal):
+        return cast(exp.Literal.string(format(value, "f")), NUMBER)
+    if isinstance(value, int):
+        return cast(exp.Literal.string(str(value)), NUMBER)
+    if isinstance(value, dt.date):
+        return cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    raise UnsupportedInSql(f"a constant of type {type(value).__name__}")
+
+
+def null_bool() -> exp.Expression:
+    return cast(exp.null(), "BOOLEAN")
+
+
+def paren(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e)
+
+
+def and_(items) -> exp.Expression:
+    items = list(items)
+    if not items:
+        return exp.true()
+    out = paren(items[0])
+    for i in items[1:]:
+        out = exp.And(this=out, expression=paren(i))
+    return out
+
+
+def or_(items) -> exp.Expression:
+    items = list(items)
+    if not items:
+        return exp.false()
+    out = paren(items[0])
+    for i in items[1:]:
+        out = exp.Or(this=out, expression=paren(i))
+    return out
+
+
+def not_(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=paren(e))
+
+
+def is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=paren(e), expression=exp.null())
+
+
+def is_true(e: exp.Expression) -> exp.Expression:
+    """Two-valued: the truth is known and true."""
+    return coalesce(paren(e), exp.false())
+
+
+def case(pairs, default=None) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=cond, true=value) for cond, value in pairs], default=default)
+
+
+_TYPES: dict = {}
+
+
+def cast(e: exp.Expression, to: str) -> exp.Expression:
+    """``CAST(e AS to)``, the type built once (sqlglot's builders copy their arguments)."""
+    dtype = _TYPES.get(to)
+    if dtype is None:
+        dtype = _TYPES[to] = exp.DataType.build(to)
+    return exp.Cast(this=e, to=dtype)
+
+
+def coalesce(first: exp.Expression, *rest: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=first, expressions=list(rest))
+
+
+def alias(e: exp.Expression, name: str) -> exp.Expression:
+    return exp.Alias(this=e, alias=exp.to_identifier(name))
+
+
+def text_list(pairs) -> exp.Expression:
+    """The texts whose condition is true, as a list (in order)."""
+    items = [case([(is_true(cond), exp.Literal.string(text))]) for cond, text in pairs]
+    if not items:
+        return cast(exp.Array(expressions=[]), "VARCHAR[]")
+    lam = exp.Lambda(this=not_(is_null(exp.column("x"))), expressions=[exp.to_identifier("x")])
+    return exp.ArrayFilter(this=exp.Array(expressions=items), expression=lam)
+
+
+@attrs.frozen
+class VersionColumns:
+    """The names of one version's stage columns."""
+
+    v: int
+
+    def c(self, i: int) -> str:
+        return f"__c{self.v}_{i}"
+
+    def r(self, j: int) -> str:
+        return f"__r{self.v}_{j}"
+
+    def p(self, j: int) -> str:
+        return f"__p{self.v}_{j}"
+
+    def e(self, k: int) -> str:
+        return f"__e{self.v}_{k}"
+
+    def d(self, k: int, m: int) -> str:
+        return f"__d{self.v}_{k}_{m}"
+
+
+class VersionSql:
+    """One version's part of the plan, emitted from its lowered program by a visitor."""
+
+    def __init__(self, v: int, program: I.Program, model: M.CheckedRuleset):
+        self.v = v
+        self.program = program
+        self.model = model
+        self.names = VersionColumns(v)
+        self.classify_index = {r.id: i for i, r in enumerate(program.classify)}
+        self.require_index = {r.id: j for j, r in enumerate(program.require)}
+
+    # ---- values
+    def value(self, node) -> exp.Expression:
+        t = type(node)
+        if t is I.Const:
+            return literal(node.value)
+        if t is I.OnDate:
+            return col("__on")
+        if t is I.Var:
+            if node.derived is None:
+                return col(node.name)
+            if type(node.derived) is I.Arith and node.derived.op == "/":
+                raise UnsupportedInSql(f"`{node.name}` is a ratio: it is compared by cross-multiplying")
+            return coalesce(col(node.name), self.value(node.derived))
+        if t is I.Arith:
+            if node.op == "/":
+                raise UnsupportedInSql("division outside a comparison with a constant")
+            cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[node.op]
+            return paren(cls(this=self.value(node.left), expression=self.value(node.right)))
+        raise UnsupportedInSql(f"the value {t.__name__}")
+
+    # ---- truths
+    def truth(self, node) -> exp.Expression:
+        return getattr(self, "visit_" + type(node).__name__)(node)
+
+    def visit_Lit(self, node: I.Lit) -> exp.Expression:  # noqa: N802 - visit_<Node>
+        return null_bool() if node.value is None else exp.true() if node.value else exp.false()
+
+    def visit_Not(self, node: I.Not) -> exp.Expression:  # noqa: N802
+        return not_(self.truth(node.operand))
+
+    def visit_And(self, node: I.And) -> exp.Expression:  # noqa: N802
+        return and_(self.truth(i) for i in node.items)
+
+    def visit_Or(self, node: I.Or) -> exp.Expression:  # noqa: N802
+        return or_(self.truth(i) for i in node.items)
+
+    def visit_InSet(self, node: I.InSet) -> exp.Expression:  # noqa: N802
+        members = sorted(node.members)
+        if not members:
+            return case([(is_null(self.value(node.var)), null_bool())], exp.false())
+        return exp.In(this=self.value(node.var), expressions=[exp.Literal.string(m) for m in members])
+
+    def visit_IsTrue(self, node: I.IsTrue) -> exp.Expression:  # noqa: N802
+        return self.value(node.var)
+
+    def visit_Listed(self, node: I.Listed) -> exp.Expression:  # noqa: N802
+        return col(status_col(node.field, node.list))
+
+    def visit_Classified(self, node: I.Classified) -> exp.Expression:  # noqa: N802
+        flags = [col(self.names.c(self.classify_index[i])) for i in sorted(node.ids)]
+        return or_(flags) if flags else exp.false()
+
+    def visit_Fired(self, node: I.Fired) -> exp.Expression:  # noqa: N802
+        flags = [col(self.names.r(self.require_index[i])) for i in sorted(node.ids)]
+        return or_(flags) if flags else exp.false()
+
+    def visit_Compare(self, node: I.Compare) -> exp.Expression:  # noqa: N802
+        op, left, right = node.op, node.left, node.right
+        if type(left) is I.Const and type(right) is not I.Const:
+            left, right, op = right, left, _FLIP[op]
+        ratio = _ratio(left)
+        if ratio is not None and type(right) is I.Const:
+            return self.ratio_compare(left, op, right.value, *ratio)
+        return _CMP[op](this=self.value(left), expression=self.value(right))
+
+    def ratio_compare(self, var: I.Var, op: str, c, num: str, den: str) -> exp.Expression:
+        """``var op c`` for ``var = num / den``: the record's value when given, else
+        ``num op c * den`` (turned round for a negative ``den``), unknown for 0."""
+        f, a, b, k = col(var.name), col(num), col(den), literal(c)
+        product = exp.Mul(this=k, expression=b)
+        zero = literal(Decimal(0))
+        return case([
+            (exp.Not(this=is_null(f)), _CMP[op](this=f, expression=k)),
+            (exp.GT(this=b, expression=zero), _CMP[op](this=a, expression=product)),
+            (exp.LT(this=b, expression=zero), _CMP[_FLIP[op]](this=a, expression=product)),
+        ], null_bool())
+
+    # ---- review policies (ranks of strictness; NULL: unknown)
+    def policy(self, node) -> exp.Expression:
+        t = type(node)
+        if t is I.PolicyConst:
+            return exp.Literal.number(POLICY_RANK[node.policy])
+        if t is I.PolicyIf:
+            cond = self.truth(node.condition)
+            return case([(is_null(cond), cast(exp.null(), "INTEGER")),
+                         (cond, self.policy(node.then))], self.policy(node.otherwise))
+        return self.listed_policy(node.tests)
+
+    def listed_policy(self, tests) -> exp.Expression:
+        """The strictest entry policy among the matched tests; unknown while a possible match
+        would be stricter; presumption of denial when no matched entry states one."""
+        known, open_ = [], []
+        for field, list_name in tests:
+            st, pol = col(status_col(field, list_name)), col(policy_col(field, list_name))
+            known.append(case([(is_true(st), pol)]))
+            open_.append(case([(exp.And(this=is_null(st), expression=exp.Not(this=is_null(col(field)))), pol)]))
+        k = _greatest(known)
+        o = _greatest(open_)
+        denial = exp.Literal.number(POLICY_RANK[M.Policy.PRESUMPTION_OF_DENIAL])
+        return case([
+            (exp.And(this=exp.Not(this=is_null(o)), expression=paren(or_([is_null(k), exp.GT(this=o, expression=k)]))),
+             cast(exp.null(), "INTEGER")),
+        ], coalesce(k, denial))
+
+    # ---- stages
+    def on_version(self, e: exp.Expression) -> exp.Expression:
+        return case([(exp.EQ(this=col("__v"), expression=exp.Literal.number(self.v)), e)])
+
+    def stage_classify(self) -> list[exp.Expression]:
+        return [alias(self.on_version(self.truth(r.applies)), self.names.c(i))
+                for i, r in enumerate(self.program.classify)]
+
+    def stage_require(self) -> list[exp.Expression]:
+        out = []
+        for j, r in enumerate(self.program.require):
+            out.append(alias(self.on_version(self.truth(r.applies)), self.names.r(j)))
+            out.append(alias(self.on_version(self.policy(r.review)), self.names.p(j)))
+        return out
+
+    def stage_exceptions(self) -> list[exp.Expression]:
+        out = []
+        for k, r in enumerate(self.program.exceptions):
+            out.append(alias(self.on_version(self.truth(r.applies)), self.names.e(k)))
+            for m, duty in enumerate(r.duties):
+                out.append(alias(self.on_version(self.truth(duty.when)), self.names.d(k, m)))
+        return out
+
+    # ---- the decision, from the stage columns
+    def fired_any(self) -> exp.Expression:
+        return or_([is_true(col(self.names.r(j))) for j in range(len(self.program.require))])
+
+    def undecided(self) -> exp.Expression:
+        n, p = self.names, self.program
+        parts = [is_null(col(n.c(i))) for i in range(len(p.classify))]
+        for j in range(len(p.require)):
+            parts.append(is_null(col(n.r(j))))
+            parts.append(and_([is_true(col(n.r(j))), is_null(col(n.p(j)))]))
+        later = []
+        for k, r in enumerate(p.exceptions):
+            later.append(is_null(col(n.e(k))))
+            for m in range(len(r.duties)):
+                later.append(and_([is_true(col(n.e(k))), is_null(col(n.d(k, m)))]))
+        if later:
+            parts.append(and_([self.fired_any(), or_(later)]))
+        return or_(parts) if parts else exp.false()
+
+    def granted(self, k: int) -> exp.Expression:
+        return and_([self.fired_any(), is_true(col(self.names.e(k)))])
+
+    def outcome(self) -> exp.Expression:
+        granted = or_([self.granted(k) for k in range(len(self.program.exceptions))])
+        return case([
+            (self.undecided(), cast(exp.null(), "VARCHAR")),
+            (not_(self.fired_any()), exp.Literal.string(str(M.Outcome.NO_LICENSE_REQUIRED))),
+            (granted, exp.Literal.string(str(M.Outcome.LICENSE_EXCEPTION))),
+        ], exp.Literal.string(str(M.Outcome.LICENSE_REQUIRED)))
+
+    def classification(self) -> exp.Expression:
+        return text_list([(col(self.names.c(i)), r.id) for i, r in enumerate(self.program.classify)])
+
+    def review(self) -> exp.Expression:
+        ranks = [case([(is_true(col(self.names.r(j))), col(self.names.p(j)))])
+                 for j in range(len(self.program.require))]
+        rank = _greatest(ranks)
+        return case([(exp.EQ(this=rank, expression=exp.Literal.number(i)), exp.Literal.string(str(p)))
+                     for p, i in POLICY_RANK.items()], cast(exp.null(), "VARCHAR"))
+
+    def exceptions(self) -> exp.Expression:
+        return text_list([(self.granted(k), r.id) for k, r in enumerate(self.program.exceptions)])
+
+    def notifications(self) -> exp.Expression:
+        pairs = []
+        for k, r in enumerate(self.program.exceptions):
+            for m, duty in enumerate(r.duties):
+                pairs.append((and_([self.granted(k), is_true(col(self.names.d(k, m)))]), f"{r.id}: {duty.text}"))
+        return text_list(pairs)
+
+    def fired(self) -> list[tuple[exp.Expression, M.Rule]]:
+        """(held, rule) for every rule that can fire: classifications, requirements, exceptions."""
+        n, p, rs = self.names, self.program, self.model
+        out = [(col(n.c(i)), rs.rule(r.id)) for i, r in enumerate(p.classify)]
+        out += [(col(n.r(j)), rs.rule(r.id)) for j, r in enumerate(p.require)]
+        out += [(self.granted(k), rs.rule(r.id)) for k, r in enumerate(p.exceptions)]
+        return out
+
+    def rules_fired(self) -> exp.Expression:
+        return text_list([(held, rule.id) for held, rule in self.fired()])
+
+    def citations(self) -> exp.Expression:
+        return text_list([(held, f"{rule.id}: {rule.cite}") for held, rule in self.fired() if rule.cite])
+
+
+def _ratio(var) -> tuple[str, str] | None:
+    if type(var) is not I.Var or type(var.derived) is not I.Arith or var.derived.op != "/":
+        return None
+    a, b = var.derived.left, var.derived.right
+    if type(a) is I.Var and a.derived is None and type(b) is I.Var and b.derived is None:
+        return a.name, b.name
+    return None
+
+
+def _greatest(items) -> exp.Expression:
+    """The greatest known value (NULL when none is known)."""
+    items = list(items)
+    if not items:
+        return cast(exp.null(), "INTEGER")
+    if len(items) == 1:
+        return items[0]
+    return exp.Greatest(this=items[0], expressions=items[1:], ignore_nulls=True)
+
+
+# ---- the signature of undecided rows ------------------------------------------------------------
+
+
+def signature_columns(v: int, model: M.CheckedRuleset, program: I.Program, day_points,
+                      evidence: dict) -> list[exp.Expression]:
+    """One version's signature of a row, as `chiprules.eval.split.Signer` defines it (or finer):
+    the class of each value the rules read, which inputs are given, the parties'
+    screening, and the day's class among every date where rules or list entries change."""
+    table = VariableTable.build(model)
+    tests = field_tests(model)
+    derived = {node.name: node for rule in program.classify + program.require + program.exceptions
+               for node in _vars(rule) if node.derived is not None}
+    out: list[exp.Expression] = [_interval(col("__on"), day_points)]
+    for name, var in sorted(table.variables.items()):
+        ft = tests.get(name)
+        if var.kind in ("number", "date"):
+            points = sorted({p for p in ft.constants if isinstance(p, (Decimal, int, dt.date))})
+            d = derived.get(name)
+            ratio = _ratio(d) if d is not None else None
+            if ratio is not None:
+                out.append(_ratio_interval(name, ratio, points))
+            else:
+                out.append(_interval(col(name), points))
+        elif var.kind == "country":
+            for s in ft.sets:
+                members = sorted(s)
+                out.append(exp.In(this=col(name), expressions=[exp.Literal.string(m) for m in members])
+                           if members else case([(is_null(col(name)), null_bool())], exp.false()))
+            for c in ft.constants:
+                out.append(exp.EQ(this=col(name), expression=literal(c)))
+        elif var.kind == "party":
+            country_field, address_field = evidence.get(name, (None, None))
+            out.append(is_null(col(name)))
+            for list_name in ft.lists:
+                out.append(col(status_col(name, list_name)))
+                out.append(col(policy_col(name, list_name)))
+            if country_field is not None:
+                out.append(case([(is_null(col(name)), col(country_field))]))
+                out.append(case([(is_null(col(country_field)), col(name))]))
+            if address_field is not None:
+                cond = is_null(col(name)) if country_field is None else or_(
+                    [is_null(col(name)), is_null(col(country_field))])
+                out.append(case([(cond, col(address_field))]))
+        elif var.kind == "bool":
+            out.append(col(name))
+        else:
+            named = sorted({c for c in ft.constants if isinstance(c, str)} | {m for s in ft.sets for m in s})
+            out.append(case([(is_null(col(name)), cast(exp.null(), "VARCHAR")),
+                              (exp.In(this=col(name), expressions=[exp.Literal.string(x) for x in named]),
+                               col(name))], exp.Literal.string(""))
+                       if named else case([(is_null(col(name)), cast(exp.null(), "VARCHAR"))],
+                                          exp.Literal.string("")))
+    given = set()
+    for d in model.derived.values():
+        given.update(d.inputs)
+    for f in model.fields.values():
+        if isinstance(f.default, M.FieldRef):
+            given.add(f.default.name)
+    out += [is_null(col(g)) for g in sorted(given)]
+    return [case([(exp.EQ(this=col("__v"), expression=exp.Literal.number(v)), e)]) for e in out]
+
+
+def _vars(rule: I.Rule):
+    for expr in rule_exprs(rule):
+        for node in walk(expr):
+            if type(node) is I.Var:
+                yield node
+
+
+def _interval(value: exp.Expression, points) -> exp.Expression:
+    """`chiprules.model.classes.interval_index` in SQL: 2k below points[k], 2k + 1 at it."""
+    pairs = [(is_null(value), cast(exp.null(), "INTEGER"))]
+    for k, p in enumerate(points):
+        pairs.append((exp.LT(this=value, expression=literal(p)), exp.Literal.number(2 * k)))
+        pairs.append((exp.EQ(this=value, expression=literal(p)), exp.Literal.number(2 * k + 1)))
+    return case(pairs, exp.Literal.number(2 * len(points)))
+
+
+def _ratio_interval(name: str, ratio: tuple[str, str], points) -> exp.Expression:
+    """The interval class of a ratio: the record's value, else ``num / den`` by cross-multiplying."""
+    num, den = col(ratio[0]), col(ratio[1])
+    pairs = [(exp.Not(this=is_null(col(name))), _interval(col(name), points)),
+             (or_([is_null(num), is_null(den), exp.LTE(this=den, expression=literal(Decimal(0)))]),
+              cast(exp.null(), "INTEGER"))]
+    for k, p in enumerate(points):
+        product = exp.Mul(this=literal(p), expression=den)
+        pairs.append((exp.LT(this=num, expression=product), exp.Literal.number(2 * k)))
+        pairs.append((exp.EQ(this=num, expression=product), exp.Literal.number(2 * k + 1)))
+    return case(pairs, exp.Literal.number(2 * len(points)))
+
+
+__all__ = ["NUMBER", "POLICY_RANK", "UnsupportedInSql", "VersionSql", "col", "literal", "note_col", "policy_col",
+           "signature_columns", "status_col"]
