@@ -41,6 +41,7 @@ from sqlglot import exp
 from chiprules import model as M
 from chiprules.batch.sql import (
     NUMBER,
+    NUMBER_DIGITS,
     POLICY_RANK,
     UnsupportedInSql,
     VersionSql,
@@ -67,7 +68,7 @@ _LISTS = ("classification", "license_exceptions", "notifications", "missing", "p
 _MISSING_WORDS = ("", "na", "n/a", "null", "-")
 _BOOL_WORDS = {"yes": True, "y": True, "true": True, "t": True, "1": True, "on": True,
                "no": False, "n": False, "false": False, "f": False, "0": False, "off": False}
-_DECIMAL_RE = r"[0-9]{1,20}(\.[0-9]{1,9})?"
+_DECIMAL_RE = rf"[0-9]{{1,{NUMBER_DIGITS[0]}}}(\.[0-9]{{1,{NUMBER_DIGITS[1]}}})?"
 _PY_BATCH = 20_000  # rows handed to the per-record engine at a time
 
 
@@ -362,7 +363,7 @@ class BatchEngine:
         names = [r[0] for r in con.execute(
             "SELECT DISTINCT chip FROM __typed WHERE __regular AND chip IS NOT NULL").fetchall()]
         figures = ("tpp", "die_area", "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "item_kind")
-        rows = {k: [] for k in ("raw", "name", "warning", *figures)}
+        rows = {k: [] for k in ("raw", "name", "warning", "regular", *figures)}
         for raw in names:
             spec = catalog.lookup(raw) if catalog is not None else None
             values = spec.fields() if spec is not None else {}
@@ -374,13 +375,15 @@ class BatchEngine:
             rows["raw"].append(raw)
             rows["name"].append(spec.name if spec is not None else raw)
             rows["warning"].append(warning)
+            # figures the plan's numbers hold exactly; else its rows go to the per-record engine
+            rows["regular"].append(all(_fits(v) for v in values.values() if isinstance(v, Decimal)))
             for f in figures:
                 v = values.get(f)
                 rows[f].append(str(v) if isinstance(v, Decimal) else v)
         con.register("__chips_py", pa.table(rows, schema=pa.schema(
-            [("raw", pa.string()), ("name", pa.string()), ("warning", pa.string())]
+            [("raw", pa.string()), ("name", pa.string()), ("warning", pa.string()), ("regular", pa.bool_())]
             + [(f, pa.bool_() if f == "datacenter" else pa.string()) for f in figures])))
-        con.execute("CREATE TABLE __chips AS SELECT raw, name, warning, "
+        con.execute("CREATE TABLE __chips AS SELECT raw, name, warning, regular, "
                     + ", ".join(f"CAST({q(f)} AS {NUMBER}) AS {q(f)}" for f in figures
                                 if f not in ("datacenter", "item_kind"))
                     + ", datacenter, item_kind FROM __chips_py").fetchall()
@@ -409,11 +412,15 @@ class BatchEngine:
                 cond += f" AND __on <= {lit(model.until)}"
             version.append(f"WHEN {cond} THEN {v}")
         version.append("END")
+        sql_versions = _in([v for v, ok in enumerate(self.sql_ok) if ok])
+        version = " ".join(version)
+        version = f"CASE WHEN __regular AND ({version}) IN {sql_versions} THEN {version} END"
         cols = ", ".join(f"{v} AS {q(f)}" for f, v in values.items())
-        return (f"CREATE VIEW __prepared0 AS SELECT t.__row, t.__regular, k.warning AS __chip_warning, {cols} "
+        return (f"CREATE VIEW __prepared0 AS SELECT t.__row, t.__regular AND coalesce(k.regular, TRUE) AS __regular, "
+                f"k.warning AS __chip_warning, {cols} "
                 f"FROM __typed t LEFT JOIN __chips k ON t.__regular AND t.chip = k.raw; "
                 f"CREATE VIEW __prepared1 AS SELECT *, {on} AS __on FROM __prepared0; "
-                f"CREATE VIEW __prepared2 AS SELECT *, {' '.join(version)} AS __v FROM __prepared1")
+                f"CREATE VIEW __prepared2 AS SELECT *, {version} AS __v FROM __prepared1")
 
     def _epochs(self, list_name: str) -> list[dt.date]:
         """The days on which entries of a list come into or go out of force."""
@@ -469,7 +476,7 @@ class BatchEngine:
                      f"{name}.policy AS {q(policy_col(field, list_name))}",
                      f"{name}.note AS {q(note_col(field, list_name))}"]
         extra = (", " + ", ".join(cols)) if cols else ""
-        con.execute(f"CREATE VIEW __prepared AS SELECT p.*{extra} FROM __prepared2 p {' '.join(joins)}").fetchall()
+        con.execute(f"CREATE TABLE __prepared AS SELECT p.*{extra} FROM __prepared2 p {' '.join(joins)}").fetchall()
 
     def _screens_with(self, list_name: str):
         for version in reversed(self.versions):
@@ -478,60 +485,53 @@ class BatchEngine:
         raise ChiprulesError(f"no version has the list `{list_name}`")
 
     def _decided_sql(self) -> str:
-        """The table ``__decided``: the plan's decision for every regular row with a version."""
-        s1 = [e.sql("duckdb") for s, ok in zip(self.sqls, self.sql_ok, strict=True) if ok
-              for e in s.stage_classify()]
-        s2 = [e.sql("duckdb") for s, ok in zip(self.sqls, self.sql_ok, strict=True) if ok
-              for e in s.stage_require()]
-        s3 = [e.sql("duckdb") for s, ok in zip(self.sqls, self.sql_ok, strict=True) if ok
-              for e in s.stage_exceptions()]
-
-        def per_version(make, sql_type="VARCHAR[]", default="NULL"):
-            arms = [f"WHEN {s.v} THEN {make(s).sql('duckdb')}" for s, ok in zip(self.sqls, self.sql_ok, strict=True)
-                    if ok]
-            return f"CASE __v {' '.join(arms)} ELSE {default} END" if arms else default
-
-        sig = []
-        self.signature_width = 0
+        """The table ``__decided``: the plan's decision for every row with a version decided in
+        SQL, one select per version over its own rows, joined by UNION ALL."""
+        sigs = {}
         for s, ok in zip(self.sqls, self.sql_ok, strict=True):
-            if not ok or not self.versions[s.v].splitter.signer.usable:
-                continue
-            try:
-                cols = signature_columns(s.v, s.model, s.program, self._day_points(s.v), EVIDENCE)
-            except UnsupportedInSql:
-                continue
-            sig.append((s.v, cols))
-        width = max((len(c) for _, c in sig), default=0)
-        self.signature_width = width
-        sig_cols = []
-        for i in range(width):
-            arms = [f"WHEN {v} THEN CAST({cols[i].sql('duckdb')} AS VARCHAR)" for v, cols in sig if i < len(cols)]
-            sig_cols.append(f"CASE __v {' '.join(arms)} END AS __s{i}")
-        signable = _in([v for v, _ in sig]) if sig else "(NULL)"
-        versions_ok = _in([s.v for s, ok in zip(self.sqls, self.sql_ok, strict=True) if ok])
-        info = {s.v: self.versions[s.v].info for s in self.sqls}
-        return "\n".join([
-            "CREATE TABLE __decided AS",
-            f"WITH s1 AS (SELECT *{''.join(', ' + c for c in s1)} FROM __prepared "
-            f"WHERE __regular AND __v IN {versions_ok}),",
-            f"s2 AS (SELECT *{''.join(', ' + c for c in s2)} FROM s1),",
-            f"s3 AS (SELECT *{''.join(', ' + c for c in s3)} FROM s2)",
-            "SELECT __row, __v, __chip_warning,",
-            f"  {per_version(lambda s: s.outcome(), 'VARCHAR')} AS outcome,",
-            f"  {per_version(lambda s: s.classification())} AS classification,",
-            f"  {per_version(lambda s: s.review(), 'VARCHAR')} AS review_policy,",
-            f"  {per_version(lambda s: s.exceptions())} AS license_exceptions,",
-            f"  {per_version(lambda s: s.notifications())} AS notifications,",
-            f"  {per_version(lambda s: s.rules_fired())} AS rules_fired,",
-            f"  {per_version(lambda s: s.citations())} AS citations,",
-            "  " + _case_info(info, "version") + " AS ruleset_version,",
-            "  " + _case_info(info, "content_hash") + " AS ruleset_hash,",
-            "  " + _case_info(info, "timeline") + " AS timeline,",
-            f"  __v IN {signable} AS __signable",
-            *[f"  , {c}" for c in sig_cols],
-            *[f"  , {q(note_col(f, lname))}" for f, lname in self.parties],
-            "FROM s3",
-        ])
+            if ok and self.versions[s.v].splitter.signer.usable:
+                try:
+                    sigs[s.v] = signature_columns(s.v, s.model, s.program, self._day_points(s.v), EVIDENCE)
+                except UnsupportedInSql:
+                    pass
+        self.signature_width = width = max((len(c) for c in sigs.values()), default=0)
+        selects = [self._version_select(s, sigs.get(s.v), width)
+                   for s, ok in zip(self.sqls, self.sql_ok, strict=True) if ok]
+        if not selects:
+            selects = [self._version_select(None, None, width)]
+        return "CREATE TABLE __decided AS\n" + "\nUNION ALL\n".join(selects)
+
+    def _version_select(self, s: VersionSql | None, sig, width: int) -> str:
+        """One version's decisions (``s`` None: an empty select of the same columns)."""
+        notes = [q(note_col(f, lname)) for f, lname in self.parties]
+        if s is None:
+            cols = ["__row", "__v", "__chip_warning", "id AS __id", "NULL::VARCHAR AS outcome",
+                    *[f"NULL::VARCHAR[] AS {c}" for c in ("classification",)], "NULL::VARCHAR AS review_policy",
+                    *[f"NULL::VARCHAR[] AS {c}" for c in ("license_exceptions", "notifications", "rules_fired",
+                                                         "citations")],
+                    "NULL AS ruleset_version", "NULL AS ruleset_hash", "NULL AS timeline", "FALSE AS __signable",
+                    *[f"NULL::VARCHAR AS __s{i}" for i in range(width)], *notes]
+            return f"SELECT {', '.join(cols)} FROM __prepared WHERE FALSE"
+        info = self.versions[s.v].info
+        und = q(s.names.undecided())
+        sig_cols = [f"CASE WHEN {und} THEN CAST({sig[i].sql('duckdb')} AS VARCHAR) END AS __s{i}"
+                    if sig is not None and i < len(sig) else f"NULL::VARCHAR AS __s{i}" for i in range(width)]
+        stages = [s.stage_classify(), s.stage_require(), s.stage_exceptions(), s.stage_summary()]
+        body = f"(SELECT * FROM __prepared WHERE __v = {s.v})"
+        for stage in stages:
+            body = f"(SELECT *{''.join(', ' + e.sql('duckdb') for e in stage)} FROM {body})"
+        cols = ["__row", "__v", "__chip_warning", "id AS __id",
+                f"{s.outcome().sql('duckdb')} AS outcome",
+                f"{s.classification().sql('duckdb')} AS classification",
+                f"{s.review().sql('duckdb')} AS review_policy",
+                f"{s.exceptions().sql('duckdb')} AS license_exceptions",
+                f"{s.notifications().sql('duckdb')} AS notifications",
+                f"{s.rules_fired().sql('duckdb')} AS rules_fired",
+                f"{s.citations().sql('duckdb')} AS citations",
+                f"{lit(info.version)} AS ruleset_version", f"{lit(info.content_hash)} AS ruleset_hash",
+                f"{lit(info.timeline)} AS timeline", f"{'TRUE' if sig is not None else 'FALSE'} AS __signable",
+                *sig_cols, *notes]
+        return f"SELECT {', '.join(cols)} FROM {body}"
 
     def _day_points(self, v: int) -> list[dt.date]:
         """Every day on which a rule of version ``v`` or an entry of its lists comes into or goes out of force."""
@@ -549,15 +549,23 @@ class BatchEngine:
         # so the points are the first days of the new state and the day before is `<`
         return sorted(days)
 
+    def _columns(self, row: int, d: Decision) -> dict:
+        rules_by_id = {}
+        if d.ruleset is not None:
+            model = next((m for m in self.rules.models if m.path == d.ruleset.path
+                          and m.version == d.ruleset.version), None)
+            rules_by_id = {r.id: r for r in model.rules} if model is not None else {}
+        return decision_columns(row, d, rules_by_id)
+
     # ---- rows for the per-record engine
     def _python_rows(self, con, name: str) -> None:
         """Decide with the per-record engine every row the plan did not: irregular spellings,
         no version in force, no day."""
         rows = [r[0] for r in con.execute(
-            "SELECT __row FROM __prepared WHERE __row NOT IN (SELECT __row FROM __decided) ORDER BY __row").fetchall()]
+            "SELECT __row FROM __prepared WHERE __v IS NULL ORDER BY __row").fetchall()]
         self._python_decisions = {}
-        for row, d, verdict in self._decide_rows(con, rows, name):
-            self._python_decisions[row] = _columns(row, d, verdict)
+        for row, d in self._decide_rows(con, rows, name):
+            self._python_decisions[row] = self._columns(row, d)
 
     def _decide_rows(self, con, rows: list[int], name: str):
         rules = self.rules
@@ -567,11 +575,11 @@ class BatchEngine:
                 if rec.problem is not None:
                     d = Decision(str(rec.data.get("id") or rec.number), M.Outcome.ERROR, errors=(rec.problem,),
                                  record=dict(rec.data), location=rec.location)
-                    yield rec.number, d, None
+                    yield rec.number, d
                     continue
                 d = rules._decide(rules.prepare(rec.data), self.on_fixed, str(rec.number), self.timeline,
                                   rec.location)
-                yield rec.number, d, d._detail if d.outcome not in ("indeterminate", "error") else None
+                yield rec.number, d
 
     def _raw_records(self, con, rows: list[int], name: str) -> Iterable[RawRecord]:
         if not rows:
@@ -605,20 +613,21 @@ class BatchEngine:
         sig = ", ".join(f"__s{i}" for i in range(width))
         group_by = "__v" + (", " + sig if sig else "")
         reps = [r[0] for r in con.execute(
-            f"SELECT min(__row) FROM __decided WHERE outcome IS NULL AND __signable GROUP BY {group_by}").fetchall()]
+            f"SELECT min(__row) FROM __decided WHERE outcome IS NULL AND __signable "
+            f"GROUP BY {group_by}").fetchall()]
         alone = [r[0] for r in con.execute(
             "SELECT __row FROM __decided WHERE outcome IS NULL AND NOT __signable").fetchall()]
         answers = {}
-        for row, d, verdict in self._decide_rows(con, sorted(reps + alone), "<input>"):
-            answers[row] = (d, verdict)
+        for row, d in self._decide_rows(con, sorted(reps + alone), "<input>"):
+            answers[row] = d
         for row in alone:
-            d, verdict = answers[row]
-            self._python_decisions[row] = _columns(row, d, verdict)
+            d = answers[row]
+            self._python_decisions[row] = self._columns(row, d)
         groups = {k: [] for k in ("rep", "outcome", "classification", "review_policy", "license_exceptions",
                                   "notifications", "missing", "possible", "rules_fired", "citations", "warnings")}
         for row in reps:
-            d, verdict = answers[row]
-            c = _columns(row, d, verdict)
+            d = answers[row]
+            c = self._columns(row, d)
             groups["rep"].append(row)
             for k in groups:
                 if k == "rep":
@@ -658,7 +667,7 @@ class BatchEngine:
                             for k in DECISION_COLUMNS])
         con.register("__python_py", pa.table(table, schema=schema))
         warnings = "list_filter([d.__chip_warning], lambda x: x IS NOT NULL)"
-        ids = "coalesce(CASE WHEN p.__regular THEN p.id END, CAST(d.__row AS VARCHAR))"
+        ids = "coalesce(d.__id, CAST(d.__row AS VARCHAR))"
         sql_rows = (
             f"SELECT d.__row AS row, {ids} AS id, "
             "coalesce(d.outcome, s.outcome) AS outcome, "
@@ -672,7 +681,7 @@ class BatchEngine:
             "CASE WHEN d.outcome IS NULL THEN s.citations ELSE d.citations END AS citations, "
             "d.ruleset_version, d.ruleset_hash, d.timeline, []::VARCHAR[] AS errors, "
             f"list_concat({warnings}, coalesce(s.split_warnings, []::VARCHAR[])) AS warnings "
-            "FROM __decided d JOIN __prepared p ON p.__row = d.__row LEFT JOIN __settled s ON s.__row = d.__row "
+            "FROM __decided d LEFT JOIN __settled s ON s.__row = d.__row "
             "WHERE d.outcome IS NOT NULL OR s.__row IS NOT NULL")
         decisions = (f"SELECT * FROM ({sql_rows}) UNION ALL "
                      f"SELECT * FROM __python_py")
@@ -706,6 +715,15 @@ def _describe(con, relation: str) -> list:
     desc = cur.description
     cur.fetchall()
     return desc
+
+
+def _fits(value: Decimal) -> bool:
+    """Does a number fit the plan's DECIMAL exactly?"""
+    sign, digits, exponent = value.normalize().as_tuple()
+    if not isinstance(exponent, int):
+        return False
+    scale = max(-exponent, 0)
+    return scale <= NUMBER_DIGITS[1] and len(digits) + exponent <= NUMBER_DIGITS[0]
 
 
 class _Irregular(Exception):
@@ -766,20 +784,11 @@ def _split_warnings(d: Decision) -> tuple[str, ...]:
     return tuple(w for w in d.warnings if not w.startswith("chip `"))
 
 
-def _columns(row: int, d: Decision, verdict) -> dict:
-    """The batch columns of a per-record decision."""
-    fired = list(d.classification)
-    if verdict is not None:
-        fired += list(verdict.fired)
-    fired += [g.name for g in d.license_exceptions]
-    model_rules = {}
-    cites = []
-    if d.ruleset is not None:
-        model_rules = {r.id: r for r in _model_of(d).rules} if _model_of(d) is not None else {}
-    for rid in fired:
-        r = model_rules.get(rid)
-        if r is not None and r.cite:
-            cites.append(f"{rid}: {r.cite}")
+def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
+    """The batch columns of a per-record decision (``rules_by_id``: the rules of its
+    version, for the citations)."""
+    fired = list(d.rules_fired)
+    cites = [f"{rid}: {rules_by_id[rid].cite}" for rid in fired if rid in rules_by_id and rules_by_id[rid].cite]
     return {
         "row": row, "id": d.id, "outcome": str(d.outcome), "classification": list(d.classification),
         "review_policy": d.review_policy and str(d.review_policy),
@@ -795,17 +804,10 @@ def _columns(row: int, d: Decision, verdict) -> dict:
     }
 
 
-_MODELS: dict = {}
-
-
-def _model_of(d: Decision):
-    return _MODELS.get(d.ruleset.path) if d.ruleset is not None else None
-
-
 def _format_of(path) -> str:
     suffix = Path(str(path)).suffix.lower()
     return {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(
         suffix, "")
 
 
-__all__ = ["DECISION_COLUMNS", "BatchEngine"]
+__all__ = ["DECISION_COLUMNS", "BatchEngine", "decision_columns"]

@@ -14,9 +14,10 @@ are DECIMAL, and a ratio compared with a constant is cross-multiplied
 (``tpp >= 5.92 * die_area``). Every identifier and literal is quoted by sqlglot; no
 text of a rules file is ever pasted into SQL.
 
-Each version contributes its own columns, computed only for its own rows, in
-three stages (classification; requirements and their review; exceptions and their
-duties); the final select gives the decision columns. A row whose facts leave a
+Each version is one select over its own rows (``__v``), in stages (classification;
+requirements and their review; exceptions and their duties; a summary), whose
+final projection gives the decision columns; the versions' selects are joined by
+UNION ALL. A row whose facts leave a
 rule unknown gets a NULL outcome and a *signature*: the class of every value the
 rules read, as `chiprules.eval.split.Signer` defines it. Rows with one signature
 share one answer, which the caller works out once.
@@ -38,7 +39,10 @@ from chiprules.model.classes import VariableTable, field_tests
 POLICY_RANK = {p: i for i, p in enumerate(M.Policy)}
 _CMP = {">=": exp.GTE, ">": exp.GT, "<=": exp.LTE, "<": exp.LT, "==": exp.EQ, "!=": exp.NEQ}
 _FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
-NUMBER = "DECIMAL(38,9)"
+#: Record numbers in the plan: 12 digits before the point, 6 after (64-bit, fast). A value
+#: outside them is decided by the per-record engine, which has no limit.
+NUMBER = "DECIMAL(18,6)"
+NUMBER_DIGITS = (12, 6)
 
 
 class UnsupportedInSql(Exception):
@@ -65,15 +69,25 @@ def literal(value) -> exp.Expression:
     """A constant as a typed SQL literal."""
     if isinstance(value, bool):
         return exp.true() if value else exp.false()
-    if isinstance(value, Decimal):
-        return cast(exp.Literal.string(format(value, "f")), NUMBER)
-    if isinstance(value, int):
-        return cast(exp.Literal.string(str(value)), NUMBER)
+    if isinstance(value, Decimal | int):
+        return cast(exp.Literal.string(format(value, "f")), decimal_type(Decimal(value)))
     if isinstance(value, dt.date):
         return cast(exp.Literal.string(value.isoformat()), "DATE")
     if isinstance(value, str):
         return exp.Literal.string(value)
     raise UnsupportedInSql(f"a constant of type {type(value).__name__}")
+
+
+def decimal_type(value: Decimal) -> str:
+    """The narrowest exact DECIMAL type of a constant (its digits, no fewer than a record's)."""
+    sign, digits, exponent = value.normalize().as_tuple()
+    scale = max(-exponent, 0) if isinstance(exponent, int) else 0
+    whole = max(len(digits) + (exponent if isinstance(exponent, int) else 0), 1)
+    scale = max(scale, NUMBER_DIGITS[1])
+    precision = max(whole, NUMBER_DIGITS[0]) + scale
+    if precision > 38:
+        raise UnsupportedInSql(f"the constant {value} has more digits than SQL's DECIMAL holds")
+    return f"DECIMAL({precision},{scale})"
 
 
 def null_bool() -> exp.Expression:
@@ -169,6 +183,15 @@ class VersionColumns:
 
     def d(self, k: int, m: int) -> str:
         return f"__d{self.v}_{k}_{m}"
+
+    def fired(self) -> str:
+        return f"__fa{self.v}"
+
+    def undecided(self) -> str:
+        return f"__und{self.v}"
+
+    def granted(self, k: int) -> str:
+        return f"__g{self.v}_{k}"
 
 
 class VersionSql:
@@ -288,7 +311,9 @@ class VersionSql:
 
     # ---- stages
     def on_version(self, e: exp.Expression) -> exp.Expression:
-        return case([(exp.EQ(this=col("__v"), expression=exp.Literal.number(self.v)), e)])
+        """A column of this version: the plan selects each version's own rows, so it is the
+        expression itself."""
+        return e
 
     def stage_classify(self) -> list[exp.Expression]:
         return [alias(self.on_version(self.truth(r.applies)), self.names.c(i))
@@ -310,10 +335,28 @@ class VersionSql:
         return out
 
     # ---- the decision, from the stage columns
+    def stage_summary(self) -> list[exp.Expression]:
+        """Per row: whether a requirement fired, each exception granted, and whether the row is
+        undecided (computed once; the decision columns read them)."""
+        out = [alias(self.on_version(self._fired_any()), self.names.fired()),
+               alias(self.on_version(self._undecided()), self.names.undecided())]
+        out += [alias(self.on_version(self._granted(k)), self.names.granted(k))
+                for k in range(len(self.program.exceptions))]
+        return out
+
     def fired_any(self) -> exp.Expression:
-        return or_([is_true(col(self.names.r(j))) for j in range(len(self.program.require))])
+        return is_true(col(self.names.fired()))
 
     def undecided(self) -> exp.Expression:
+        return is_true(col(self.names.undecided()))
+
+    def granted(self, k: int) -> exp.Expression:
+        return is_true(col(self.names.granted(k)))
+
+    def _fired_any(self) -> exp.Expression:
+        return or_([is_true(col(self.names.r(j))) for j in range(len(self.program.require))])
+
+    def _undecided(self) -> exp.Expression:
         n, p = self.names, self.program
         parts = [is_null(col(n.c(i))) for i in range(len(p.classify))]
         for j in range(len(p.require)):
@@ -325,11 +368,11 @@ class VersionSql:
             for m in range(len(r.duties)):
                 later.append(and_([is_true(col(n.e(k))), is_null(col(n.d(k, m)))]))
         if later:
-            parts.append(and_([self.fired_any(), or_(later)]))
+            parts.append(and_([self._fired_any(), or_(later)]))
         return or_(parts) if parts else exp.false()
 
-    def granted(self, k: int) -> exp.Expression:
-        return and_([self.fired_any(), is_true(col(self.names.e(k)))])
+    def _granted(self, k: int) -> exp.Expression:
+        return and_([self._fired_any(), is_true(col(self.names.e(k)))])
 
     def outcome(self) -> exp.Expression:
         granted = or_([self.granted(k) for k in range(len(self.program.exceptions))])
@@ -452,7 +495,7 @@ def signature_columns(v: int, model: M.CheckedRuleset, program: I.Program, day_p
         if isinstance(f.default, M.FieldRef):
             given.add(f.default.name)
     out += [is_null(col(g)) for g in sorted(given)]
-    return [case([(exp.EQ(this=col("__v"), expression=exp.Literal.number(v)), e)]) for e in out]
+    return out
 
 
 def _vars(rule: I.Rule):
@@ -484,5 +527,5 @@ def _ratio_interval(name: str, ratio: tuple[str, str], points) -> exp.Expression
     return case(pairs, exp.Literal.number(2 * len(points)))
 
 
-__all__ = ["NUMBER", "POLICY_RANK", "UnsupportedInSql", "VersionSql", "col", "literal", "note_col", "policy_col",
+__all__ = ["NUMBER", "NUMBER_DIGITS", "decimal_type", "POLICY_RANK", "UnsupportedInSql", "VersionSql", "col", "literal", "note_col", "policy_col",
            "signature_columns", "status_col"]

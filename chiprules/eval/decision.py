@@ -205,6 +205,14 @@ class Decision:
                 f"review_policy={self.review_policy!r}, missing={self.missing!r})")
 
     @property
+    def rules_fired(self) -> tuple[str, ...]:
+        """The ids of the rules that fired: the classifications that hold, the licence
+        requirements that apply and the exceptions granted (none when undecided)."""
+        detail = self._detail
+        fired = detail.fired if isinstance(detail, Verdict) else ()
+        return (*self.classification, *fired, *(g.name for g in self.license_exceptions))
+
+    @property
     def reasons(self) -> tuple[Reason, ...]:
         if self._reasons is None:
             explain = self._explain
