@@ -151,7 +151,7 @@ def coalesce(first: exp.Expression, *rest: exp.Expression) -> exp.Expression:
 
 
 def alias(e: exp.Expression, name: str) -> exp.Expression:
-    return exp.Alias(this=e, alias=exp.to_identifier(name))
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
 def text_list(pairs) -> exp.Expression:

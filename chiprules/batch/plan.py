@@ -1,0 +1,358 @@
+"""The whole batch plan as sqlglot trees, for any engine: typing, catalog, version, decision.
+
+Relations, each built on the one before (a runner gives them these names):
+
+``raw``
+    The input: a column per input column under its record-field name, and ``__row``.
+``typed``
+    Every field typed as `chiprules.eval.prepare` types it, for the values written the
+    usual way; ``__regular`` is false for a row with any other spelling (the per-record
+    engine decides it, reading every spelling and naming every problem).
+``chips``
+    The catalog's figures per distinct chip name (made by the runner, in Python).
+``prepared0``
+    Catalog figures and defaults filled in, ``__on`` (the day) and ``__v`` (the version in
+    force, NULL for a row the plan leaves to the per-record engine).
+``m0``, ``m1`` ...
+    Per party field and list: the screening of each distinct (name, evidence, epoch).
+``prepared``
+    ``prepared0`` with each party's status, policy and note.
+``decided``
+    The decision columns per row (`chiprules.batch.sql`), one select per version.
+
+Every identifier and literal goes through sqlglot; the trees print in any dialect
+sqlglot knows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlglot import exp
+
+from chiprules.batch.sql import (
+    NUMBER,
+    NUMBER_DIGITS,
+    UnsupportedInSql,
+    VersionSql,
+    alias,
+    and_,
+    case,
+    cast,
+    coalesce,
+    col,
+    is_null,
+    literal,
+    not_,
+    note_col,
+    or_,
+    paren,
+    policy_col,
+    signature_columns,
+    status_col,
+)
+from chiprules.data.countries import all_country_codes
+from chiprules.eval.screens import EVIDENCE, PARTY_ORDER
+from chiprules.ir import nodes as I
+from chiprules.ir.lower import program_rules, rule_exprs, walk
+
+MISSING_WORDS = ("", "na", "n/a", "null", "-")
+BOOL_WORDS = {"yes": True, "y": True, "true": True, "t": True, "1": True, "on": True,
+              "no": False, "n": False, "false": False, "f": False, "0": False, "off": False}
+DECIMAL_RE = rf"^[0-9]{{1,{NUMBER_DIGITS[0]}}}(\.[0-9]{{1,{NUMBER_DIGITS[1]}}})?$"
+INTEGER_RE = r"^[0-9]{1,18}$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+CHIP_FIGURES = ("tpp", "die_area", "interconnect_bw", "dram_bw", "memory_bw_density", "datacenter", "item_kind")
+#: Source column kinds a runner reports: text, number (decimal or floating point),
+#: integer, bool, date, or other (never regular).
+SOURCE_KINDS = ("text", "number", "integer", "bool", "date", "other")
+
+
+def s(value: str) -> exp.Expression:
+    return exp.Literal.string(value)
+
+
+def n(value: int) -> exp.Expression:
+    return exp.Literal.number(value)
+
+
+def in_(e: exp.Expression, values) -> exp.Expression:
+    values = sorted(values)
+    return exp.In(this=e, expressions=[s(v) for v in values]) if values else exp.false()
+
+
+def regex(e: exp.Expression, pattern: str) -> exp.Expression:
+    return exp.RegexpLike(this=e, expression=s(pattern))
+
+
+def table(name: str, alias_: str | None = None) -> exp.Expression:
+    t = exp.to_table(name, quoted=True) if "." not in name else exp.to_table(name)
+    return exp.alias_(t, alias_, table=True) if alias_ else t
+
+
+class Plan:
+    """The batch plan of a ruleset on one timeline (``as_of``: decide every row on that day)."""
+
+    def __init__(self, rules, timeline: str, as_of: dt.date | None):
+        self.rules = rules
+        self.timeline = timeline
+        self.on_fixed = as_of
+        self.models = rules.on_timeline(timeline)
+        self.versions = [rules.compiled(m, timeline) for m in self.models]
+        self.specs = rules.preparer.specs
+        self.sqls: list[VersionSql] = []
+        self.sql_ok: list[bool] = []
+        for v, version in enumerate(self.versions):
+            vs = VersionSql(v, version.program, version.model)
+            try:  # what SQL cannot decide exactly goes to the per-record engine
+                vs.stage_classify(), vs.stage_require(), vs.stage_exceptions()
+                ok = True
+            except UnsupportedInSql:
+                ok = False
+            self.sqls.append(vs)
+            self.sql_ok.append(ok)
+        found = set()
+        for version in self.versions:
+            for rule in program_rules(version.program):
+                for e in rule_exprs(rule):
+                    for node in walk(e):
+                        if type(node) is I.Listed:
+                            found.add((node.field, node.list))
+                        elif type(node) is I.PolicyListed:
+                            found.update(node.tests)
+        self.parties = sorted(found, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p))
+        self.signatures: dict[int, list] = {}
+        for vs, ok in zip(self.sqls, self.sql_ok, strict=True):
+            if ok and self.versions[vs.v].splitter.signer.usable:
+                try:
+                    self.signatures[vs.v] = signature_columns(vs.v, vs.model, vs.program, self.day_points(vs.v),
+                                                              EVIDENCE)
+                except UnsupportedInSql:
+                    pass
+        self.signature_width = max((len(c) for c in self.signatures.values()), default=0)
+
+    # ---- typing
+    def typed_column(self, name: str, kind: str) -> tuple[exp.Expression, exp.Expression]:
+        """(value, regular) for a field whose source column has ``kind`` (see SOURCE_KINDS)."""
+        spec = self.specs[name]
+        c = col(name)
+        if kind == "text":
+            missing = or_([is_null(c), in_(exp.Lower(this=exp.Trim(this=c)), MISSING_WORDS)])
+        else:
+            missing = is_null(c)
+        target = spec.kind
+        if target in ("quantity", "integer"):
+            if kind not in ("text", "number", "integer"):
+                return exp.null(), missing
+            src = c if kind == "text" else cast(c, "VARCHAR")
+            well = regex(src, DECIMAL_RE if target == "quantity" else INTEGER_RE)
+            value = cast(src, NUMBER if target == "quantity" else "BIGINT")
+            good = well
+            if target == "quantity" and not spec.allow_zero:
+                good = and_([well, exp.GT(this=case([(well, value)]), expression=literal(Decimal(0)))])
+            return case([(well, value)]), or_([missing, good])
+        if target == "bool":
+            if kind == "bool":
+                return c, exp.true()
+            if kind != "text":
+                return exp.null(), missing
+            word = exp.Lower(this=exp.Trim(this=c))
+            yes = [w for w, b in BOOL_WORDS.items() if b]
+            no = [w for w, b in BOOL_WORDS.items() if not b]
+            return (case([(in_(word, yes), exp.true()), (in_(word, no), exp.false())]),
+                    or_([missing, in_(word, BOOL_WORDS)]))
+        if target == "date":
+            if kind == "date":
+                return c, exp.true()
+            if kind != "text":
+                return exp.null(), missing
+            well = and_([regex(c, DATE_RE), exp.NEQ(this=exp.Substring(this=c, start=n(1), length=n(4)),
+                                                     expression=s("0000"))])
+            value = case([(well, exp.TryCast(this=c, to=exp.DataType.build("DATE")))])
+            return value, or_([missing, and_([well, not_(is_null(value))])])
+        if kind != "text":
+            return exp.null(), missing
+        value = case([(not_(missing), c)])
+        if target == "country":
+            return value, or_([missing, in_(c, all_country_codes())])
+        if target == "enum":
+            return value, or_([missing, in_(c, spec.values)])
+        # text and party names: as written, with nothing to strip
+        return value, or_([missing, exp.EQ(this=c, expression=exp.Trim(this=c))])
+
+    def sql_type(self, field: str) -> str:
+        return {"quantity": NUMBER, "integer": "BIGINT", "bool": "BOOLEAN", "date": "DATE"}.get(
+            self.specs[field].kind, "VARCHAR")
+
+    def typed(self, present: dict[str, str], odd: exp.Expression) -> exp.Select:
+        """``typed`` from ``raw``: ``present`` maps the fields the input has to their source kind;
+        ``odd`` is true for rows the runner already knows the plan must not decide."""
+        cols = [col("__row")]
+        regular = []
+        for field in self.specs:
+            if field in present:
+                value, ok = self.typed_column(field, present[field])
+                regular.append(ok)
+            else:
+                value = exp.null()
+            cols.append(alias(cast(value, self.sql_type(field)), field))
+        derived_only = [f for f in self.rules.preparer.derived_only if f in present]
+        if derived_only:
+            odd = exp.true()  # the per-record engine says the given value is ignored
+        cols.insert(1, alias(and_([not_(odd), *regular]), "__regular"))
+        return exp.select(*cols).from_(table("raw"))
+
+    # ---- catalog, defaults, day and version
+    def prepared0(self) -> exp.Select:
+        t = lambda f: col(f, "t")  # noqa: E731
+        k = lambda f: col(f, "k")  # noqa: E731
+        values: dict[str, exp.Expression] = {}
+        for field in self.specs:
+            if field == "chip":
+                values[field] = coalesce(k("name"), t("chip"))
+            elif field in CHIP_FIGURES:
+                values[field] = coalesce(t(field), k(field))
+            else:
+                values[field] = t(field)
+        for field, default in self.rules.preparer.literal_defaults:
+            values[field] = coalesce(values[field], literal(default) if not isinstance(default, str)
+                                     else s(default))
+        for field, source in self.rules.preparer.copied_defaults:
+            values[field] = coalesce(values[field], values[source])
+        regular = and_([t("__regular"), coalesce(k("regular"), exp.true())])
+        on = literal(self.on_fixed) if self.on_fixed is not None else values.get("export_date", exp.null())
+        arms = []
+        for v, model in reversed(list(enumerate(self.models))):
+            cond = exp.GTE(this=on, expression=literal(model.effective)) if model.effective else exp.true()
+            if model.until is not None and v == len(self.models) - 1:
+                cond = and_([cond, exp.LTE(this=on, expression=literal(model.until))])
+            arms.append((cond, n(v)))
+        ok = [v for v, good in enumerate(self.sql_ok) if good]
+        version = case(arms)
+        version = case([(and_([regular, exp.In(this=version, expressions=[n(v) for v in ok])]), version)]) \
+            if ok else exp.null()
+        select = exp.select(
+            col("__row", "t"), alias(regular, "__regular"), alias(col("warning", "k"), "__chip_warning"),
+            *[alias(v, f) for f, v in values.items()], alias(on, "__on"), alias(version, "__v"))
+        join = exp.Join(this=table("chips", "k"), side="LEFT",
+                        on=and_([t("__regular"), exp.EQ(this=t("chip"), expression=col("raw", "k"))]))
+        return select.from_(table("typed", "t")).join(join)
+
+    # ---- parties
+    def epochs(self, list_name: str) -> list[dt.date]:
+        """The days on which entries of a list come into or go out of force."""
+        days = set()
+        for version in self.versions:
+            lst = version.model.lists.get(list_name)
+            if lst is not None:
+                for e in lst.entries:
+                    days.update(d for d in (e.added, e.removed) if d is not None)
+        return sorted(days)
+
+    def party_keys(self, i: int, p: str = "p") -> tuple:
+        """The key of a party's screening in ``prepared0`` (alias ``p``): name, country, address, epoch."""
+        field, list_name = self.parties[i]
+        country_field, address_field = EVIDENCE.get(field, (None, None))
+        country = col(country_field, p) if country_field else cast(exp.null(), "VARCHAR")
+        address = col(address_field, p) if address_field in self.specs else cast(exp.null(), "VARCHAR")
+        days = self.epochs(list_name)
+        epoch = n(0)
+        if days:
+            epoch = paren(exp.Add(this=cast(exp.GTE(this=col("__on", p), expression=literal(days[0])), "INTEGER"),
+                                  expression=n(0)))
+            for d in days[1:]:
+                epoch = exp.Add(this=epoch, expression=cast(exp.GTE(this=col("__on", p), expression=literal(d)),
+                                                             "INTEGER"))
+            epoch = paren(epoch)
+        return col(field, p), country, address, epoch
+
+    def party_distinct(self, i: int) -> exp.Select:
+        """Each distinct (name, country, address, epoch) of a party field, with a day of its epoch."""
+        name, country, address, epoch = self.party_keys(i)
+        return (exp.select(alias(name, "name"), alias(country, "country"), alias(address, "address"),
+                           alias(epoch, "epoch"), alias(exp.Min(this=col("__on", "p")), "day"))
+                .from_(table("prepared0", "p"))
+                .where(and_([not_(is_null(name)), not_(is_null(col("__v", "p")))]))
+                .group_by(n(1), n(2), n(3), n(4)))
+
+    def prepared(self) -> exp.Select:
+        """``prepared0`` with each party's screening joined on."""
+        select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("p")))
+        for i, (field, list_name) in enumerate(self.parties):
+            m = f"m{i}"
+            select = select.select(alias(col("status", m), status_col(field, list_name)),
+                                   alias(col("policy", m), policy_col(field, list_name)),
+                                   alias(col("note", m), note_col(field, list_name)), copy=False)
+        select = select.from_(table("prepared0", "p"), copy=False)
+        for i in range(len(self.parties)):
+            m = f"m{i}"
+            name, country, address, epoch = self.party_keys(i)
+            on = and_([exp.EQ(this=col("name", m), expression=name),
+                       exp.NullSafeEQ(this=col("country", m), expression=country),
+                       exp.NullSafeEQ(this=col("address", m), expression=address),
+                       exp.EQ(this=col("epoch", m), expression=epoch)])
+            select = select.join(exp.Join(this=table(m, m), side="LEFT", on=on), copy=False)
+        return select
+
+    # ---- deciding
+    def day_points(self, v: int) -> list[dt.date]:
+        """Every day on which a rule of version ``v`` or an entry of its lists comes into or goes out of force."""
+        model = self.versions[v].model
+        days = set()
+        for r in model.rules:
+            if r.effective is not None:
+                days.add(r.effective)
+            if r.until is not None:
+                days.add(r.until + dt.timedelta(days=1))
+        for lst in model.lists.values():
+            for e in lst.entries:
+                days.update(d for d in (e.added, e.removed) if d is not None)
+        return sorted(days)
+
+    def decided(self) -> exp.Expression:
+        """``decided``: one select per version over its own rows, joined by UNION ALL."""
+        selects = [self.version_select(vs) for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok]
+        if not selects:
+            return self.version_select(None)
+        out = selects[0]
+        for other in selects[1:]:
+            out = exp.Union(this=out, expression=other, distinct=False)
+        return out
+
+    def version_select(self, vs: VersionSql | None) -> exp.Select:
+        notes = [col(note_col(f, lname)) for f, lname in self.parties]
+        width = self.signature_width
+        head = [col("__row"), col("__v"), col("__chip_warning"), alias(col("id"), "__id")]
+        if vs is None:
+            empty = cast(exp.Array(expressions=[]), "VARCHAR[]")
+            cols = [*head, alias(cast(exp.null(), "VARCHAR"), "outcome"), alias(empty, "classification"),
+                    alias(cast(exp.null(), "VARCHAR"), "review_policy"),
+                    *[alias(empty.copy(), c) for c in ("license_exceptions", "notifications", "rules_fired",
+                                                       "citations")],
+                    *[alias(cast(exp.null(), "VARCHAR"), c) for c in ("ruleset_version", "ruleset_hash", "timeline")],
+                    alias(exp.false(), "__signable"),
+                    *[alias(cast(exp.null(), "VARCHAR"), f"__s{i}") for i in range(width)], *notes]
+            return exp.select(*cols).from_(table("prepared")).where(exp.false())
+        info = self.versions[vs.v].info
+        sig = self.signatures.get(vs.v)
+        und = col(vs.names.undecided())
+        sig_cols = [alias(case([(und, cast(sig[i], "VARCHAR"))]) if sig is not None and i < len(sig)
+                          else cast(exp.null(), "VARCHAR"), f"__s{i}") for i in range(width)]
+        body = (exp.select(exp.Star()).from_(table("prepared"))
+                .where(exp.EQ(this=col("__v"), expression=n(vs.v))))
+        for stage in (vs.stage_classify(), vs.stage_require(), vs.stage_exceptions(), vs.stage_summary()):
+            body = exp.select(exp.Star(), *stage).from_(exp.Subquery(this=body))
+        cols = [*head, alias(vs.outcome(), "outcome"), alias(vs.classification(), "classification"),
+                alias(vs.review(), "review_policy"), alias(vs.exceptions(), "license_exceptions"),
+                alias(vs.notifications(), "notifications"), alias(vs.rules_fired(), "rules_fired"),
+                alias(vs.citations(), "citations"), alias(s(info.version), "ruleset_version"),
+                alias(s(info.content_hash), "ruleset_hash"), alias(s(info.timeline), "timeline"),
+                alias(exp.true() if sig is not None else exp.false(), "__signable"), *sig_cols, *notes]
+        return exp.select(*cols).from_(exp.Subquery(this=body))
+
+    def group_keys(self) -> list[exp.Expression]:
+        return [col("__v")] + [col(f"__s{i}") for i in range(self.signature_width)]
+
+
+__all__ = ["BOOL_WORDS", "CHIP_FIGURES", "MISSING_WORDS", "SOURCE_KINDS", "Plan"]
