@@ -7,6 +7,10 @@ Teknologi Sdn. Bhd." and so on. The name is a pure function of ``k``, the countr
 the salt (no random state), so a generator can give each buyer an index, draw repeat
 buyers as earlier indexes, and never hold a table of names in memory.
 
+``CompanyNames(salt, syllables=3)`` makes brands of three syllables ("Xinghaitong"), a
+space of brands apart from the two-syllable ones: ``gen_csl.py`` names its invented
+listed entries so, so that an invented buyer is listed only by a near miss, as in life.
+
 Distinct indexes give distinct names within a country: the parts of a name (brand
 syllables, template, sector, legal form, place) are the digits of a bijective
 scramble of ``k`` in mixed radix, and an index beyond the product of the radices adds
@@ -310,11 +314,16 @@ def style_of(country: str) -> Style:
 # ---------------------------------------------------------------------------- names
 
 
+def _mix3(k: int, salt: int) -> int:
+    return ((k * 0x9E3779B1 + salt * 0x85EBCA6B) >> 7) & 0xFFFFFF
+
+
 class CompanyNames:
     """Names of numbered companies, deterministic in (index, country, salt)."""
 
-    def __init__(self, salt: int = 0, avoid: Iterable[str] = ()):
+    def __init__(self, salt: int = 0, avoid: Iterable[str] = (), syllables: int = 2):
         self.salt = salt
+        self.syllables = syllables  # in a brand: 2, or 3 for another space of brands
         words = {w.casefold() for w in avoid}
         # long words are avoided with their close spellings, short ones as they are
         self._long = tuple(sorted(w for w in words if len(w) >= 5))
@@ -334,11 +343,15 @@ class CompanyNames:
         s1, s2, t, sec, pl = digits
         syl = st.syllables
         words = [syl[s1], syl[s2]]
+        if self.syllables == 3:
+            words.append(syl[_mix3(rest, self.salt) % len(syl)])
         while extra:  # beyond the first `size` companies: one more syllable per "digit"
             extra, d = divmod(extra - 1, len(syl))
             words.append(syl[d])
         if st.two_words:
             brand = " ".join(w.capitalize() for w in words)
+        elif self.syllables == 3:
+            brand = "".join(words).capitalize()
         elif len(words) > 2:
             brand = "".join(words[:2]).capitalize() + " " + "".join(words[2:]).capitalize()
         else:
