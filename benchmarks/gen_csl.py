@@ -15,8 +15,10 @@ Entity List entries:
   and Asian ones; ``company_names.py``), research institutes, universities, and
   "Affiliated Entity" rows;
 * 0 to 4 aliases each: the short brand, the pinyin legal name ("... Keji Youxian
-  Gongsi"), the name in Chinese characters or in Cyrillic, initials, the other legal
-  form ("OOO" and "LLC"), some with the Federal Register's "and " before the last one;
+  Gongsi"), the name in Cyrillic, initials, the other legal form ("OOO" and "LLC"), some
+  with the Federal Register's "and " before the last one; the name in Chinese
+  characters for a share of mainland entries (``--chinese-script``, 5 % by default: the
+  real list writes Chinese names in pinyin, rarely in characters);
 * 1 to 3 addresses in the country's shape, a few with several street lines sharing one
   city (the "; and " pitfall of the real file), a few in a second country;
 * ``source`` "Entity List (EL) - Bureau of Industry and Security", a licence
@@ -205,8 +207,9 @@ def _row(**cells) -> dict:
 class EntryMaker:
     """Invented Entity List entries, deterministic in the seed."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, chinese_script: float = 0.05):
         self.rng = random.Random(seed)
+        self.chinese_script = chinese_script
         # three-syllable brands: apart from the two-syllable brands of gen_shipments' buyers
         self.names = CompanyNames(salt=seed * 31 + 5, syllables=3)
         keys = list(COUNTRIES)
@@ -281,8 +284,9 @@ class EntryMaker:
                              "Information Technology": "Xinxi Jishu"}.get(parts["sector"], "Keji")
             pool.append(f"{parts['place']} {parts['brand']} {pinyin_sector} Youxian Gongsi")
             chinese = self.names.chinese(k)
-            if chinese:
-                pool.append(chinese)
+            if chinese and rng.random() < self.chinese_script:
+                count = max(count, 1)
+                pool.insert(0, chinese)
         elif country in ("RU", "BY", "KZ"):
             brand = parts["brand"]
             pool.append(f"{brand} LLC" if name.startswith(("OOO", "LLC")) else f"OOO {brand}")
@@ -293,7 +297,10 @@ class EntryMaker:
         acronym = _initials(name)
         if acronym:
             pool.append(acronym)
+        first = pool.pop(0) if country == "CN" and pool and not pool[0].isascii() else None
         rng.shuffle(pool)
+        if first:
+            pool.insert(0, first)
         out = []
         for a in pool:
             if a != name and a not in out and len(out) < count:
@@ -368,11 +375,11 @@ class EntryMaker:
 # ---------------------------------------------------------------------------- output
 
 
-def rows(count: int, seed: int, other_share: float):
+def rows(count: int, seed: int, other_share: float, chinese_script: float = 0.05):
     """The sample entries, then invented ones, up to ``count`` rows in all."""
     real = sample_rows()
     yield from real[:count]
-    maker = EntryMaker(seed)
+    maker = EntryMaker(seed, chinese_script)
     pick = random.Random(seed + 1)
     for _ in range(max(0, count - len(real))):
         other = None
@@ -469,6 +476,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--other-sources", type=float, default=0.0,
                     help="share of invented rows from lists other than the Entity List")
+    ap.add_argument("--chinese-script", type=float, default=0.05, metavar="SHARE",
+                    help="share of mainland entries with an alias in Chinese characters")
     ap.add_argument("--quote-all", action="store_true", help="quote every field (2025 layout)")
     ap.add_argument("-o", "--output", type=Path, help="FILE.csv or FILE.json")
     ap.add_argument("--rules-copy", type=Path, metavar="DIR",
@@ -483,7 +492,7 @@ def main() -> None:
         listed = rules_copy(args.rules_copy, output.name if output else "big.csv")
         output = listed
     start = time.perf_counter()
-    records = rows(args.entries, args.seed, args.other_sources)
+    records = rows(args.entries, args.seed, args.other_sources, args.chinese_script)
     if output.suffix.lower() == ".json":
         n = write_json(records, output)
     else:
