@@ -26,6 +26,7 @@ two to each other row for row.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -305,20 +306,16 @@ class BatchEngine:
         """Screen every distinct party of the file once: tables ``m0``, ``m1`` ... with each party's
         status, the entry's review policy and a note for a possible match."""
         plan = self.plan
+        found = [run(con, plan.party_distinct(i).sql("duckdb")) for i in range(len(plan.parties))]
+        work = sorted({(plan.parties[i][1], name, day, country, address)
+                       for i, rows in enumerate(found) for name, country, address, _, day in rows}, key=str)
+        results = dict(zip(work, screen_all(work, {lst: self._screens_with(lst) for _, lst in plan.parties}),
+                           strict=True))
         for i, (field, list_name) in enumerate(plan.parties):
-            screens = self._screens_with(list_name)
             table = {k: [] for k in ("name", "country", "address", "epoch", "status", "policy", "note")}
-            for name, country, address, epoch, day in run(con, plan.party_distinct(i).sql("duckdb")):
-                res = screens.result(list_name, name, day, country, address)
-                status = True if res.status == "match" else None if res.status == "possible" else False
-                policy = note = None
-                if res.best is not None and res.status != "none":
-                    try:
-                        policy = POLICY_RANK[M.Policy(res.best.entry.review_policy)]
-                    except ValueError:
-                        policy = POLICY_RANK[M.Policy.PRESUMPTION_OF_DENIAL]
-                    if res.status == "possible":
-                        note = f"possible match: {field} ~ {res.best.entry.name} ({res.best.score:g})"
+            for name, country, address, epoch, day in found[i]:
+                status, policy, entry, score = results[(list_name, name, day, country, address)]
+                note = f"possible match: {field} ~ {entry} ({score:g})" if status is None else None
                 for k, v in zip(table, (name, country, address, epoch, status, policy, note), strict=True):
                     table[k].append(v)
             con.register(f"__m{i}_py", pa.table(table, schema=pa.schema([
@@ -447,6 +444,45 @@ class BatchEngine:
         options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}[fmt]
         run(con, f"COPY ({query}) TO {lit(output)} ({options})")
         return sum(self.counts.values())
+
+
+#: The screens of a run, for the worker processes that screen in parallel (inherited by fork).
+_SCREENS: dict = {}
+_PARALLEL_FROM = 2000  # fewer names than this are screened in this process
+
+
+def _screen_one(item) -> tuple:
+    """(status, policy rank, entry name, score) of one (list, name, day, country, address):
+    status true for a match, None for a possible match, false for none."""
+    list_name, name, day, country, address = item
+    res = _SCREENS[list_name].result(list_name, name, day, country, address)
+    if res.best is None or res.status == "none":
+        return False, None, None, None
+    try:
+        policy = POLICY_RANK[M.Policy(res.best.entry.review_policy)]
+    except ValueError:
+        policy = POLICY_RANK[M.Policy.PRESUMPTION_OF_DENIAL]
+    return (True if res.status == "match" else None), policy, res.best.entry.name, res.best.score
+
+
+def _screen_chunk(items) -> list:
+    return [_screen_one(i) for i in items]
+
+
+def screen_all(work: list, screens: dict) -> list:
+    """Screen every item, in worker processes when there are many (one per processor; the
+    screeners, built here first, are inherited by fork, not rebuilt)."""
+    _SCREENS.clear()
+    _SCREENS.update(screens)
+    workers = os.cpu_count() or 1
+    if len(work) < _PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_screen_one(i) for i in work]
+    for list_name, s in screens.items():
+        s.screener(list_name)  # build before forking
+    size = max(500, len(work) // (workers * 8))
+    chunks = [work[i:i + size] for i in range(0, len(work), size)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return [r for chunk in pool.map(_screen_chunk, chunks) for r in chunk]
 
 
 def run(con, sql: str, params=None) -> list:

@@ -112,16 +112,17 @@ class Plan:
                 ok = False
             self.sqls.append(vs)
             self.sql_ok.append(ok)
-        found = set()
-        for version in self.versions:
+        #: per (party field, list): the versions that screen it
+        self.screened_by: dict[tuple[str, str], set[int]] = {}
+        for v, version in enumerate(self.versions):
             for rule in program_rules(version.program):
                 for e in rule_exprs(rule):
                     for node in walk(e):
-                        if type(node) is I.Listed:
-                            found.add((node.field, node.list))
-                        elif type(node) is I.PolicyListed:
-                            found.update(node.tests)
-        self.parties = sorted(found, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p))
+                        tests = [(node.field, node.list)] if type(node) is I.Listed else \
+                            node.tests if type(node) is I.PolicyListed else ()
+                        for key in tests:
+                            self.screened_by.setdefault(key, set()).add(v)
+        self.parties = sorted(self.screened_by, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p))
         self.signatures: dict[int, list] = {}
         for vs, ok in zip(self.sqls, self.sql_ok, strict=True):
             if ok and self.versions[vs.v].splitter.signer.usable:
@@ -273,7 +274,8 @@ class Plan:
         return (exp.select(alias(name, "name"), alias(country, "country"), alias(address, "address"),
                            alias(epoch, "epoch"), alias(exp.Min(this=col("__on", "p")), "day"))
                 .from_(table("prepared0", "p"))
-                .where(and_([not_(is_null(name)), not_(is_null(col("__v", "p")))]))
+                .where(and_([not_(is_null(name)), exp.In(this=col("__v", "p"), expressions=[
+                    n(v) for v in sorted(self.screened_by[self.parties[i]])])]))
                 .group_by(n(1), n(2), n(3), n(4)))
 
     def prepared(self) -> exp.Select:
