@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -12,8 +13,12 @@ import time
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 import chiprules
+from chiprules.batch.duck import DECISION_COLUMNS, BatchEngine, output_format
+from chiprules.batch.spark import SparkBatch
+from chiprules.batch.tables import csv_cell, record_rows, write_rows
 from chiprules.core.diagnostics import render_all, summary_line
 from chiprules.core.errors import ChiprulesError
 from chiprules.data.records import read_records
@@ -151,7 +156,18 @@ def test(paths, verbose):
 @click.argument("records", type=click.Path(allow_dash=True))
 @click.option("--as-of", "as_of", help="Decide every record as of this date (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table",
-              help="Output: a terminal table, JSON Lines, or CSV.")
+              help="Output on stdout: a terminal table, JSON Lines, or CSV.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the decisions to this file instead, beside the input's own columns: "
+                   ".parquet, .csv or .jsonl.")
+@click.option("--engine", type=click.Choice(["auto", "batch", "record", "spark"]), default="auto",
+              show_default=True,
+              help="batch: DuckDB, embedded (the default for -o); record: one record at a time (the "
+                   "default on stdout); spark: Apache Spark (see --master).")
+@click.option("--memory-limit", "memory_limit", metavar="SIZE",
+              help="Memory for the batch engine (e.g. 2GB); larger inputs spill to a temporary folder.")
+@click.option("--master", help="Spark master URL for --engine spark (default local[*]).")
+@click.option("--reasons", is_flag=True, help="Add every reason (rules, citations, values) to the output.")
 @click.option("--explain", is_flag=True, help="Explain every decision in plain words.")
 @click.option("--fail-on", "fail_on", type=click.Choice([str(o) for o in OUTCOMES]), multiple=True,
               help="Exit 3 if any record has this outcome (repeatable).")
@@ -159,53 +175,167 @@ def test(paths, verbose):
               help="After 2025-05-13: the regime as enforced (default) or as written.")
 @click.option("--input-format", "input_format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
               help="Override the format guessed from the file name.")
-def eval_(rules, records, as_of, fmt, explain, fail_on, timeline, input_format):
+def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reasons, explain, fail_on, timeline,
+          input_format):
     """Decide every record in RECORDS under RULES (a file or a folder of dated versions).
 
-    Each record uses the version in force on its export_date (or --as-of).
-    Exit status: 0 done; 2 some records were malformed (still reported);
-    3 a --fail-on outcome was found.
-    """
+    Each record uses the version in force on its export_date (or --as-of). RECORDS is a
+    CSV, TSV, JSON, JSON Lines or Parquet file, or `-` for JSON Lines on stdin.
 
+    With -o, the decisions go to a file (Parquet, CSV or JSON Lines, from its name), one
+    row per input record in input order, beside the input's own columns; the batch
+    engine decides them (DuckDB, with bounded memory). Without -o, decisions are printed
+    one record at a time. --engine chooses otherwise. Exit status: 0 done; 2 some
+    records were malformed (still reported); 3 a --fail-on outcome was found.
+    """
     try:
         if as_of is not None:
             dt.date.fromisoformat(as_of)
     except ValueError:
         click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
         sys.exit(2)
+    if engine == "auto":
+        engine = "batch" if output is not None and records != "-" else "record"
     try:
         ruleset = chiprules.load(rules, timeline=timeline)
-        stream = read_records(records, input_format)
-        out = sys.stdout
-        writer = _writer(fmt, out, explain)
-        counts = {o: 0 for o in OUTCOMES}
-        fail_hit = False
-        tty = sys.stderr.isatty()
-        start = time.monotonic()
-        n = 0
-        for d in ruleset.evaluate_many(stream, as_of=as_of):
-            n += 1
-            counts[d.outcome] += 1
-            if d.outcome in fail_on:
-                fail_hit = True
-            writer(d)
-            if explain and fmt == "table":
-                out.write(explain_decision(d) + "\n\n")
-            if tty and n % 5000 == 0:
-                rate = n / max(time.monotonic() - start, 1e-9)
-                sys.stderr.write(f"\r{n:,} records, {rate:,.0f}/s ")
-                sys.stderr.flush()
-        if tty and n >= 5000:
-            sys.stderr.write("\r" + " " * 40 + "\r")
-        writer(None)
+        if engine == "record":
+            counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons)
+        else:
+            counts = _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons, engine,
+                                 memory_limit, master, timeline)
     except ChiprulesError as exc:
         _fail(exc)
         sys.exit(2)
-    summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts[o])
+    n = sum(counts.values())
+    summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o))
     click.echo(f"{n} record{'s' if n != 1 else ''}: {summary or 'none'}", err=True)
-    if fail_hit:
+    if any(counts.get(o) for o in fail_on):
         sys.exit(3)
-    sys.exit(2 if counts["error"] else 0)
+    sys.exit(2 if counts.get("error") else 0)
+
+
+def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons) -> dict:
+    """The per-record engine: streamed to stdout, or to a file in the batch layout."""
+    counts = {str(o): 0 for o in OUTCOMES}
+    if output is not None:
+        raws = []
+
+        def read():
+            for rec in read_records(records, input_format):
+                raws.append(rec)
+                yield rec
+
+        def rows():
+            for d in ruleset.evaluate_many(read(), as_of=as_of):
+                rec = raws.pop(0)
+                counts[str(d.outcome)] += 1
+                row = next(record_rows(ruleset, [rec], [d]))
+                _add_reasons(row, d, explain, reasons)
+                yield row
+
+        write_rows(rows(), output, output_format(output))
+        return counts
+    out = sys.stdout
+    writer = _writer(fmt, out, explain)
+    tty = sys.stderr.isatty()
+    start = time.monotonic()
+    n = 0
+    for d in ruleset.evaluate_many(read_records(records, input_format), as_of=as_of):
+        n += 1
+        counts[str(d.outcome)] += 1
+        writer(d)
+        if explain and fmt == "table":
+            out.write(explain_decision(d) + "\n\n")
+        if tty and n % 5000 == 0:
+            rate = n / max(time.monotonic() - start, 1e-9)
+            sys.stderr.write(f"\r{n:,} records, {rate:,.0f}/s ")
+            sys.stderr.flush()
+    if tty and n >= 5000:
+        sys.stderr.write("\r" + " " * 40 + "\r")
+    writer(None)
+    return counts
+
+
+def _add_reasons(row: dict, d, explain: bool, reasons: bool) -> None:
+    if reasons:
+        row["reasons"] = json.dumps([r.to_json() for r in d.reasons], ensure_ascii=False)
+    if explain:
+        row["explanation"] = explain_decision(d)
+
+
+def _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons, engine, memory_limit,
+                master, timeline) -> dict:
+    """The batch engine (DuckDB) or Spark: the whole table at once."""
+    with _progress() as progress:
+        if engine == "spark":
+            runner = SparkBatch(ruleset, timeline=timeline, as_of=as_of, master=master, progress=progress)
+        else:
+            runner = BatchEngine(ruleset, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
+                                 progress=progress)
+        if output is not None and not (explain or reasons):
+            runner.decide_file(records, input_format, output)
+            return runner.counts
+        table = runner.decide_file(records, input_format)
+    rows = table.to_pylist()
+    if explain or reasons:
+        decisions = ruleset.evaluate_many(read_records(records, input_format), as_of=as_of)
+        for row, d in zip(rows, decisions, strict=True):
+            _add_reasons(row, d, explain, reasons)
+    if output is not None:
+        write_rows(rows, output, output_format(output))
+    elif fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        columns = list(rows[0]) if rows else list(DECISION_COLUMNS)
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([csv_cell(k, row.get(k)) for k in columns])
+    else:
+        _table_rows(rows, explain)
+    return runner.counts
+
+
+def _table_rows(rows, explain: bool) -> None:
+    """The batch columns as the terminal table."""
+    write = _table_writer(sys.stdout)
+    for row in rows:
+        write(_Row(row))
+        if explain:
+            sys.stdout.write(row["explanation"] + "\n\n")
+
+
+class _Row:
+    """A batch row read as the table writer reads a decision."""
+
+    def __init__(self, row: dict):
+        self.id, self.outcome = row["id"], row["outcome"]
+        self.classification = tuple(row["classification"] or ())
+        self.review_policy = row["review_policy"]
+        self.license_exceptions = tuple(_Named(n) for n in row["license_exceptions"] or ())
+        self.ruleset = _Named(row["ruleset_version"]) if row["ruleset_version"] else None
+        if self.ruleset is not None:
+            self.ruleset.version = row["ruleset_version"]
+        self.errors, self.warnings = tuple(row["errors"] or ()), tuple(row["warnings"] or ())
+        self.missing = tuple(row["missing"] or ())
+        self.notes = tuple(row["possible_matches"] or ())
+
+
+class _Named:
+    def __init__(self, name):
+        self.name = name
+
+
+@contextlib.contextmanager
+def _progress():
+    """A spinner with the batch engine's stage on stderr, when it is a terminal; else silence."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    console = Console(stderr=True)
+    with console.status("starting") as status:
+        yield lambda message: status.update(message)
 
 
 def _writer(fmt, out, explain):
@@ -272,8 +402,8 @@ def _table_writer(out):
         if d.outcome == "error":
             notes = "; ".join(d.errors)
         elif d.outcome == "indeterminate":
-            notes = "; ".join(([f"missing: {', '.join(d.missing)}"] if d.missing else [])
-                              + [possible_note(m) for m in d.possible_matches])
+            found = d.notes if isinstance(d, _Row) else [possible_note(m) for m in d.possible_matches]
+            notes = "; ".join(([f"missing: {', '.join(d.missing)}"] if d.missing else []) + list(found))
         else:
             notes = "; ".join(d.warnings)
         row = (d.id, d.outcome, ", ".join(d.classification) or "-", d.review_policy or "-",

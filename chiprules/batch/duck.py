@@ -331,12 +331,7 @@ class BatchEngine:
 
     # ---- rows for the per-record engine
     def _columns(self, row: int, d: Decision) -> dict:
-        rules_by_id = {}
-        if d.ruleset is not None:
-            model = next((m for m in self.rules.models if m.path == d.ruleset.path
-                          and m.version == d.ruleset.version), None)
-            rules_by_id = {r.id: r for r in model.rules} if model is not None else {}
-        return decision_columns(row, d, rules_by_id)
+        return decision_row(self.rules, d, row)
 
     def _decide_rows(self, con, rows: list[int], name: str):
         """(row, decision) by the per-record engine, for the given rows of the input."""
@@ -535,6 +530,16 @@ def _widen(table: pa.Table, keys: list[str]) -> pa.Table:
     return table.select(keys)
 
 
+def decision_row(rules, d: Decision, row: int) -> dict:
+    """The batch columns of a per-record decision made under ``rules``."""
+    rules_by_id = {}
+    if d.ruleset is not None:
+        model = next((m for m in rules.models if m.path == d.ruleset.path and m.version == d.ruleset.version),
+                     None)
+        rules_by_id = {r.id: r for r in model.rules} if model is not None else {}
+    return decision_columns(row, d, rules_by_id)
+
+
 def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
     """The batch columns of a per-record decision (``rules_by_id``: the rules of its
     version, for the citations)."""
@@ -555,4 +560,5 @@ def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
     }
 
 
-__all__ = ["DECISION_COLUMNS", "LIST_COLUMNS", "BatchEngine", "decision_columns", "output_format"]
+__all__ = ["CSV_SEPARATORS", "DECISION_COLUMNS", "LIST_COLUMNS", "BatchEngine", "decision_columns", "decision_row",
+           "output_format"]
