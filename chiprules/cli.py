@@ -17,8 +17,10 @@ from rich.console import Console
 
 import chiprules
 from chiprules.batch.duck import DECISION_COLUMNS, BatchEngine, output_format
+from chiprules.batch.plan import Plan
 from chiprules.batch.spark import SparkBatch
 from chiprules.batch.tables import csv_cell, record_rows, write_rows
+from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import render_all, summary_line
 from chiprules.core.errors import ChiprulesError
 from chiprules.data.records import read_records
@@ -412,6 +414,41 @@ def _table_writer(out):
         out.write("  ".join(cell(v, w) for v, (_, w) in zip(row, cols, strict=True)).rstrip() + "\n")
 
     return write
+
+
+# ---- sql ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("rules", type=click.Path(exists=True))
+@click.option("--dialect", type=click.Choice(["duckdb", "spark", "postgres", "bigquery", "snowflake"]),
+              default="duckdb", show_default=True, help="The SQL dialect to print.")
+@click.option("--as-of", "as_of", help="Only the version in force on this date, deciding every row on it.")
+@click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
+              help="After 2025-05-13: the regime as enforced (default) or as written.")
+def sql(rules, dialect, as_of, timeline):
+    """Print RULES as one SQL query, for a warehouse.
+
+    The query reads a table `shipments` (a text column per record field) and one table
+    of party screenings per party field and list (named in its header), and gives the
+    batch engine's decision columns. Rows left with a NULL outcome need chiprules itself:
+    a missing fact to split on, or a spelling only the record reader understands.
+    """
+    try:
+        loaded = chiprules.load(rules, timeline=timeline)
+        if as_of is not None:
+            on = as_date(as_of)
+            model = loaded.in_force(on, timeline)
+            if model is None:
+                raise ChiprulesError(f"no version of these rules is in force on {on.isoformat()}")
+            loaded = chiprules.Rules([model], loaded.catalog, timeline, loaded.source)
+            on_fixed = on
+        else:
+            on_fixed = None
+        click.echo(Plan(loaded, timeline, on_fixed).query(dialect), nl=False)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
 
 
 # ---- screen -------------------------------------------------------------------------------

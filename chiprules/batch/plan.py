@@ -353,6 +353,53 @@ class Plan:
                 alias(exp.true() if sig is not None else exp.false(), "__signable"), *sig_cols, *notes]
         return exp.select(*cols).from_(exp.Subquery(this=body))
 
+    # ---- the whole plan, for a warehouse
+    def query(self, dialect: str) -> str:
+        """The plan as one query over a table ``shipments`` with a text column per record field
+        (NULL where unknown), the catalog inline, and one table of party screenings per party
+        field and list (``m0``, ``m1`` ..., see the header). Rows whose outcome is NULL need the
+        case split or a spelling only the per-record engine reads: decide those with chiprules."""
+        chips = self.catalog_values()
+        raw = exp.select(alias(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[
+            exp.Ordered(this=col("id", "s"))])), "__row"), exp.Column(this=exp.Star(), table=exp.to_identifier("s"))
+        ).from_(table("shipments", "s"))
+        ctes = [("raw", raw), ("typed", self.typed({f: "text" for f in self.specs}, exp.false())),
+                ("chips", chips), ("prepared0", self.prepared0()), ("prepared", self.prepared())]
+        select = exp.select(exp.Star()).from_(exp.Subquery(this=self.decided()))
+        for name, body in ctes:
+            select = select.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
+        head = ["-- chiprules: the decision plan of "
+                + ", ".join(f"{m.name} {m.version}" for m in self.models) + f" ({self.timeline} timeline)",
+                "-- reads `shipments`: one text column per record field, NULL where unknown",
+                "-- and the party screenings (name, country, address, epoch, status, policy, note) from `chiprules`:"]
+        head += [f"--   m{i}: `{f}` against `{lname}`" for i, (f, lname) in enumerate(self.parties)]
+        head.append("-- rows with a NULL outcome: decide them with chiprules (missing facts, unusual spellings)")
+        return "\n".join(head) + "\n" + select.sql(dialect, pretty=True) + ";\n"
+
+    def catalog_values(self) -> exp.Expression:
+        """The chip catalog as a VALUES relation: every name and alias, with its figures."""
+        catalog = self.rules.catalog
+        rows = []
+        for spec in catalog or ():
+            values = spec.fields()
+            for raw in (spec.name, *spec.aliases):
+                figures = []
+                for f in CHIP_FIGURES:
+                    v = values.get(f)
+                    if f == "datacenter":
+                        figures.append(exp.null() if v is None else exp.true() if v else exp.false())
+                    elif f == "item_kind":
+                        figures.append(s(v) if v else exp.null())
+                    else:
+                        figures.append(cast(exp.null(), NUMBER) if v is None else literal(v))
+                rows.append(exp.Tuple(expressions=[s(raw), s(spec.name), exp.null(), exp.true(), *figures]))
+        names = ["raw", "name", "warning", "regular", *CHIP_FIGURES]
+        if not rows:
+            return exp.select(*[alias(exp.null(), k) for k in names]).where(exp.false())
+        values = exp.Values(expressions=rows, alias=exp.TableAlias(
+            this=exp.to_identifier("c"), columns=[exp.to_identifier(k, quoted=True) for k in names]))
+        return exp.select(exp.Star()).from_(values)
+
     def group_keys(self) -> list[exp.Expression]:
         return [col("__v")] + [col(f"__s{i}") for i in range(self.signature_width)]
 

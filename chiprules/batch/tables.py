@@ -30,7 +30,7 @@ def record_rows(rules, records: Iterable[RawRecord], decisions: Iterable) -> Ite
         row = decision_row(rules, d, getattr(rec, "number", n))
         data = rec.data if isinstance(rec, RawRecord) else rec
         for k, v in data.items():
-            row[k if k not in taken else f"input_{k}"] = None if v is None else str(v)
+            row[k if k not in taken else f"input_{k}"] = None if v is None or v == "" else str(v)
         yield row
 
 
