@@ -217,3 +217,152 @@ def test_every_inline_example_decides_alike(tmp_path):
         path = tmp_path / f"examples-{rules.timeline}.csv"
         write_csv(path, records)
         assert_same_as_record_engine(rules, path)
+
+
+# ---- the command line -------------------------------------------------------------------------------
+
+def test_cli_writes_the_same_file_with_either_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from chiprules.cli import main
+
+    shipments = str(ROOT / "examples" / "shipments.csv")
+    outputs = {}
+    for engine in ("batch", "record"):
+        for suffix in ("parquet", "csv", "jsonl"):
+            out = tmp_path / f"{engine}.{suffix}"
+            res = CliRunner().invoke(main, ["eval", str(EAR), shipments, "-o", str(out), "--engine", engine])
+            assert res.exit_code == 2, res.output  # five malformed records, still decided
+            assert "67 records: 36 license_required" in res.stderr
+            outputs[(engine, suffix)] = out
+    assert pq.read_table(outputs[("batch", "parquet")]).to_pylist() == \
+        pq.read_table(outputs[("record", "parquet")]).to_pylist()
+    assert outputs[("batch", "csv")].read_text().splitlines() == outputs[("record", "csv")].read_text().splitlines()
+    assert [json.loads(line) for line in outputs[("batch", "jsonl")].read_text().splitlines()] == \
+        [json.loads(line) for line in outputs[("record", "jsonl")].read_text().splitlines()]
+    res = CliRunner().invoke(main, ["eval", str(EAR), shipments, "-o", str(tmp_path / "x.parquet"),
+                                    "--fail-on", "indeterminate"])
+    assert res.exit_code == 3
+
+
+def test_cli_batch_table_on_stdout_is_the_record_engines(tmp_path):
+    from click.testing import CliRunner
+
+    from chiprules.cli import main
+
+    shipments = str(ROOT / "examples" / "shipments.csv")
+    batch = CliRunner().invoke(main, ["eval", str(EAR), shipments, "--engine", "batch"])
+    record = CliRunner().invoke(main, ["eval", str(EAR), shipments])
+    assert batch.stdout == record.stdout
+
+
+def test_reasons_on_request(tmp_path):
+    out = tmp_path / "r.jsonl"
+    from click.testing import CliRunner
+
+    from chiprules.cli import main
+
+    res = CliRunner().invoke(main, ["eval", str(EAR), str(ROOT / "examples" / "shipments.csv"), "-o", str(out),
+                                    "--reasons"])
+    assert res.exit_code == 2
+    first = json.loads(out.read_text().splitlines()[0])
+    assert first["reasons"] and json.loads(first["reasons"])[0]["rule"] == "3A090.a"
+
+
+# ---- rules whose names and texts are SQL ---------------------------------------------------------------
+
+HOSTILE = '''ruleset select_from
+  version 2024-01-01
+  effective 2024-01-01
+
+include "fields.rules"
+
+group select "a group named like a keyword; DROP TABLE x; --" = {CN, MO}
+group limit "a group named limit" = {VN}
+
+list drop "the 'drop' list; DELETE FROM shipments; --"
+  cite "x'); DROP TABLE m0; --"
+  entry "Robert'); DROP TABLE shipments; --" country CN review policy_of_denial
+  entry "O'Brien \\"Quoted\\" Trading; Ltd." country VN review case_by_case
+
+condition where = tpp >= 4800 and chip != "'; SELECT 1; --"
+
+classify 3A090.a "a \\"quoted\\" title; with; semicolons"
+  cite "'; --"
+  when where
+
+require license union "UNION SELECT * FROM secrets --"
+  cite "' OR 1=1 --"
+  for 3A090
+  when destination in select or end_user in drop
+  review listed
+  allows group_by
+
+require license order "order"
+  cite "order"
+  when end_user in drop
+  review listed
+  allows none
+
+exception group_by "GROUP BY 1; --"
+  cite "'"
+  for 3A090
+  when not datacenter
+  notify "it's \\"notify\\"; DROP TABLE notifications; --" if destination in select
+'''
+
+
+def test_rules_with_sql_keywords_quotes_and_semicolons_decide_alike(tmp_path):
+    (tmp_path / "chiprules.toml").write_text("# root\n", encoding="utf-8")
+    (tmp_path / "fields.rules").write_text((ROOT / "rules" / "fields.rules").read_text(encoding="utf-8"),
+                                           encoding="utf-8")
+    (tmp_path / "hostile.rules").write_text(HOSTILE, encoding="utf-8")
+    rules = chiprules.load(tmp_path / "hostile.rules")
+    records = [{"tpp": "5000", "destination": d, "end_user": u, "datacenter": dc, "chip": c,
+                "export_date": "2024-06-01"}
+               for d in ("CN", "VN", "DE") for u in ("Robert'); DROP TABLE shipments; --",
+                                                     "O'Brien \"Quoted\" Trading; Ltd.", "Example Ltd")
+               for dc in ("yes", "no") for c in ("'; SELECT 1; --", "Other")]
+    path = tmp_path / "r.csv"
+    write_csv(path, records)
+    rows = assert_same_as_record_engine(rules, path)
+    assert {r["outcome"] for r in rows} >= {"license_required", "license_exception", "no_license_required"}
+    assert any("DROP TABLE notifications" in n for r in rows for n in r["notifications"])
+
+
+# ---- larger than memory -------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_file_larger_than_the_memory_limit_decides_correctly(tmp_path):
+    """A 115 MB file (120,000 records, each with a long column of notes that the output keeps)
+    under an 80 MB memory limit: the engine keeps what does not fit on disk and decides every
+    row as it does with memory to spare."""
+    import hashlib
+    import random
+
+    rng = random.Random(7)
+    chips = ["NVIDIA H100 SXM", "NVIDIA H20", "NVIDIA A10", "NVIDIA L4", ""]
+    path = tmp_path / "big.csv"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("id,export_date,destination,end_user,end_user_hq,chip,tpp,die_area,datacenter,notes\n")
+        for n in range(120_000):
+            tpp = rng.choice(["4800", "4799.99", "2400", "1600", "15832", ""])
+            note = "".join(rng.choice("abcdefghij ") for _ in range(900))
+            f.write(f"R{n},{rng.choice(DAYS[2:-2]).isoformat()},{rng.choice(COUNTRIES)},Buyer {n % 5000} Ltd,"
+                    f"{rng.choice(COUNTRIES)},{rng.choice(chips)},{tpp},{rng.choice(['500', '814', ''])},"
+                    f"{rng.choice(['yes', 'no', ''])},{note}\n")
+    assert path.stat().st_size > 100_000_000
+
+    def digest(limit):
+        out = tmp_path / f"out-{limit}.parquet"
+        n = ENFORCED.decide_table(str(path), output=str(out), memory_limit=limit,
+                                  temp_directory=str(tmp_path / "spill"))
+        table = pq.read_table(out, columns=["row", "outcome", "classification", "notes"])
+        h = hashlib.sha256()
+        for row in table.to_pylist():
+            h.update(repr((row["row"], row["outcome"], row["classification"], row["notes"][:20])).encode())
+        return n, h.hexdigest()
+
+    small = digest("80MB")
+    assert small == digest("4GB")
+    assert small[0] == 120_000

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -35,11 +36,12 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from chiprules import model as M
-from chiprules.batch.plan import CHIP_FIGURES, Plan
-from chiprules.batch.sql import NUMBER, NUMBER_DIGITS, POLICY_RANK, note_col
+from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, Plan
+from chiprules.batch.sql import NUMBER, NUMBER_DIGITS, OUTCOME_CODE, POLICY_RANK, note_col
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError, RecordError
 from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_name, read_records
@@ -55,6 +57,7 @@ LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missin
 CSV_SEPARATORS = {k: (" | " if k in ("notifications", "citations", "errors", "warnings") else ";")
                   for k in LIST_COLUMNS}
 PY_BATCH = 20_000  # rows handed to the per-record engine at a time
+CHUNK_ROWS = 250_000  # rows sorted at a time when writing a file
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
               ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUTS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -113,15 +116,29 @@ class BatchEngine:
 
     # ---- the connection
     def connect(self) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect()
+        """A connection to a fresh database in a temporary file: its tables live on disk, so
+        inputs larger than the memory limit are decided too (the file goes with the run)."""
+        temp = self._temp = self.temp_directory or os.path.join(tempfile.gettempdir(), "chiprules-duckdb")
+        os.makedirs(temp, exist_ok=True)
+        self._db = tempfile.NamedTemporaryFile(prefix="run-", suffix=".duckdb", dir=temp, delete=False)
+        self._db.close()
+        os.unlink(self._db.name)
+        con = duckdb.connect(self._db.name)
         run(con, "SET preserve_insertion_order = true")
         if self.memory_limit:
             run(con, f"SET memory_limit = {lit(self.memory_limit)}")
-        temp = self.temp_directory or os.path.join(tempfile.gettempdir(), "chiprules-duckdb")
         run(con, f"SET temp_directory = {lit(temp)}")
         if self.threads:
             run(con, f"SET threads = {int(self.threads)}")
         return con
+
+    def _close(self, con) -> None:
+        con.close()
+        for suffix in ("", ".wal"):
+            try:
+                os.unlink(self._db.name + suffix)
+            except FileNotFoundError:
+                pass
 
     # ---- entry points
     def decide_file(self, source, fmt: str | None = None, output=None, out_format: str | None = None):
@@ -134,7 +151,7 @@ class BatchEngine:
         except duckdb.Error as exc:
             raise ChiprulesError(f"the batch engine failed on `{source}`: {exc}") from None
         finally:
-            con.close()
+            self._close(con)
 
     def decide_table(self, data, output=None, out_format: str | None = None):
         """Decide an Arrow table (or anything DuckDB scans, such as a pandas DataFrame)."""
@@ -147,7 +164,7 @@ class BatchEngine:
         except duckdb.Error as exc:
             raise ChiprulesError(f"the batch engine failed: {exc}") from None
         finally:
-            con.close()
+            self._close(con)
 
     # ---- reading
     def _load(self, con, source, fmt: str | None) -> list:
@@ -201,8 +218,12 @@ class BatchEngine:
         select = ", ".join(f"{q(c)} AS {q(n)}" for (c, _), n in zip(cols, names, strict=True))
         # a row of empty cells is no record (a spreadsheet's blank row), as the project's reader has it
         blank = " AND ".join(f"{q(c)} IS NULL" for c, _ in cols) if kind in ("csv", "tsv") else "FALSE"
-        run(con, f"CREATE VIEW raw AS SELECT row_number() OVER () AS __row, {select} FROM {q(source)} "
+        # a table, read once (DuckDB keeps what does not fit in memory on disk)
+        run(con, f"CREATE TABLE raw AS SELECT row_number() OVER () AS __row, {select} FROM {q(source)} "
                  f"WHERE NOT ({blank})")
+        # from here every relation carries `__row`, and the output is ordered by it: the order rows
+        # take in between does not matter (and keeping it would hold them in memory)
+        run(con, "SET preserve_insertion_order = false")
         self.raw_kind = kind
         self._python_raw: dict[int, RawRecord] = {}
         return [(n, source_kind(t)) for (_, t), n in zip(cols, names, strict=True)]
@@ -246,6 +267,7 @@ class BatchEngine:
              for k in keys})
         con.register("__pyraw", table)
         run(con, "CREATE VIEW raw AS SELECT * FROM __pyraw")
+        run(con, "SET preserve_insertion_order = false")
         self.raw_kind = "python"
         return [(k, "text") for k in [*specs, *extra]]
 
@@ -330,8 +352,9 @@ class BatchEngine:
         raise ChiprulesError(f"no version has the list `{list_name}`")
 
     # ---- rows for the per-record engine
-    def _columns(self, row: int, d: Decision) -> dict:
-        return decision_row(self.rules, d, row)
+    def _columns(self, row: int, d: Decision) -> tuple[dict, dict]:
+        """A row Python decides: its columns, and its decision as the plan's codes."""
+        return decision_row(self.rules, d, row), self.plan.encode(d)
 
     def _decide_rows(self, con, rows: list[int], name: str):
         """(row, decision) by the per-record engine, for the given rows of the input."""
@@ -365,80 +388,136 @@ class BatchEngine:
 
     def _settle(self, con, name: str) -> None:
         """Undecided rows: one per signature decided by the per-record engine, its answer
-        joined back to the group (table ``settled``)."""
+        joined back to the group (table ``settled``, the answer as the plan's codes)."""
         plan = self.plan
         keys = ", ".join(k.sql("duckdb") for k in plan.group_keys())
-        reps = [r[0] for r in run(con, f"SELECT min(__row) FROM decided WHERE outcome IS NULL AND __signable "
+        reps = [r[0] for r in run(con, f"SELECT min(__row) FROM decided WHERE outcome_code IS NULL AND __signable "
                                        f"GROUP BY {keys}")]
-        alone = [r[0] for r in run(con, "SELECT __row FROM decided WHERE outcome IS NULL AND NOT __signable")]
+        alone = [r[0] for r in run(con, "SELECT __row FROM decided WHERE outcome_code IS NULL AND NOT __signable")]
         answers = dict(self._decide_rows(con, sorted(reps + alone), name))
         for row in alone:
             self._python_decisions[row] = self._columns(row, answers[row])
-        groups = {k: [] for k in ("rep", "outcome", "classification", "review_policy", "license_exceptions",
-                                  "notifications", "missing", "possible", "rules_fired", "citations", "warnings")}
+        codes = [c for c, _ in CODE_COLUMNS]
+        groups = {k: [] for k in ("rep", *codes, "missing", "possible", "warnings")}
         for row in reps:
             d = answers[row]
-            c = self._columns(row, d)
+            encoded = plan.encode(d)
             groups["rep"].append(row)
+            for c in codes:
+                groups[c].append(encoded[c])
+            groups["missing"].append(list(d.missing))
             groups["possible"].append([f"{m.field}~{m.list}" for m in d.possible_matches])
             groups["warnings"].append([w for w in d.warnings if not w.startswith("chip `")])
-            for k in ("outcome", "classification", "review_policy", "license_exceptions", "notifications",
-                      "missing", "rules_fired", "citations"):
-                groups[k].append(c[k])
-        lists = ("classification", "license_exceptions", "notifications", "missing", "possible", "rules_fired",
-                 "citations", "warnings")
         con.register("__groups_py", pa.table(groups, schema=pa.schema(
-            [(k, pa.int64() if k == "rep" else pa.list_(pa.string()) if k in lists else pa.string())
-             for k in groups])))
+            [("rep", pa.int64()), *[(c, pa.int64()) for c in codes],
+             *[(k, pa.list_(pa.string())) for k in ("missing", "possible", "warnings")]])))
         run(con, "CREATE TABLE groups AS SELECT * FROM __groups_py")
         notes = [f"CASE WHEN list_contains(g.possible, {lit(f'{f}~{lname}')}) THEN u.{q(note_col(f, lname))} END"
                  for f, lname in plan.parties]
         possible = f"list_filter([{', '.join(notes)}], lambda x: x IS NOT NULL)" if notes else "[]::VARCHAR[]"
-        run(con, f"CREATE TABLE settled AS SELECT u.__row, g.outcome, g.classification, g.review_policy, "
-                 f"g.license_exceptions, g.notifications, g.missing, {possible} AS possible_matches, "
-                 f"g.rules_fired, g.citations, g.warnings AS split_warnings "
+        run(con, f"CREATE TABLE settled AS SELECT u.__row, {', '.join('g.' + c for c in codes)}, g.missing, "
+                 f"{possible} AS possible_matches, g.warnings AS split_warnings "
                  f"FROM (SELECT *, min(__row) OVER (PARTITION BY {keys}) AS __rep FROM decided "
-                 f"WHERE outcome IS NULL AND __signable) u JOIN groups g ON g.rep = u.__rep")
+                 f"WHERE outcome_code IS NULL AND __signable) u JOIN groups g ON g.rep = u.__rep")
 
     # ---- output
     def _write(self, con, raw_cols, output, out_format):
+        """Every row's decision as codes (table ``final``, narrow), then written in row order a chunk
+        at a time: the codes of a chunk sorted, read beside the input's rows of the chunk by
+        position (no sort of wide rows, which DuckDB cannot spill), the columns users read made
+        from the codes as they are written."""
+        codes = [c for c, _ in CODE_COLUMNS]
         py = self._python_decisions
-        table = {k: [py[row][k] for row in sorted(py)] for k in DECISION_COLUMNS}
-        schema = pa.schema([(k, pa.int64() if k == "row" else pa.list_(pa.string()) if k in LIST_COLUMNS
-                             else pa.string()) for k in DECISION_COLUMNS])
-        con.register("__python_py", pa.table(table, schema=schema))
-        settled = ("classification", "review_policy", "license_exceptions", "notifications", "rules_fired",
-                   "citations")
-        sql_rows = (
-            "SELECT d.__row AS row, coalesce(d.__id, CAST(d.__row AS VARCHAR)) AS id, "
-            "coalesce(d.outcome, s.outcome) AS outcome, "
-            + "".join(f"CASE WHEN d.outcome IS NULL THEN s.{c} ELSE d.{c} END AS {c}, " for c in settled[:4])
-            + "coalesce(s.missing, []::VARCHAR[]) AS missing, "
-            "coalesce(s.possible_matches, []::VARCHAR[]) AS possible_matches, "
-            + "".join(f"CASE WHEN d.outcome IS NULL THEN s.{c} ELSE d.{c} END AS {c}, " for c in settled[4:])
-            + "d.ruleset_version, d.ruleset_hash, d.timeline, []::VARCHAR[] AS errors, "
-            "list_concat(list_filter([d.__chip_warning], lambda x: x IS NOT NULL), "
-            "coalesce(s.split_warnings, []::VARCHAR[])) AS warnings "
-            "FROM decided d LEFT JOIN settled s ON s.__row = d.__row "
-            "WHERE d.outcome IS NOT NULL OR s.__row IS NOT NULL")
-        decisions = f"SELECT * FROM ({sql_rows}) UNION ALL SELECT * FROM __python_py"
-        run(con, f"CREATE VIEW decisions AS {decisions}")
-        self.counts = dict(run(con, "SELECT outcome, count(*) FROM decisions GROUP BY outcome"))
-        taken = set(DECISION_COLUMNS)
-        input_cols = ", ".join(f"r.{q(n)} AS {q(n if n not in taken else 'input_' + n)}" for n, _ in raw_cols)
+        table = {"row": [], "__v": [], **{c: [] for c in codes}, **{f"p_{k}": [] for k in DECISION_COLUMNS[1:]}}
+        for row in sorted(py):
+            c, encoded = py[row]
+            table["row"].append(row)
+            for k in ("__v", *codes):
+                table[k].append(encoded[k])
+            for k in DECISION_COLUMNS[1:]:
+                table[f"p_{k}"].append(c[k])
+        con.register("__python_py", pa.table(table, schema=pa.schema(
+            [("row", pa.int64()), ("__v", pa.int64()), *[(c, pa.int64()) for c in codes],
+             *[(f"p_{k}", pa.list_(pa.string()) if k in LIST_COLUMNS else pa.string())
+               for k in DECISION_COLUMNS[1:]]])))
+        pick = ", ".join(f"CASE WHEN d.outcome_code IS NULL THEN s.{c} ELSE d.{c} END AS {c}" for c in codes)
+        nulls = ", ".join(f"NULL AS {q('p_' + k)}" for k in DECISION_COLUMNS[1:])
+        run(con, "CREATE TABLE final AS "
+                 f"SELECT d.__row AS row, d.__v, {pick}, coalesce(s.missing, []::VARCHAR[]) AS missing, "
+                 "coalesce(s.possible_matches, []::VARCHAR[]) AS possible_matches, "
+                 "list_concat(list_filter([d.__chip_warning], lambda x: x IS NOT NULL), "
+                 "coalesce(s.split_warnings, []::VARCHAR[])) AS warnings, FALSE AS py, "
+                 f"{nulls} FROM decided d LEFT JOIN settled s ON s.__row = d.__row "
+                 "WHERE d.outcome_code IS NOT NULL OR s.__row IS NOT NULL "
+                 f"UNION ALL SELECT row, __v, {', '.join(codes)}, p_missing, p_possible_matches, p_warnings, TRUE, "
+                 f"{', '.join(q('p_' + k) for k in DECISION_COLUMNS[1:])} FROM __python_py")
+        by_code = dict(run(con, "SELECT outcome_code, count(*) FROM final GROUP BY 1"))
+        names = {code: str(o) for o, code in OUTCOME_CODE.items()}
+        self.counts = {names[k]: v for k, v in by_code.items()}
+        total = sum(by_code.values())
         fmt = out_format or (output_format(output) if output is not None else None)
-        if fmt == "csv":
-            decided = ", ".join(f"array_to_string(d.{q(k)}, {lit(CSV_SEPARATORS[k])}) AS {q(k)}"
-                                if k in LIST_COLUMNS else f"d.{q(k)}" for k in DECISION_COLUMNS)
-        else:
-            decided = "d.*"
-        query = (f"SELECT {decided}{', ' + input_cols if input_cols else ''} FROM decisions d "
-                 f"JOIN raw r ON r.__row = d.row ORDER BY d.row")
-        if output is None:
-            return con.sql(query).to_arrow_table()
-        options = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER", "jsonl": "FORMAT json"}[fmt]
-        run(con, f"COPY ({query}) TO {lit(output)} ({options})")
-        return sum(self.counts.values())
+        select = self._output_columns(raw_cols, fmt)
+        run(con, "SET preserve_insertion_order = true")  # the chunks are read in order
+        tables, writer, out = [], None, None
+        try:
+            if output is not None and fmt != "parquet":
+                out = open(output, "wb")
+            for k, start in enumerate(range(1, total + 1, CHUNK_ROWS)):
+                end = start + CHUNK_ROWS - 1
+                query = (f"SELECT {select} FROM (SELECT * FROM final WHERE row BETWEEN {start} AND {end} "
+                         f"ORDER BY row) d POSITIONAL JOIN (SELECT * FROM raw WHERE __row BETWEEN {start} AND {end}) r")
+                if output is None:
+                    tables.append(con.sql(query).to_arrow_table())
+                elif fmt == "parquet":
+                    chunk = con.sql(query).to_arrow_table()
+                    if writer is None:
+                        writer = pq.ParquetWriter(output, chunk.schema)
+                    writer.write_table(chunk)
+                else:
+                    piece = os.path.join(self._temp, f"{os.path.basename(self._db.name)}-{k}.{fmt}")
+                    options = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT json"
+                    run(con, f"COPY ({query}) TO {lit(piece)} ({options})")
+                    with open(piece, "rb") as f:
+                        if fmt == "csv" and k > 0:
+                            f.readline()  # the header, written once
+                        shutil.copyfileobj(f, out)
+                    os.unlink(piece)
+            if output is None:
+                empty = con.sql(f"SELECT {select} FROM final d POSITIONAL JOIN raw r LIMIT 0").to_arrow_table()
+                return pa.concat_tables(tables) if tables else empty
+            if fmt == "parquet" and writer is None:
+                run(con, f"COPY (SELECT {select} FROM final d POSITIONAL JOIN raw r LIMIT 0) TO {lit(output)} "
+                         "(FORMAT parquet)")
+        finally:
+            if writer is not None:
+                writer.close()
+            if out is not None:
+                out.close()
+        return total
+
+    def _output_columns(self, raw_cols, fmt) -> str:
+        """The output's columns over a chunk: ``d`` the codes (or a Python row's own columns),
+        ``r`` the input's row."""
+        plan = self.plan
+        expanded = {e.alias: e.this.sql("duckdb") for e in plan.expanded("d")}
+        id_col = next((n for n, _ in raw_cols if n == "id"), None)
+        sql_id = ("CAST(d.row AS VARCHAR)" if id_col is None else
+                  f"CASE WHEN r.{q('id')} IS NULL OR lower(trim(r.{q('id')})) IN "
+                  f"('', 'na', 'n/a', 'null', '-') THEN CAST(d.row AS VARCHAR) ELSE r.{q('id')} END")
+        cols = {"row": "d.row", "id": f"CASE WHEN d.py THEN d.p_id ELSE {sql_id} END"}
+        for k in DECISION_COLUMNS[2:]:
+            if k in expanded:
+                cols[k] = f"CASE WHEN d.py THEN d.{q('p_' + k)} ELSE {expanded[k]} END"
+            elif k == "errors":
+                cols[k] = "coalesce(d.p_errors, []::VARCHAR[])"
+            else:
+                cols[k] = f"d.{q(k)}"
+        if fmt == "csv":  # lists joined; an empty list an empty cell (DuckDB quotes an empty string)
+            cols = {k: (f"nullif(array_to_string({v}, {lit(CSV_SEPARATORS[k])}), '')" if k in LIST_COLUMNS else v)
+                    for k, v in cols.items()}
+        taken = set(DECISION_COLUMNS)
+        inputs = [f"r.{q(n)} AS {q(n if n not in taken else 'input_' + n)}" for n, _ in raw_cols]
+        return ", ".join([*(f"{v} AS {q(k)}" for k, v in cols.items()), *inputs])
 
 
 #: The screens of a run, for the worker processes that screen in parallel (inherited by fork).

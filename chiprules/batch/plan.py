@@ -31,9 +31,12 @@ from decimal import Decimal
 
 from sqlglot import exp
 
+from chiprules import model as M
 from chiprules.batch.sql import (
     NUMBER,
     NUMBER_DIGITS,
+    OUTCOME_CODE,
+    POLICY_RANK,
     UnsupportedInSql,
     VersionSql,
     alias,
@@ -47,8 +50,10 @@ from chiprules.batch.sql import (
     not_,
     note_col,
     or_,
+    outcome_name,
     paren,
     policy_col,
+    review_name,
     signature_columns,
     status_col,
 )
@@ -67,6 +72,9 @@ CHIP_FIGURES = ("tpp", "die_area", "interconnect_bw", "dram_bw", "memory_bw_dens
 #: Source column kinds a runner reports: text, number (decimal or floating point),
 #: integer, bool, date, or other (never regular).
 SOURCE_KINDS = ("text", "number", "integer", "bool", "date", "other")
+#: The decision of a row as the plan stores it (see `chiprules.batch.sql.VersionSql.codes`).
+CODE_COLUMNS = (("outcome_code", "TINYINT"), ("review_rank", "TINYINT"), ("cmask", "BIGINT"), ("rmask", "BIGINT"),
+                ("emask", "BIGINT"), ("dmask", "BIGINT"))
 
 
 def s(value: str) -> exp.Expression:
@@ -106,7 +114,7 @@ class Plan:
         for v, version in enumerate(self.versions):
             vs = VersionSql(v, version.program, version.model)
             try:  # what SQL cannot decide exactly goes to the per-record engine
-                vs.stage_classify(), vs.stage_require(), vs.stage_exceptions()
+                vs.stage_classify(), vs.stage_require(), vs.stage_exceptions(), vs.codes()
                 ok = True
             except UnsupportedInSql:
                 ok = False
@@ -323,35 +331,76 @@ class Plan:
         return out
 
     def version_select(self, vs: VersionSql | None) -> exp.Select:
+        """One version's rows of ``decided``: the decision as codes (`VersionSql.codes`), and for an
+        undecided row its signature and the notes on its possible matches."""
         notes = [col(note_col(f, lname)) for f, lname in self.parties]
         width = self.signature_width
-        head = [col("__row"), col("__v"), col("__chip_warning"), alias(col("id"), "__id")]
+        head = [col("__row"), col("__v"), col("__chip_warning")]
         if vs is None:
-            empty = cast(exp.Array(expressions=[]), "VARCHAR[]")
-            cols = [*head, alias(cast(exp.null(), "VARCHAR"), "outcome"), alias(empty, "classification"),
-                    alias(cast(exp.null(), "VARCHAR"), "review_policy"),
-                    *[alias(empty.copy(), c) for c in ("license_exceptions", "notifications", "rules_fired",
-                                                       "citations")],
-                    *[alias(cast(exp.null(), "VARCHAR"), c) for c in ("ruleset_version", "ruleset_hash", "timeline")],
+            cols = [*head, *[alias(cast(exp.null(), t), c) for c, t in CODE_COLUMNS],
                     alias(exp.false(), "__signable"),
-                    *[alias(cast(exp.null(), "VARCHAR"), f"__s{i}") for i in range(width)], *notes]
+                    *[alias(cast(exp.null(), "VARCHAR"), f"__s{i}") for i in range(width)],
+                    *[alias(cast(exp.null(), "VARCHAR"), note_col(f, lname)) for f, lname in self.parties]]
             return exp.select(*cols).from_(table("prepared")).where(exp.false())
-        info = self.versions[vs.v].info
         sig = self.signatures.get(vs.v)
         und = col(vs.names.undecided())
         sig_cols = [alias(case([(und, cast(sig[i], "VARCHAR"))]) if sig is not None and i < len(sig)
                           else cast(exp.null(), "VARCHAR"), f"__s{i}") for i in range(width)]
+        note_cols = [alias(case([(und, c)]), c.name) for c in notes]
         body = (exp.select(exp.Star()).from_(table("prepared"))
                 .where(exp.EQ(this=col("__v"), expression=n(vs.v))))
         for stage in (vs.stage_classify(), vs.stage_require(), vs.stage_exceptions(), vs.stage_summary()):
             body = exp.select(exp.Star(), *stage).from_(exp.Subquery(this=body))
-        cols = [*head, alias(vs.outcome(), "outcome"), alias(vs.classification(), "classification"),
-                alias(vs.review(), "review_policy"), alias(vs.exceptions(), "license_exceptions"),
-                alias(vs.notifications(), "notifications"), alias(vs.rules_fired(), "rules_fired"),
-                alias(vs.citations(), "citations"), alias(s(info.version), "ruleset_version"),
-                alias(s(info.content_hash), "ruleset_hash"), alias(s(info.timeline), "timeline"),
-                alias(exp.true() if sig is not None else exp.false(), "__signable"), *sig_cols, *notes]
+        cols = [*head, *[alias(cast(c.this, t), name) for c, (name, t) in zip(vs.codes(), CODE_COLUMNS, strict=True)],
+                alias(exp.true() if sig is not None else exp.false(), "__signable"), *sig_cols, *note_cols]
         return exp.select(*cols).from_(exp.Subquery(this=body))
+
+    def expanded(self, d: str) -> list[exp.Expression]:
+        """The decision columns users read, from the codes of a relation ``d`` with ``__v``, the
+        code columns and ``id``; each version's ids and texts come from its own rules."""
+        def m(name):
+            return col(name, d)
+
+        def per_version(what):
+            arms = [(exp.EQ(this=m("__v"), expression=n(vs.v)), vs.expand(what, m))
+                    for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok]
+            return case(arms, cast(exp.Array(expressions=[]), "VARCHAR[]"))
+
+        info = {vs.v: self.versions[vs.v].info for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok}
+
+        def by_version(attr):
+            return case([(exp.EQ(this=m("__v"), expression=n(v)), s(getattr(i, attr))) for v, i in info.items()],
+                        cast(exp.null(), "VARCHAR"))
+
+        return [alias(outcome_name(m("outcome_code")), "outcome"),
+                alias(per_version("classification"), "classification"),
+                alias(review_name(m("review_rank")), "review_policy"),
+                alias(per_version("license_exceptions"), "license_exceptions"),
+                alias(per_version("notifications"), "notifications"),
+                alias(per_version("rules_fired"), "rules_fired"),
+                alias(per_version("citations"), "citations"),
+                alias(by_version("version"), "ruleset_version"),
+                alias(by_version("content_hash"), "ruleset_hash"),
+                alias(by_version("timeline"), "timeline")]
+
+    def encode(self, d) -> dict:
+        """A per-record decision as the plan's codes (for the rows Python decides)."""
+        v = next((k for k, vs in enumerate(self.versions) if d.ruleset is not None
+                  and vs.model.path == d.ruleset.path and vs.model.version == d.ruleset.version), None)
+        out = {"__v": v, "outcome_code": OUTCOME_CODE[M.Outcome(d.outcome)],
+               "review_rank": POLICY_RANK[M.Policy(d.review_policy)] if d.review_policy else None,
+               "cmask": 0, "rmask": 0, "emask": 0, "dmask": 0}
+        if v is None:
+            return out
+        p = self.versions[v].program
+        fired = set(d.rules_fired)
+        granted = {g.name: g.notify for g in d.license_exceptions}
+        out["cmask"] = sum(1 << i for i, r in enumerate(p.classify) if r.id in d.classification)
+        out["rmask"] = sum(1 << j for j, r in enumerate(p.require) if r.id in fired)
+        out["emask"] = sum(1 << k for k, r in enumerate(p.exceptions) if r.id in granted)
+        flat = [(r.id, duty.text) for r in p.exceptions for duty in r.duties]
+        out["dmask"] = sum(1 << i for i, (rid, text) in enumerate(flat) if text in granted.get(rid, ()))
+        return out
 
     # ---- the whole plan, for a warehouse
     def query(self, dialect: str) -> str:
@@ -365,7 +414,8 @@ class Plan:
         ).from_(table("shipments", "s"))
         ctes = [("raw", raw), ("typed", self.typed({f: "text" for f in self.specs}, exp.false())),
                 ("chips", chips), ("prepared0", self.prepared0()), ("prepared", self.prepared())]
-        select = exp.select(exp.Star()).from_(exp.Subquery(this=self.decided()))
+        select = exp.select(col("__row", "d"), *self.expanded("d")).from_(
+            exp.Subquery(this=self.decided(), alias=exp.TableAlias(this=exp.to_identifier("d"))))
         for name, body in ctes:
             select = select.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
         head = ["-- chiprules: the decision plan of "
@@ -404,4 +454,4 @@ class Plan:
         return [col("__v")] + [col(f"__s{i}") for i in range(self.signature_width)]
 
 
-__all__ = ["BOOL_WORDS", "CHIP_FIGURES", "MISSING_WORDS", "SOURCE_KINDS", "Plan"]
+__all__ = ["BOOL_WORDS", "CHIP_FIGURES", "CODE_COLUMNS", "MISSING_WORDS", "SOURCE_KINDS", "Plan"]

@@ -374,47 +374,84 @@ class VersionSql:
     def _granted(self, k: int) -> exp.Expression:
         return and_([self._fired_any(), is_true(col(self.names.e(k)))])
 
-    def outcome(self) -> exp.Expression:
-        granted = or_([self.granted(k) for k in range(len(self.program.exceptions))])
-        return case([
-            (self.undecided(), cast(exp.null(), "VARCHAR")),
-            (not_(self.fired_any()), exp.Literal.string(str(M.Outcome.NO_LICENSE_REQUIRED))),
-            (granted, exp.Literal.string(str(M.Outcome.LICENSE_EXCEPTION))),
-        ], exp.Literal.string(str(M.Outcome.LICENSE_REQUIRED)))
+    # ---- the decision as compact codes (stored per row), and as the columns users read
+    def codes(self) -> list[exp.Expression]:
+        """The decision of a row as numbers: outcome code (NULL: undecided), review rank, and
+        bit masks of the classifications held, requirements fired, exceptions granted and
+        notification duties owed (flat, exception by exception)."""
+        p = self.program
+        if max(len(p.classify), len(p.require), len(p.exceptions), self.duty_count()) > 62:
+            raise UnsupportedInSql("more than 62 rules of one kind")
+        granted = or_([self.granted(k) for k in range(len(p.exceptions))])
+        outcome = case([(self.undecided(), cast(exp.null(), "TINYINT")),
+                        (not_(self.fired_any()), n(OUTCOME_CODE[M.Outcome.NO_LICENSE_REQUIRED])),
+                        (granted, n(OUTCOME_CODE[M.Outcome.LICENSE_EXCEPTION]))],
+                       n(OUTCOME_CODE[M.Outcome.LICENSE_REQUIRED]))
+        ranks = [case([(is_true(col(self.names.r(j))), col(self.names.p(j)))]) for j in range(len(p.require))]
+        duties = [and_([self.granted(k), is_true(col(self.names.d(k, m)))])
+                  for k, r in enumerate(p.exceptions) for m in range(len(r.duties))]
+        return [alias(outcome, "outcome_code"), alias(_greatest(ranks), "review_rank"),
+                alias(mask([is_true(col(self.names.c(i))) for i in range(len(p.classify))]), "cmask"),
+                alias(mask([is_true(col(self.names.r(j))) for j in range(len(p.require))]), "rmask"),
+                alias(mask([self.granted(k) for k in range(len(p.exceptions))]), "emask"),
+                alias(mask(duties), "dmask")]
 
-    def classification(self) -> exp.Expression:
-        return text_list([(col(self.names.c(i)), r.id) for i, r in enumerate(self.program.classify)])
+    def duty_count(self) -> int:
+        return sum(len(r.duties) for r in self.program.exceptions)
 
-    def review(self) -> exp.Expression:
-        ranks = [case([(is_true(col(self.names.r(j))), col(self.names.p(j)))])
-                 for j in range(len(self.program.require))]
-        rank = _greatest(ranks)
-        return case([(exp.EQ(this=rank, expression=exp.Literal.number(i)), exp.Literal.string(str(p)))
-                     for p, i in POLICY_RANK.items()], cast(exp.null(), "VARCHAR"))
+    def expand(self, what: str, m) -> exp.Expression:
+        """A decision column from the codes (``m(name)``: the column holding code ``name``)."""
+        p, rs = self.program, self.model
+        if what == "classification":
+            return text_list([(bit(m("cmask"), i), r.id) for i, r in enumerate(p.classify)])
+        if what == "license_exceptions":
+            return text_list([(bit(m("emask"), k), r.id) for k, r in enumerate(p.exceptions)])
+        if what == "notifications":
+            flat = [(r.id, d.text) for r in p.exceptions for d in r.duties]
+            return text_list([(bit(m("dmask"), i), f"{rid}: {text}") for i, (rid, text) in enumerate(flat)])
+        fired = [(bit(m("cmask"), i), rs.rule(r.id)) for i, r in enumerate(p.classify)]
+        fired += [(bit(m("rmask"), j), rs.rule(r.id)) for j, r in enumerate(p.require)]
+        fired += [(bit(m("emask"), k), rs.rule(r.id)) for k, r in enumerate(p.exceptions)]
+        if what == "rules_fired":
+            return text_list([(held, rule.id) for held, rule in fired])
+        if what == "citations":
+            return text_list([(held, f"{rule.id}: {rule.cite}") for held, rule in fired if rule.cite])
+        raise ValueError(what)
 
-    def exceptions(self) -> exp.Expression:
-        return text_list([(self.granted(k), r.id) for k, r in enumerate(self.program.exceptions)])
 
-    def notifications(self) -> exp.Expression:
-        pairs = []
-        for k, r in enumerate(self.program.exceptions):
-            for m, duty in enumerate(r.duties):
-                pairs.append((and_([self.granted(k), is_true(col(self.names.d(k, m)))]), f"{r.id}: {duty.text}"))
-        return text_list(pairs)
+#: Outcomes as the codes the plan stores.
+OUTCOME_CODE = {M.Outcome.NO_LICENSE_REQUIRED: 0, M.Outcome.LICENSE_EXCEPTION: 1, M.Outcome.LICENSE_REQUIRED: 2,
+                M.Outcome.INDETERMINATE: 3, M.Outcome.ERROR: 4}
 
-    def fired(self) -> list[tuple[exp.Expression, M.Rule]]:
-        """(held, rule) for every rule that can fire: classifications, requirements, exceptions."""
-        n, p, rs = self.names, self.program, self.model
-        out = [(col(n.c(i)), rs.rule(r.id)) for i, r in enumerate(p.classify)]
-        out += [(col(n.r(j)), rs.rule(r.id)) for j, r in enumerate(p.require)]
-        out += [(self.granted(k), rs.rule(r.id)) for k, r in enumerate(p.exceptions)]
-        return out
 
-    def rules_fired(self) -> exp.Expression:
-        return text_list([(held, rule.id) for held, rule in self.fired()])
+def n(value: int) -> exp.Expression:
+    return exp.Literal.number(value)
 
-    def citations(self) -> exp.Expression:
-        return text_list([(held, f"{rule.id}: {rule.cite}") for held, rule in self.fired() if rule.cite])
+
+def mask(flags: list) -> exp.Expression:
+    """The flags as the bits of one BIGINT (flag i is bit i)."""
+    if not flags:
+        return cast(n(0), "BIGINT")
+    terms = [case([(f, n(1 << i))], n(0)) for i, f in enumerate(flags)]
+    out = terms[0]
+    for term in terms[1:]:
+        out = exp.Add(this=out, expression=term)
+    return cast(paren(out), "BIGINT")
+
+
+def bit(m: exp.Expression, i: int) -> exp.Expression:
+    """Is bit ``i`` of mask ``m`` set?"""
+    return exp.NEQ(this=paren(exp.BitwiseAnd(this=m, expression=n(1 << i))), expression=n(0))
+
+
+def outcome_name(code: exp.Expression) -> exp.Expression:
+    return case([(exp.EQ(this=code, expression=n(c)), exp.Literal.string(str(o))) for o, c in OUTCOME_CODE.items()],
+                cast(exp.null(), "VARCHAR"))
+
+
+def review_name(rank: exp.Expression) -> exp.Expression:
+    return case([(exp.EQ(this=rank, expression=n(i)), exp.Literal.string(str(p))) for p, i in POLICY_RANK.items()],
+                cast(exp.null(), "VARCHAR"))
 
 
 def _ratio(var) -> tuple[str, str] | None:
@@ -527,5 +564,5 @@ def _ratio_interval(name: str, ratio: tuple[str, str], points) -> exp.Expression
     return case(pairs, exp.Literal.number(2 * len(points)))
 
 
-__all__ = ["NUMBER", "NUMBER_DIGITS", "decimal_type", "POLICY_RANK", "UnsupportedInSql", "VersionSql", "col", "literal", "note_col", "policy_col",
+__all__ = ["OUTCOME_CODE", "bit", "mask", "outcome_name", "review_name", "NUMBER", "NUMBER_DIGITS", "decimal_type", "POLICY_RANK", "UnsupportedInSql", "VersionSql", "col", "literal", "note_col", "policy_col",
            "signature_columns", "status_col"]

@@ -79,7 +79,7 @@ def write_rows(rows: Iterable[dict], out, fmt: str) -> None:
                 w.writerow([csv_cell(k, row.get(k)) for k in columns])
         else:
             for row in itertools.chain([first] if first is not None else [], rows):
-                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+                stream.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
     finally:
         if isinstance(out, str):
             stream.close()
