@@ -40,17 +40,13 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from chiprules import model as M
-from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, Plan
+from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, DECISION_COLUMNS, Plan
 from chiprules.batch.sql import NUMBER, NUMBER_DIGITS, OUTCOME_CODE, POLICY_RANK, note_col
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError, RecordError
 from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_name, read_records
 from chiprules.eval.decision import Decision
 
-#: The decision columns of a batch result, in order (the input's own columns follow).
-DECISION_COLUMNS = ("row", "id", "outcome", "classification", "review_policy", "license_exceptions",
-                    "notifications", "missing", "possible_matches", "rules_fired", "citations",
-                    "ruleset_version", "ruleset_hash", "timeline", "errors", "warnings")
 LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missing", "possible_matches",
                 "rules_fired", "citations", "errors", "warnings")
 #: How list columns are joined in a CSV file.
@@ -496,28 +492,8 @@ class BatchEngine:
         return total
 
     def _output_columns(self, raw_cols, fmt) -> str:
-        """The output's columns over a chunk: ``d`` the codes (or a Python row's own columns),
-        ``r`` the input's row."""
-        plan = self.plan
-        expanded = {e.alias: e.this.sql("duckdb") for e in plan.expanded("d")}
-        id_col = next((n for n, _ in raw_cols if n == "id"), None)
-        sql_id = ("CAST(d.row AS VARCHAR)" if id_col is None else
-                  f"CASE WHEN r.{q('id')} IS NULL OR lower(trim(r.{q('id')})) IN "
-                  f"('', 'na', 'n/a', 'null', '-') THEN CAST(d.row AS VARCHAR) ELSE r.{q('id')} END")
-        cols = {"row": "d.row", "id": f"CASE WHEN d.py THEN d.p_id ELSE {sql_id} END"}
-        for k in DECISION_COLUMNS[2:]:
-            if k in expanded:
-                cols[k] = f"CASE WHEN d.py THEN d.{q('p_' + k)} ELSE {expanded[k]} END"
-            elif k == "errors":
-                cols[k] = "coalesce(d.p_errors, []::VARCHAR[])"
-            else:
-                cols[k] = f"d.{q(k)}"
-        if fmt == "csv":  # lists joined; an empty list an empty cell (DuckDB quotes an empty string)
-            cols = {k: (f"nullif(array_to_string({v}, {lit(CSV_SEPARATORS[k])}), '')" if k in LIST_COLUMNS else v)
-                    for k, v in cols.items()}
-        taken = set(DECISION_COLUMNS)
-        inputs = [f"r.{q(n)} AS {q(n if n not in taken else 'input_' + n)}" for n, _ in raw_cols]
-        return ", ".join([*(f"{v} AS {q(k)}" for k, v in cols.items()), *inputs])
+        columns = self.plan.output_columns([n for n, _ in raw_cols], CSV_SEPARATORS if fmt == "csv" else None)
+        return ", ".join(c.sql("duckdb") for c in columns)
 
 
 #: The screens of a run, for the worker processes that screen in parallel (inherited by fork).

@@ -72,6 +72,10 @@ CHIP_FIGURES = ("tpp", "die_area", "interconnect_bw", "dram_bw", "memory_bw_dens
 #: Source column kinds a runner reports: text, number (decimal or floating point),
 #: integer, bool, date, or other (never regular).
 SOURCE_KINDS = ("text", "number", "integer", "bool", "date", "other")
+#: The decision columns of a batch result, in order (the input's own columns follow).
+DECISION_COLUMNS = ("row", "id", "outcome", "classification", "review_policy", "license_exceptions",
+                    "notifications", "missing", "possible_matches", "rules_fired", "citations",
+                    "ruleset_version", "ruleset_hash", "timeline", "errors", "warnings")
 #: The decision of a row as the plan stores it (see `chiprules.batch.sql.VersionSql.codes`).
 CODE_COLUMNS = (("outcome_code", "TINYINT"), ("review_rank", "TINYINT"), ("cmask", "BIGINT"), ("rmask", "BIGINT"),
                 ("emask", "BIGINT"), ("dmask", "BIGINT"))
@@ -383,6 +387,35 @@ class Plan:
                 alias(by_version("content_hash"), "ruleset_hash"),
                 alias(by_version("timeline"), "timeline")]
 
+    def output_columns(self, inputs: list[str], csv_separators: dict | None = None) -> list[exp.Expression]:
+        """The output's columns over ``d`` (a row of ``final``: codes, or a row Python decided with
+        its own ``p_`` columns) beside ``r`` (the input's row): the decision columns, then the
+        input's own. With ``csv_separators``, lists are joined (an empty list an empty cell)."""
+        expanded = {e.alias: e.this for e in self.expanded("d")}
+        py = col("py", "d")
+        if "id" in inputs:
+            rid = col("id", "r")
+            missing = or_([is_null(rid), in_(exp.Lower(this=exp.Trim(this=rid)), MISSING_WORDS)])
+            sql_id = case([(missing, cast(col("row", "d"), "VARCHAR"))], rid)
+        else:
+            sql_id = cast(col("row", "d"), "VARCHAR")
+        cols = {"row": col("row", "d"), "id": case([(py, col("p_id", "d"))], sql_id)}
+        empty = cast(exp.Array(expressions=[]), "VARCHAR[]")
+        for k in DECISION_COLUMNS[2:]:
+            if k in expanded:
+                cols[k] = case([(py, col(f"p_{k}", "d"))], expanded[k])
+            elif k == "errors":
+                cols[k] = coalesce(col("p_errors", "d"), empty)
+            else:
+                cols[k] = col(k, "d")
+        if csv_separators:
+            cols = {k: (exp.Nullif(this=exp.ArrayToString(this=v, expression=s(csv_separators[k])), expression=s(""))
+                        if k in csv_separators else v) for k, v in cols.items()}
+        taken = set(DECISION_COLUMNS)
+        out = [alias(v, k) for k, v in cols.items()]
+        out += [alias(col(name, "r"), name if name not in taken else f"input_{name}") for name in inputs]
+        return out
+
     def encode(self, d) -> dict:
         """A per-record decision as the plan's codes (for the rows Python decides)."""
         v = next((k for k, vs in enumerate(self.versions) if d.ruleset is not None
@@ -454,4 +487,4 @@ class Plan:
         return [col("__v")] + [col(f"__s{i}") for i in range(self.signature_width)]
 
 
-__all__ = ["BOOL_WORDS", "CHIP_FIGURES", "CODE_COLUMNS", "MISSING_WORDS", "SOURCE_KINDS", "Plan"]
+__all__ = ["BOOL_WORDS", "CHIP_FIGURES", "CODE_COLUMNS", "DECISION_COLUMNS", "MISSING_WORDS", "SOURCE_KINDS", "Plan"]

@@ -29,8 +29,8 @@ from chiprules.batch.duck import (
     output_format,
     screen_all,
 )
-from chiprules.batch.plan import CHIP_FIGURES, Plan
-from chiprules.batch.sql import NUMBER, note_col
+from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, Plan
+from chiprules.batch.sql import NUMBER, OUTCOME_CODE, note_col
 from chiprules.batch.tables import write_rows
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError
@@ -167,6 +167,7 @@ class SparkBatch:
         self._odd = odd
         self.progress("reading and typing")
         names = {c: normalize_field_name(c) for c in df.columns if c != "__row"}
+        names_in = list(names.values())
         if len(set(names.values())) != len(names):
             raise ChiprulesError("two columns read as the same field name; give every column its own name")
         cols = [F.col(f"`{c}`").alias(n) for c, n in names.items()]
@@ -199,14 +200,13 @@ class SparkBatch:
         python_rows = [r["__row"] for r in prepared.where("__v IS NULL").select("__row").collect()]
         decisions = {row: d for row, d in self._decide_rows(raw, python_rows)}
         settled = self._settle(spark, raw, decided, decisions)
-        py = [decision_row(self.rules, d, row) for row, d in sorted(decisions.items())]
-        py_df = spark.createDataFrame([tuple(r[k] for k in DECISION_COLUMNS) for r in py], schema=_spark_schema())
-        sql_rows = self._sql_rows(decided, settled)
-        out = sql_rows.unionByName(py_df)
-        self.counts = {r["outcome"]: r["count"] for r in out.groupBy("outcome").count().collect()}
-        taken = set(DECISION_COLUMNS)
-        inputs = [F.col(f"r.`{n}`").alias(n if n not in taken else f"input_{n}") for n in names.values()]
-        return out.alias("d").join(raw.alias("r"), F.col("d.row") == F.col("r.__row")).select("d.*", *inputs)
+        final = self._final(spark, decided, settled, decisions).cache()
+        final.createOrReplaceTempView("final")
+        self.progress("writing")
+        names = {code: str(o) for o, code in OUTCOME_CODE.items()}
+        self.counts = {names[r["outcome_code"]]: r["count"] for r in final.groupBy("outcome_code").count().collect()}
+        columns = ", ".join(c.sql("spark") for c in plan.output_columns(list(names_in)))
+        return spark.sql(f"SELECT {columns} FROM final AS d JOIN raw AS r ON r.__row = d.row")
 
     # ---- tables made in Python
     def _chips(self, spark) -> None:
@@ -279,7 +279,7 @@ class SparkBatch:
         # one text of the signature per row: groups compare it whole (NULLs spelled out)
         parts = [F.coalesce(F.col(k).cast("string"), F.lit("\u2205")) for k in
                  ["__v", *[f"__s{i}" for i in range(self.plan.signature_width)]]]
-        undecided = decided.where("outcome IS NULL").withColumn("__sig", F.concat_ws("\u241f", *parts))
+        undecided = decided.where("outcome_code IS NULL").withColumn("__sig", F.concat_ws("\u241f", *parts))
         rep_rows = undecided.where("__signable").groupBy("__sig").agg(F.min("__row").alias("rep")).collect()
         reps = [r["rep"] for r in rep_rows]
         alone = [r[0] for r in undecided.where("NOT __signable").select("__row").collect()]
@@ -288,50 +288,55 @@ class SparkBatch:
             decisions[row] = answers[row]
         sig_of = F.broadcast(spark.createDataFrame([(r["__sig"], r["rep"]) for r in rep_rows] or [("", -1)],
                                                    "__sig string, __rep bigint"))
+        codes = [c for c, _ in CODE_COLUMNS]
         groups = []
         for row in reps:
             d = answers[row]
-            c = decision_row(self.rules, d, row)
-            groups.append((row, c["outcome"], c["classification"], c["review_policy"], c["license_exceptions"],
-                           c["notifications"], c["missing"], [f"{m.field}~{m.list}" for m in d.possible_matches],
-                           c["rules_fired"], c["citations"], [w for w in d.warnings if not w.startswith("chip `")]))
-        schema = ("rep bigint, outcome string, classification array<string>, review_policy string, "
-                  "license_exceptions array<string>, notifications array<string>, missing array<string>, "
-                  "possible array<string>, rules_fired array<string>, citations array<string>, "
-                  "warnings array<string>")
-        g = F.broadcast(spark.createDataFrame(groups, schema))
+            encoded = self.plan.encode(d)
+            groups.append((row, *[encoded[c] for c in codes], list(d.missing),
+                           [f"{m.field}~{m.list}" for m in d.possible_matches],
+                           [w for w in d.warnings if not w.startswith("chip `")]))
+        schema = ("rep bigint, " + ", ".join(f"{c} bigint" for c in codes)
+                  + ", missing array<string>, possible array<string>, warnings array<string>")
+        g = F.broadcast(spark.createDataFrame(groups or [(-1, *[None] * len(codes), [], [], [])], schema))
         u = undecided.where("__signable").join(sig_of, "__sig")
         notes = [F.when(F.array_contains(F.col("g.possible"), f"{f}~{lname}"), F.col(f"u.`{note_col(f, lname)}`"))
                  for f, lname in self.plan.parties]
         possible = F.filter(F.array(*notes), lambda x: x.isNotNull()) if notes else F.array().cast("array<string>")
         return (u.alias("u").join(g.alias("g"), F.col("g.rep") == F.col("u.__rep"))
-                .select(F.col("u.__row").alias("__row"), "g.outcome", "g.classification", "g.review_policy",
-                        "g.license_exceptions", "g.notifications", "g.missing", possible.alias("possible_matches"),
-                        "g.rules_fired", "g.citations", F.col("g.warnings").alias("split_warnings")))
+                .select(F.col("u.__row").alias("__row"), *[F.col(f"g.{c}") for c in codes], "g.missing",
+                        possible.alias("possible_matches"), F.col("g.warnings").alias("split_warnings")))
 
-    def _sql_rows(self, decided, settled):
-        d, s = F.col, F.col
+    def _final(self, spark, decided, settled, decisions: dict):
+        """Every row's decision as codes, or a Python row's own columns (``p_``)."""
+        codes = [c for c, _ in CODE_COLUMNS]
         empty = F.array().cast("array<string>")
+        d, s = F.col, F.col
         chip_warning = F.filter(F.array(d("d.__chip_warning")), lambda x: x.isNotNull())
-
-        def pick(c):
-            return F.when(d("d.outcome").isNull(), s(f"s.{c}")).otherwise(d(f"d.{c}")).alias(c)
-
-        return (decided.alias("d").join(settled.alias("s"), d("d.__row") == s("s.__row"), "left")
-                .where(d("d.outcome").isNotNull() | s("s.__row").isNotNull())
-                .select(d("d.__row").alias("row"), F.coalesce(d("d.__id"), d("d.__row").cast("string")).alias("id"),
-                        F.coalesce(d("d.outcome"), s("s.outcome")).alias("outcome"),
-                        pick("classification"), pick("review_policy"), pick("license_exceptions"),
-                        pick("notifications"), F.coalesce(s("s.missing"), empty).alias("missing"),
-                        F.coalesce(s("s.possible_matches"), empty).alias("possible_matches"),
-                        pick("rules_fired"), pick("citations"), d("d.ruleset_version"), d("d.ruleset_hash"),
-                        d("d.timeline"), empty.alias("errors"),
-                        F.concat(chip_warning, F.coalesce(s("s.split_warnings"), empty)).alias("warnings")))
-
-
-def _spark_schema():
-    return T.StructType([T.StructField(k, T.LongType() if k == "row" else T.ArrayType(T.StringType())
-                                       if k in LIST_COLUMNS else T.StringType()) for k in DECISION_COLUMNS])
+        sql_rows = (decided.alias("d").join(settled.alias("s"), d("d.__row") == s("s.__row"), "left")
+                    .where(d("d.outcome_code").isNotNull() | s("s.__row").isNotNull())
+                    .select(d("d.__row").alias("row"), d("d.__v").cast("bigint").alias("__v"),
+                            *[F.when(d("d.outcome_code").isNull(), s(f"s.{c}")).otherwise(d(f"d.{c}"))
+                              .cast("bigint").alias(c) for c in codes],
+                            F.coalesce(s("s.missing"), empty).alias("missing"),
+                            F.coalesce(s("s.possible_matches"), empty).alias("possible_matches"),
+                            F.concat(chip_warning, F.coalesce(s("s.split_warnings"), empty)).alias("warnings"),
+                            F.lit(False).alias("py"),
+                            *[F.lit(None).cast("array<string>" if k in LIST_COLUMNS else "string").alias(f"p_{k}")
+                              for k in DECISION_COLUMNS[1:]]))
+        rows = []
+        for row, dec in sorted(decisions.items()):
+            c, encoded = decision_row(self.rules, dec, row), self.plan.encode(dec)
+            rows.append((row, encoded["__v"], *[encoded[k] for k in codes], c["missing"], c["possible_matches"],
+                         c["warnings"], True, *[c[k] for k in DECISION_COLUMNS[1:]]))
+        schema = T.StructType(
+            [T.StructField("row", T.LongType()), T.StructField("__v", T.LongType()),
+             *[T.StructField(k, T.LongType()) for k in codes],
+             *[T.StructField(k, T.ArrayType(T.StringType())) for k in ("missing", "possible_matches", "warnings")],
+             T.StructField("py", T.BooleanType()),
+             *[T.StructField(f"p_{k}", T.ArrayType(T.StringType()) if k in LIST_COLUMNS else T.StringType())
+               for k in DECISION_COLUMNS[1:]]])
+        return sql_rows.unionByName(spark.createDataFrame(rows, schema))
 
 
 __all__ = ["SPARK_EXTRA", "SparkBatch", "spark_kind"]
