@@ -583,7 +583,7 @@ def test_blocking_scores_few_entries_on_a_large_list() -> None:
 
     def spy(query):
         found = original(query)
-        seen.append(len({screener.forms[fid].entry for fid, _ in found}))
+        seen.append(len({screener.forms[fid].entry for fid in found}))
         return found
 
     screener._candidates = spy  # type: ignore[method-assign]

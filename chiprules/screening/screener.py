@@ -79,22 +79,22 @@ bound first, skipping forms whose upper bound cannot beat what is already found.
 the name equals a listed name or alias (exact, same words, same letters), close
 spellings are not searched.
 
-Caches, all bounded: the date- and country-free candidates per normalised name (LRU);
+Caches, all bounded: the date- and country-free candidates per normalised name (LRU,
+as a tuple of small frozen ``_Scored`` objects);
 per word of a name, its spelling key, the listed words it spells and its cost; per
 word or pair of words not listed, the listed words one deletion away; per raw name,
 its normalised form and the legal forms it drops. A ``ScreenResult`` is immutable, so
 one is kept per (normalised name, date, country, address, legal forms dropped) and
 shared by the names alike in all of these ("Huawei Technologies" and "HUAWEI
 TECHNOLOGIES"), and one per raw name and evidence (LRU): screening a name again
-returns the same object. The cached values are tuples, dicts and strings of atoms
-where they can be, which the garbage collector stops tracking: a large cache does not
-slow down its collections.
+returns the same object. The other cached values are tuples, dicts and strings of
+atoms where they can be, which the garbage collector stops tracking: a large cache
+slows down its collections less.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 from collections.abc import Iterable
@@ -497,23 +497,50 @@ class _Form:
     rank: int  # of the kind: name, alias, acronym
 
 
-#: A date- and country-free candidate: a plain tuple (entry, score, form id, kind rank,
-#: words explained, why, exact, missing, extra). ``why`` is "" for a close spelling,
-#: written from the form and the positions of the missing and extra words when it is
-#: shown; ``exact`` marks the matches whose why may name the legal forms dropped from
-#: the name. The candidates of a normalised name are cached as one flat tuple of their
-#: fields, best first (see ``_items``), so that the garbage collector need not track
-#: the cache, nor count one object per candidate.
-_Scored = tuple
-_ENTRY, _SCORE, _FORM, _KIND, _EXPLAINED, _WHY, _EXACT, _MISSING, _EXTRA = range(9)
-_FIELDS = 9
+@attrs.frozen
+class _Scored:
+    """A listed form found for a normalised name, before dates and evidence are applied.
+
+    One is kept per entry (its best form). ``why`` is "" for a close spelling: the
+    sentence is written from the form and the positions of the ``missing`` listed words
+    and ``extra`` words of the name only when the candidate is shown. ``exact`` marks the
+    matches whose reason may name the legal forms dropped from the name.
+    """
+
+    form: _Form
+    score: float  # rounded to 0.1
+    explained: int  # words of the name the form explains
+    why: str
+    exact: bool
+    missing: tuple[int, ...] = ()
+    extra: tuple[int, ...] = ()
+
+    def rank(self) -> tuple[float, int, int, int]:
+        """Best first: the higher score, then more words explained, then the name before
+        an alias before an acronym, then list order."""
+        return (-self.score, -self.explained, self.form.rank, self.form.entry)
 
 
-def _items(flat: tuple) -> Iterable[_Scored]:
-    """The candidates of a flat tuple of their fields."""
-    if len(flat) == _FIELDS:
-        return (flat,)  # one candidate: the tuple is its fields
-    return zip(*[iter(flat)] * _FIELDS)  # noqa: B905 - a multiple of _FIELDS long
+@attrs.frozen
+class _Unit:
+    """A part of the name that spells a listed word: one word, or two adjacent words
+    written together (in either order)."""
+
+    text: str  # the spelling key of the word, or the two keys joined
+    first: int  # position of its first word in the name
+    mask: int  # bit mask of the positions of its words
+    single: bool  # one word of the name, as written
+
+
+@attrs.frozen
+class _WordInfo:
+    """What the screener knows of one word of a name (cached per word)."""
+
+    key: str  # spelling key
+    spells: dict[str, float]  # listed words (spelling keys) it spells, with their similarity
+    cost: float  # what it costs when it matches nothing
+    common: bool  # a common business word
+    counts: bool  # counts as a word: not a legal form nor a stop word
 
 
 _KIND_RANK = {"name": 0, "alias": 1, "acronym": 2}
@@ -535,39 +562,22 @@ class _Query:
         self.pair_cost: list[tuple[int, float]] = []
         self.one_word = False
         #: the parts of the name that spell a listed word: single words, and adjacent
-        #: pairs written together in either order, as (text, first position, bit mask
-        #: of the positions, single word)
-        self.units: list[tuple[str, int, int, bool]] = []
+        #: pairs written together in either order
+        self.units: list[_Unit] = []
         #: listed word (spelling key) -> [(unit index, similarity)]
         self.near: dict[str, list[tuple[int, float]]] = {}
         #: listed word -> bit mask of the words of the name that may stand for it
         self.reach: dict[str, int] = {}
 
 
-def _offer(
-    best: dict[int, _Scored],
-    form: _Form,
-    fid: int,
-    score: float,
-    why: str,
-    exact: bool,
-    explained: int,
-    missing: tuple[int, ...] = (),
-    extra: tuple[int, ...] = (),
-) -> None:
-    """Keep ``form``'s score (already rounded to 0.1) as its entry's when it ranks above
-    the one kept."""
-    entry, rank = form.entry, form.rank
+def _offer(best: dict[int, _Scored], found: _Scored) -> None:
+    """Keep ``found`` as its entry's candidate when it ranks above the one kept."""
+    entry = found.form.entry
     current = best.get(entry)
-    if current is not None and (-score, -explained, rank) >= (
-        -current[_SCORE], -current[_EXPLAINED], current[_KIND],
+    if current is None or (-found.score, -found.explained, found.form.rank) < (
+        -current.score, -current.explained, current.form.rank,
     ):  # fmt: skip
-        return
-    best[entry] = (entry, score, fid, rank, explained, why, exact, missing, extra)
-
-
-def _ranked(item: _Scored) -> tuple[float, int, int, int]:
-    return (-item[_SCORE], -item[_EXPLAINED], item[_KIND], item[_ENTRY])
+        best[entry] = found
 
 
 _JOINED_MINOR = _COMMON | _QUALIFIER | _LEGAL
@@ -634,7 +644,7 @@ class Screener:
         self._shared_size = cache_size
         self._entry_places: dict[int, dict[str, str]] = {}
         #: word -> what ``_word`` says of it
-        self._word_info: dict[str, tuple[str, dict[str, float], float, bool, bool]] = {}
+        self._word_info: dict[str, _WordInfo] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -833,15 +843,14 @@ class Screener:
             known = info.get(word)
             if known is None:
                 known = self._word(word)
-            key, found, unmatched, is_common, counts = known
-            keys.append(key)
-            cost.append(unmatched)
-            common.append(is_common)
-            counted += counts
-            if found:
+            keys.append(known.key)
+            cost.append(known.cost)
+            common.append(known.common)
+            counted += known.counts
+            if known.spells:
                 mask = 1 << j
-                _note_unit(near, reach, len(units), mask, found)
-                units.append((key, j, mask, True))
+                _note_unit(near, reach, len(units), mask, known.spells)
+                units.append(_Unit(known.key, j, mask, True))
         query.one_word = counted == 1
         for j in range(len(keys) - 1):
             left, right = keys[j], keys[j + 1]
@@ -881,10 +890,10 @@ class Screener:
                     if generic:
                         found = {w: score * GENERIC_PAIR_FACTOR for w, score in found.items()}
                 _note_unit(near, reach, len(units), mask, found)
-                units.append((unit, j, mask, False))
+                units.append(_Unit(unit, j, mask, False))
         return query
 
-    def _word(self, word: str) -> tuple[str, dict[str, float], float, bool, bool]:
+    def _word(self, word: str) -> _WordInfo:
         """A word's spelling key, the listed words it spells, its cost when it matches
         nothing, whether it is common, and whether it counts as a word (not a legal form
         or a stop word); cached."""
@@ -894,7 +903,7 @@ class Screener:
             found = {key: 100.0}
         elif len(key) >= 5 and key.isalpha():
             found = self._spelled_near(key)
-        known = (
+        known = _WordInfo(
             key,
             found,
             self._extra_cost(key),
@@ -927,10 +936,10 @@ class Screener:
                 out[word] = score
         return out
 
-    def _candidates(self, query: _Query) -> list[tuple[int, float]]:
+    def _candidates(self, query: _Query) -> dict[int, float]:
         """Forms of the entries that share the most (weighted) rare words with the name.
 
-        Each comes with an upper bound of its close-spelling score: the weight of its
+        Each form id maps to an upper bound of its close-spelling score: the weight of its
         rare words that the name spells, plus that of its other core words.
         """
         block, weights = self._block, self._key_weight
@@ -941,7 +950,7 @@ class Screener:
                 top = found[0][1] if len(found) == 1 else max(score for _, score in found)
                 posted.append((postings, round(weights[word] * top / 100)))
         if not posted:
-            return []
+            return {}
         owner = self._form_entry
         evidence: dict[int, int] | None = None
         if len(posted) == 1:  # one listed word: every form it indexes has the same evidence
@@ -989,7 +998,7 @@ class Screener:
         forms = self.forms
         lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
         one_word = query.one_word
-        out = []
+        out: dict[int, float] = {}
         for fid in chosen:
             form = forms[fid]
             if form.acronym:
@@ -1026,7 +1035,7 @@ class Screener:
                         absent += 1
                 if absent:
                     cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
-            out.append((fid, bound - cost + 0.5))
+            out[fid] = bound - cost + 0.5
         return out
 
     def _extra_cost(self, key: str) -> float:
@@ -1040,9 +1049,7 @@ class Screener:
             return EXTRA_NUMBER
         return EXTRA_DISTINCT
 
-    def _close(
-        self, form: _Form, query: _Query, floor: float
-    ) -> tuple[float, int, tuple[int, ...], tuple[int, ...]] | None:
+    def _close(self, form: _Form, query: _Query, floor: float) -> _Scored | None:
         """The close-spelling score of ``form`` when above ``floor``, with the words
         explained and the positions of the listed words missing and the extra words.
 
@@ -1060,23 +1067,23 @@ class Screener:
                 continue
             if len(found) == 1:  # one unit spells this word: it takes it when free
                 index, score = found[0]
-                unit, j, mask, single = units[index]
-                if not used & mask:
-                    if score == 100.0 and single and words[j] != listed[i]:
+                unit = units[index]
+                if not used & unit.mask:
+                    if score == 100.0 and unit.single and words[unit.first] != listed[i]:
                         score = FOLDED_SIMILARITY
                     sims[i] = score
-                    used |= mask
+                    used |= unit.mask
                     hit |= 1 << i
                 continue
             best, tie, where = 0.0, "", 0
             for index, score in found:
-                unit, j, mask, single = units[index]
-                if used & mask:
+                unit = units[index]
+                if used & unit.mask:
                     continue
-                if score == 100.0 and single and words[j] != listed[i]:
+                if score == 100.0 and unit.single and words[unit.first] != listed[i]:
                     score = FOLDED_SIMILARITY  # equal once spelling is folded: Micron, Mikron
-                if score > best or (score == best and unit < tie):
-                    best, tie, where = score, unit, mask
+                if score > best or (score == best and unit.text < tie):
+                    best, tie, where = score, unit.text, unit.mask
             if where:
                 sims[i] = best
                 used |= where
@@ -1087,10 +1094,10 @@ class Screener:
                 continue
             best, tie, where = 0.0, "", 0
             for index, score in near.get(joined, ()):
-                unit, j, mask, single = units[index]
-                if single and not used & mask and score >= 85.0:
-                    if score > best or (score == best and unit < tie):
-                        best, tie, where = score, unit, mask
+                unit = units[index]
+                if unit.single and not used & unit.mask and score >= 85.0:
+                    if score > best or (score == best and unit.text < tie):
+                        best, tie, where = score, unit.text, unit.mask
             if where:
                 sims[i] = sims[i + 1] = best
                 used |= where
@@ -1142,7 +1149,7 @@ class Screener:
         score = round(score, 1)
         if score <= floor:
             return None
-        return score, size - len(extra), _unused(hit, len(keys)), extra
+        return _Scored(form, score, size - len(extra), "", False, _unused(hit, len(keys)), extra)
 
     def _close_why(
         self,
@@ -1165,9 +1172,8 @@ class Screener:
                 why += f", without `{' '.join(absent)}`"
         return why
 
-    def _score_norm(self, norm: str) -> tuple:
-        """Date- and country-free candidates for a normalised name, best first, as one
-        flat tuple of their fields (``_items`` gives them back).
+    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
+        """Date- and country-free candidates for a normalised name, best first.
 
         The search may be incomplete: close spellings are not searched when the name
         already equals a listed name or alias (scores 96 and more), and forms that
@@ -1183,10 +1189,10 @@ class Screener:
             self._incomplete.add(norm)
         return scored
 
-    def _score_norm_full(self, norm: str) -> tuple:
+    def _score_norm_full(self, norm: str) -> tuple[_Scored, ...]:
         return self._score(norm, full=True)[0]
 
-    def _score(self, norm: str, full: bool) -> tuple[tuple, bool]:
+    def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
         if not norm:
             return (), True
         words = norm.split()
@@ -1199,7 +1205,7 @@ class Screener:
             if not form.acronym:
                 done.add(fid)
                 why = f"same name as the listed {form.kind} `{form.text}`"
-                _offer(best, form, fid, EXACT_SCORE, why, True, size)
+                _offer(best, _Scored(form, EXACT_SCORE, size, why, True))
         kept = words if _LEGAL_ANYWHERE.isdisjoint(words) else _without_legal_words(words)
         key = " ".join(sorted(kept)) or norm
         for fid in self._words.get(key, ()):
@@ -1207,7 +1213,7 @@ class Screener:
                 done.add(fid)
                 form = forms[fid]
                 why = f"same words as the listed {form.kind} `{form.text}`"
-                _offer(best, form, fid, SAME_WORDS_SCORE, why, True, size)
+                _offer(best, _Scored(form, SAME_WORDS_SCORE, size, why, True))
         together = "".join(words)
         if size > 1:
             apart = "".join(reversed(words))
@@ -1230,7 +1236,7 @@ class Screener:
                     why = (
                         f"same letters as the listed {form.kind} `{form.text}`, spaced differently"
                     )
-                    _offer(best, form, fid, SAME_LETTERS_SCORE, why, False, size)
+                    _offer(best, _Scored(form, SAME_LETTERS_SCORE, size, why, False))
         searched = full or not best
         if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
             for fid in self._exact.get(key, ()):
@@ -1238,26 +1244,26 @@ class Screener:
                 if form.acronym:
                     done.add(fid)
                     why = f"acronym `{form.text}` of the listed {self._owner(form)}"
-                    _offer(best, form, fid, ACRONYM_SCORE, why, False, size)
+                    _offer(best, _Scored(form, ACRONYM_SCORE, size, why, False))
             if 3 <= len(key) <= 8:
                 for fid in self._acronyms.get(key, ()):
                     form = forms[fid]
-                    if form.entry in best and best[form.entry][_SCORE] >= ACRONYM_SCORE:
+                    if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
                         continue
                     why = f"`{key.upper()}` is the initials of the listed {form.kind} `{form.text}`"
-                    _offer(best, form, fid, ACRONYM_SCORE, why, False, size)
+                    _offer(best, _Scored(form, ACRONYM_SCORE, size, why, False))
         complete = searched
         if searched:
             query = self._query(words)
-            candidates = self._candidates(query) if query.near else []
-            order = sorted([(-bound, fid) for fid, bound in candidates])  # best bound first
+            candidates = self._candidates(query) if query.near else {}
+            order = sorted([(-bound, fid) for fid, bound in candidates.items()])  # best first
             lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
             for negative, fid in order:
                 bound = -negative
                 if bound < lowest:
                     break
                 if len(best) >= MAX_CANDIDATES:
-                    fifth = sorted(item[_SCORE] for item in best.values())[-MAX_CANDIDATES]
+                    fifth = sorted(item.score for item in best.values())[-MAX_CANDIDATES]
                     if bound < fifth:
                         complete = full  # the rest cannot enter the five shown
                         if not full:
@@ -1268,18 +1274,13 @@ class Screener:
                 current = best.get(form.entry)
                 floor = lowest
                 if current is not None:
-                    if current[_SCORE] >= bound:
+                    if current.score >= bound:
                         continue  # this form cannot do better
-                    floor = max(floor, current[_SCORE] - 0.05)
+                    floor = max(floor, current.score - 0.05)
                 close = self._close(form, query, floor)
                 if close is not None:
-                    score, explained, missing, extra = close
-                    _offer(best, form, fid, score, "", False, explained, missing, extra)
-        if len(best) == 1:
-            for only in best.values():
-                return only, complete  # one candidate: its fields are the flat tuple
-        ranked = sorted(best.values(), key=_ranked)
-        return tuple(itertools.chain.from_iterable(ranked)), complete
+                    _offer(best, close)
+        return tuple(sorted(best.values(), key=_Scored.rank)), complete
 
     def _owner(self, form: _Form) -> str:
         return "name" if form.kind == "acronym" and self._from_name(form) else "alias"
@@ -1319,14 +1320,14 @@ class Screener:
         scored = self._scored(norm)
         if on is not None and norm in self._incomplete:
             # entries out of force may hide others that were not scored
-            if not all(self.entries[item[_ENTRY]].in_force(on) for item in _items(scored)):
+            if not all(self.entries[item.form.entry].in_force(on) for item in scored):
                 scored = self._scored_full(norm)
         if not scored:
             return _NOTHING
         # the result depends on the name only through its normalised form and, for the
         # exact matches, the legal forms it drops: names alike in both share one result
         affixes: tuple[tuple[str, str], ...] = ()
-        if any(scored[_EXACT::_FIELDS]):
+        if any(item.exact for item in scored):
             affixes = self._query_affixes(name)
         plain = on is None and country is None and address is None and not affixes
         key = norm if plain else (norm, on, country, address, affixes)
@@ -1345,7 +1346,7 @@ class Screener:
         self,
         norm: str,
         affixes: tuple[tuple[str, str], ...],
-        scored: tuple,
+        scored: tuple[_Scored, ...],
         on: date | None,
         country: str | None,
         address: str | None,
@@ -1354,24 +1355,24 @@ class Screener:
         places = _address_places(address) if address and address.strip() else None
         final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
-        forms, entries = self.forms, self.entries
+        entries = self.entries
         words: list[str] | None = None
-        for item in _items(scored):
-            entry = entries[item[_ENTRY]]
+        for item in scored:
+            form = item.form
+            entry = entries[form.entry]
             if on is not None and not entry.in_force(on):
                 continue
-            form = forms[item[_FORM]]
-            score, why = item[_SCORE], item[_WHY]
+            score, why = item.score, item.why
             if not why:
                 if words is None:
                     words = norm.split()
-                why = self._close_why(form, words, score, item[_MISSING], item[_EXTRA])
-            if item[_EXACT]:
+                why = self._close_why(form, words, score, item.missing, item.extra)
+            if item.exact:
                 clause = _affix_clause(affixes, form.affixes)
                 if clause:
                     why += f" after removing {clause}"
             if code is not None:
-                countries = self._countries[item[_ENTRY]]
+                countries = self._countries[form.entry]
                 if countries:
                     if code in countries:
                         score = min(100.0, score + COUNTRY_AGREES)
@@ -1383,7 +1384,7 @@ class Screener:
                             f"{'/'.join(sorted(countries))}"
                         )
             if places:
-                agreed = self._shared_places(item[_ENTRY], places)
+                agreed = self._shared_places(form.entry, places)
                 if agreed:
                     score = min(100.0, score + ADDRESS_AGREES)
                     why += f"; address agrees ({', '.join(agreed)})"
