@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from chiprules.data.parties import PartyEntry, load_party_csv
 from chiprules.screening.names import TRANSLITERATES_CJK, normalize_name
+from chiprules.screening.policy import DEFAULT_POLICY, ScreeningPolicy
 from chiprules.screening.screener import Screener, ScreenResult, spelling_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -542,6 +543,37 @@ def test_thresholds_are_parameters() -> None:
     assert strict.screen("Huawei Technologies").status == "match"
     with pytest.raises(ValueError):
         Screener(SAMPLE, match_score=70, possible_score=80)
+
+
+def test_the_default_policy_is_the_default() -> None:
+    explicit = Screener(SAMPLE, match_score=90, possible_score=75, policy=DEFAULT_POLICY)
+    assert explicit.policy is SCREENER.policy is DEFAULT_POLICY
+    for name in ("Huawai Technologies", "SMIC", "Technologies Huawei", "Hua Wei Noodle House"):
+        assert explicit.screen(name, country="CN") == SCREENER.screen(name, country="CN")
+
+
+def test_the_policy_sets_the_numbers() -> None:
+    policy = attrs.evolve(
+        DEFAULT_POLICY, same_words_score=93.0, same_letters_score=94.0, country_agrees=1.0
+    )
+    screener = Screener(SAMPLE, policy=policy)
+    assert screener.screen("Technologies Huawei").best.score == 93.0
+    assert screener.screen("Hua Wei Technologies").best.score == 94.0
+    plain = screener.screen("Cambricom Technologies").best.score
+    assert plain == SCREENER.screen("Cambricom Technologies").best.score  # 88.9
+    assert screener.screen("Cambricom Technologies", country="CN").best.score == plain + 1
+    loose = Screener(SAMPLE, policy=attrs.evolve(DEFAULT_POLICY, extra_distinct=3.0))
+    assert SCREENER.screen("Hua Wei Noodle House").status == "none"
+    assert loose.screen("Hua Wei Noodle House").status == "possible"  # 69 + 2 x (13 - 3) = 89
+
+
+def test_a_policy_is_frozen_and_checked() -> None:
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        DEFAULT_POLICY.exact_score = 99.0  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        ScreeningPolicy(close_spelling_cap=120.0)
+    with pytest.raises(ValueError):
+        ScreeningPolicy(max_candidates=2.5)  # type: ignore[arg-type]
 
 
 def test_results_are_cached_per_normalised_name() -> None:

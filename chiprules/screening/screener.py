@@ -117,37 +117,11 @@ from chiprules.screening.names import (
     normalize_name,
     token_key,
 )
+from chiprules.screening.policy import DEFAULT_POLICY, ScreeningPolicy
 
 Status = Literal["match", "possible", "none"]
 Kind = Literal["name", "alias", "acronym"]
 
-EXACT_SCORE = 100.0
-SAME_WORDS_SCORE = 97.0
-SAME_LETTERS_SCORE = 96.0
-ACRONYM_SCORE = 92.0
-CLOSE_SPELLING_CAP = 95.0
-ACRONYM_IN_NAME_CAP = 80.0
-ONE_WORD_CAP = 90.0
-NEAR_MISS_SCORE = 60.0
-COUNTRY_AGREES = 3.0
-COUNTRY_DIFFERS = -5.0
-ADDRESS_AGREES = 2.0
-MAX_CANDIDATES = 5
-
-TOKEN_SIMILARITY = 80.0  # least rapidfuzz ratio for two words to pair up
-MAX_SCORED_ENTRIES = 5
-COMMON_WEIGHT = 0.3
-PLACE_WEIGHT = 1.0
-MINOR_WEIGHT = 0.05
-EXTRA_DISTINCT = 13.0
-EXTRA_NUMBER = 6.0
-EXTRA_COMMON = 3.0
-EXTRA_QUALIFIER = 1.5
-SWAPPED_COMMON = 4.0
-FOLDED_SIMILARITY = 92.0
-GENERIC_PAIR_FACTOR = 0.85
-MISSING_COMMON = 1.5
-MISSING_COMMON_CAP = 4.5
 
 #: Words too general to tell companies apart (English and pinyin).
 COMMON_WORDS: frozenset[str] = frozenset(
@@ -266,17 +240,23 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _is_acronym(text: str, norm: str) -> bool:
-    """A listed form written as an acronym: one word of 2-5 letters, all capitals."""
-    if " " in norm or not 2 <= len(norm) <= 5 or not norm.isalpha():
+def _is_acronym(text: str, norm: str, policy: ScreeningPolicy) -> bool:
+    """A listed form written as an acronym: one word of 2-5 letters (by default), all
+    capitals."""
+    if (
+        " " in norm
+        or not policy.min_acronym_length <= len(norm) <= policy.max_acronym_length
+        or not norm.isalpha()
+    ):
         return False
     letters = [ch for ch in text if ch.isalpha()]
     return bool(letters) and all(ch.isupper() for ch in letters)
 
 
-def _initials(words: list[str]) -> str:
+def _initials(words: list[str], min_words: int) -> str:
+    """The initials of a name of at least ``min_words`` words (stop words aside), else ""."""
     kept = [w for w in words if w not in STOP_WORDS]
-    if len(kept) < 3 or not all(w[0].isalpha() and w.isascii() for w in kept):
+    if len(kept) < min_words or not all(w[0].isalpha() and w.isascii() for w in kept):
         return ""
     return "".join(w[0] for w in kept)
 
@@ -427,7 +407,7 @@ def _country_words() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _address_places(text: str) -> dict[str, str]:
+def _address_places(text: str, min_length: int) -> dict[str, str]:
     """The distinctive place words of an address: spelling key -> word as written.
 
     Numbers, street and building words, country names and common business words are
@@ -444,7 +424,7 @@ def _address_places(text: str) -> dict[str, str]:
     found += [(w, written.get(w, w.title())) for w in words]
     out: dict[str, str] = {}
     for word, shown in found:
-        if len(word) < 3 or not word.isalpha() or word in skip:
+        if len(word) < min_length or not word.isalpha() or word in skip:
             continue
         key = spelling_key(word)
         if key in _COMMON or key in _STOP or key in _LEGAL or key in out:
@@ -614,12 +594,15 @@ class Screener:
         match_score: float = 90,
         possible_score: float = 75,
         cache_size: int = 1 << 16,
+        *,
+        policy: ScreeningPolicy = DEFAULT_POLICY,
     ):
         if not 0 <= possible_score <= match_score <= 100:
             raise ValueError("need 0 <= possible_score <= match_score <= 100")
         self.entries: tuple[PartyEntry, ...] = tuple(entries)
         self.match_score = float(match_score)
         self.possible_score = float(possible_score)
+        self.policy = policy
         self._countries = [_country_codes(e.country) for e in self.entries]
         self._build()
         self._scored = functools.lru_cache(maxsize=cache_size)(self._score_norm)
@@ -681,7 +664,8 @@ class Screener:
         self._df = df
         self._size = size
         self._max_idf = math.log(1 + size / 0.5)
-        self._common_df = max(50, math.ceil(0.02 * size))
+        policy = self.policy
+        self._common_df = max(policy.common_df_floor, math.ceil(policy.common_df_share * size))
         self.forms: list[_Form] = []
         self._exact: dict[str, list[int]] = {}
         self._words: dict[str, list[int]] = {}
@@ -690,7 +674,7 @@ class Screener:
         self._block: dict[str, list[int]] = {}  # listed word or pair -> forms
         self._vocabulary: set[str] = set()  # every listed word, and distinctive pairs
         for index, text, kind, norm, words, keys in raw:
-            acronym = _is_acronym(text, norm)
+            acronym = _is_acronym(text, norm, policy)
             weights, common = self._core(keys)
             pairs = tuple(
                 (i, keys[i] + keys[i + 1])
@@ -728,8 +712,9 @@ class Screener:
             self._add(self._words, token_key(norm), fid)
             if len(words) > 1:
                 self._add(self._letters, "".join(words), fid)
-            for initials in {_initials(list(words)), _initials(_words(text))}:
-                if len(initials) >= 3:
+            least = policy.min_initials_words
+            for initials in {_initials(list(words), least), _initials(_words(text), least)}:
+                if initials:
                     self._add(self._acronyms, initials, fid)
             rare = self._indexed(keys)
             for key in rare:
@@ -744,7 +729,7 @@ class Screener:
         }
         self._typos: dict[str, list[str]] = {}
         for key in self._spelled:
-            if len(key) >= 5 and key.isalpha():
+            if len(key) >= policy.min_fuzzy_length and key.isalpha():
                 for short in _deletes(key):
                     self._typos.setdefault(short, []).append(key)
         self._form_entry = [form.entry for form in self.forms]
@@ -767,13 +752,14 @@ class Screener:
                 self._key_weight[joined] = max(self._key_weight[joined], round(1000 * both) + 1)
 
     def _weight(self, key: str) -> float:
+        policy = self.policy
         if key in _STOP or key in _LEGAL:
-            return MINOR_WEIGHT
+            return policy.minor_weight
         idf = math.log(1 + self._size / self._df.get(key, 0.5))
         if key in _COMMON:
-            return min(idf, COMMON_WEIGHT)
+            return min(idf, policy.common_weight)
         if key in _QUALIFIER:
-            return min(idf, PLACE_WEIGHT)
+            return min(idf, policy.place_weight)
         return idf
 
     def _is_common(self, key: str) -> bool:
@@ -837,6 +823,8 @@ class Screener:
         keys, cost, common = query.keys, query.cost, query.common
         units, near, reach = query.units, query.near, query.reach
         vocabulary, info = self._vocabulary, self._word_info
+        shortest, longest = self.policy.min_fuzzy_length, self.policy.max_split_length
+        generic_factor = self.policy.generic_pair_factor
         found: dict[str, float]
         counted = 0
         for j, word in enumerate(words):
@@ -865,9 +853,9 @@ class Screener:
                 one not in vocabulary
                 and two not in vocabulary
                 and (
-                    len(one) < 5
-                    or len(left) > 6
-                    or len(right) > 6
+                    len(one) < shortest
+                    or len(left) > longest
+                    or len(right) > longest
                     or (left in vocabulary and right in vocabulary)
                     or not one.isalpha()
                 )
@@ -878,17 +866,19 @@ class Screener:
             mask = 3 << j
             for unit in (one, two) if two != one else (one,):
                 if unit in vocabulary:
-                    found = {unit: 100.0 * GENERIC_PAIR_FACTOR if generic else 100.0}
-                elif len(unit) < 5 or not unit.isalpha():
+                    found = {unit: 100.0 * generic_factor if generic else 100.0}
+                elif len(unit) < shortest or not unit.isalpha():
                     continue
-                elif (left in vocabulary and right in vocabulary) or max(len(left), len(right)) > 6:
+                elif (left in vocabulary and right in vocabulary) or max(
+                    len(left), len(right)
+                ) > longest:
                     continue  # listed or long words side by side: not a word written apart
                 else:
                     found = self._spelled_near(unit)
                     if not found:
                         continue
                     if generic:
-                        found = {w: score * GENERIC_PAIR_FACTOR for w, score in found.items()}
+                        found = {w: score * generic_factor for w, score in found.items()}
                 _note_unit(near, reach, len(units), mask, found)
                 units.append(_Unit(unit, j, mask, False))
         return query
@@ -901,7 +891,7 @@ class Screener:
         found: dict[str, float] = _NO_WORDS
         if key in self._vocabulary:
             found = {key: 100.0}
-        elif len(key) >= 5 and key.isalpha():
+        elif len(key) >= self.policy.min_fuzzy_length and key.isalpha():
             found = self._spelled_near(key)
         known = _WordInfo(
             key,
@@ -929,9 +919,9 @@ class Screener:
             if hit is not None:
                 found.update(hit)
         out: dict[str, float] = {}
-        ratio = fuzz.ratio
+        ratio, least = fuzz.ratio, self.policy.word_similarity
         for word in found:
-            score = ratio(unit, word, score_cutoff=TOKEN_SIMILARITY)
+            score = ratio(unit, word, score_cutoff=least)
             if score:
                 out[word] = score
         return out
@@ -943,6 +933,8 @@ class Screener:
         rare words that the name spells, plus that of its other core words.
         """
         block, weights = self._block, self._key_weight
+        policy = self.policy
+        most = policy.max_scored_entries
         posted = []
         for word, found in query.near.items():
             postings = block.get(word)
@@ -955,13 +947,13 @@ class Screener:
         evidence: dict[int, int] | None = None
         if len(posted) == 1:  # one listed word: every form it indexes has the same evidence
             chosen, gain = posted[0]
-            if len(chosen) > MAX_SCORED_ENTRIES:
+            if len(chosen) > most:
                 # postings are in form order, so in entry order: the entries that win the
                 # tie are the first ones
                 entries: set[int] = set()
                 for end, fid in enumerate(chosen):
                     entries.add(owner[fid])
-                    if len(entries) > MAX_SCORED_ENTRIES:
+                    if len(entries) > most:
                         chosen = chosen[:end]
                         break
         else:
@@ -970,15 +962,15 @@ class Screener:
                 for fid in postings:
                     evidence[fid] = evidence.get(fid, 0) + gain
             chosen = sorted(evidence)
-            if len(chosen) > MAX_SCORED_ENTRIES:
+            if len(chosen) > most:
                 by_entry: dict[int, int] = {}
                 for fid, value in evidence.items():
                     entry = owner[fid]
                     if value > by_entry.get(entry, -1):
                         by_entry[entry] = value
-                if len(by_entry) > MAX_SCORED_ENTRIES:
+                if len(by_entry) > most:
                     ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
-                    kept = {entry for _, entry in ranked[:MAX_SCORED_ENTRIES]}
+                    kept = {entry for _, entry in ranked[:most]}
                     chosen = [fid for fid in chosen if owner[fid] in kept]
         # words of the name that a form cannot explain cost at least this much
         floor_cost = query.cost
@@ -996,21 +988,22 @@ class Screener:
         #: the cost of the costly words a form leaves unexplained, by their bit mask
         unexplained: dict[int, float] = {0: 0.0}
         forms = self.forms
-        lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
+        lowest = policy.lowest_score
         one_word = query.one_word
+        close_cap, one_word_cap = policy.close_spelling_cap, policy.one_word_cap
         out: dict[int, float] = {}
         for fid in chosen:
             form = forms[fid]
             if form.acronym:
-                bound = ACRONYM_IN_NAME_CAP
+                bound = policy.acronym_in_name_cap
             else:
                 value = gain if evidence is None else evidence[fid]
                 share = (value / 1000 + form.unblocked) / form.total
                 bound = 100.0 * share
-                if bound > CLOSE_SPELLING_CAP:
-                    bound = CLOSE_SPELLING_CAP
-                if one_word and bound > ONE_WORD_CAP and len(form.keys) > 1:
-                    bound = ONE_WORD_CAP
+                if bound > close_cap:
+                    bound = close_cap
+                if one_word and bound > one_word_cap and len(form.keys) > 1:
+                    bound = one_word_cap
             if bound + 0.5 < lowest:
                 continue
             left = costly
@@ -1034,20 +1027,21 @@ class Screener:
                     if key not in reach:
                         absent += 1
                 if absent:
-                    cost += min(MISSING_COMMON_CAP, MISSING_COMMON * absent)
+                    cost += min(policy.missing_common_cap, policy.missing_common * absent)
             out[fid] = bound - cost + 0.5
         return out
 
     def _extra_cost(self, key: str) -> float:
+        policy = self.policy
         if key in _STOP or key in _LEGAL:
             return 0.0
         if key in _QUALIFIER:
-            return EXTRA_QUALIFIER
+            return policy.extra_qualifier
         if self._is_common(key):
-            return EXTRA_COMMON
+            return policy.extra_common
         if key.isdigit():
-            return EXTRA_NUMBER
-        return EXTRA_DISTINCT
+            return policy.extra_number
+        return policy.extra_distinct
 
     def _close(self, form: _Form, query: _Query, floor: float) -> _Scored | None:
         """The close-spelling score of ``form`` when above ``floor``, with the words
@@ -1059,6 +1053,8 @@ class Screener:
         """
         near, units, words = query.near, query.units, query.words
         keys, listed = form.keys, form.words
+        policy = self.policy
+        folded = policy.folded_similarity
         used = hit = 0  # bit masks of the words of the name used, the listed words matched
         sims = [0.0] * len(keys)
         for i in form.order:
@@ -1070,7 +1066,7 @@ class Screener:
                 unit = units[index]
                 if not used & unit.mask:
                     if score == 100.0 and unit.single and words[unit.first] != listed[i]:
-                        score = FOLDED_SIMILARITY
+                        score = folded
                     sims[i] = score
                     used |= unit.mask
                     hit |= 1 << i
@@ -1081,7 +1077,7 @@ class Screener:
                 if used & unit.mask:
                     continue
                 if score == 100.0 and unit.single and words[unit.first] != listed[i]:
-                    score = FOLDED_SIMILARITY  # equal once spelling is folded: Micron, Mikron
+                    score = folded  # equal once spelling is folded: Micron, Mikron
                 if score > best or (score == best and unit.text < tie):
                     best, tie, where = score, unit.text, unit.mask
             if where:
@@ -1095,7 +1091,7 @@ class Screener:
             best, tie, where = 0.0, "", 0
             for index, score in near.get(joined, ()):
                 unit = units[index]
-                if unit.single and not used & unit.mask and score >= 85.0:
+                if unit.single and not used & unit.mask and score >= policy.joined_similarity:
                     if score > best or (score == best and unit.text < tie):
                         best, tie, where = score, unit.text, unit.mask
             if where:
@@ -1131,21 +1127,21 @@ class Screener:
             if not hit >> i & 1:
                 missing_common += 1
         if missing_common:
-            cost += min(MISSING_COMMON_CAP, MISSING_COMMON * missing_common)
+            cost += min(policy.missing_common_cap, policy.missing_common * missing_common)
             common = query.common
             for j in extra:
-                if common[j]:
-                    cost += SWAPPED_COMMON  # "Jiangnan University" for "Jiangnan Institute ..."
+                if common[j]:  # "Jiangnan University" for "Jiangnan Institute ..."
+                    cost += policy.swapped_common
                     break
         if form.acronym:
-            score = ACRONYM_IN_NAME_CAP - cost
+            score = policy.acronym_in_name_cap - cost
         else:
             score = 100.0 * (matched / form.total / 100.0)
-            if score > CLOSE_SPELLING_CAP:
-                score = CLOSE_SPELLING_CAP
+            if score > policy.close_spelling_cap:
+                score = policy.close_spelling_cap
             score -= cost
             if query.one_word and len(keys) > 1:
-                score = min(score, ONE_WORD_CAP)  # "Inspur" for "Inspur Group"
+                score = min(score, policy.one_word_cap)  # "Inspur" for "Inspur Group"
         score = round(score, 1)
         if score <= floor:
             return None
@@ -1197,6 +1193,7 @@ class Screener:
             return (), True
         words = norm.split()
         size = len(words)
+        policy = self.policy
         best: dict[int, _Scored] = {}
         forms = self.forms
         done: set[int] = set()
@@ -1205,7 +1202,7 @@ class Screener:
             if not form.acronym:
                 done.add(fid)
                 why = f"same name as the listed {form.kind} `{form.text}`"
-                _offer(best, _Scored(form, EXACT_SCORE, size, why, True))
+                _offer(best, _Scored(form, policy.exact_score, size, why, True))
         kept = words if _LEGAL_ANYWHERE.isdisjoint(words) else _without_legal_words(words)
         key = " ".join(sorted(kept)) or norm
         for fid in self._words.get(key, ()):
@@ -1213,7 +1210,7 @@ class Screener:
                 done.add(fid)
                 form = forms[fid]
                 why = f"same words as the listed {form.kind} `{form.text}`"
-                _offer(best, _Scored(form, SAME_WORDS_SCORE, size, why, True))
+                _offer(best, _Scored(form, policy.same_words_score, size, why, True))
         together = "".join(words)
         if size > 1:
             apart = "".join(reversed(words))
@@ -1236,7 +1233,7 @@ class Screener:
                     why = (
                         f"same letters as the listed {form.kind} `{form.text}`, spaced differently"
                     )
-                    _offer(best, _Scored(form, SAME_LETTERS_SCORE, size, why, False))
+                    _offer(best, _Scored(form, policy.same_letters_score, size, why, False))
         searched = full or not best
         if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
             for fid in self._exact.get(key, ()):
@@ -1244,26 +1241,27 @@ class Screener:
                 if form.acronym:
                     done.add(fid)
                     why = f"acronym `{form.text}` of the listed {self._owner(form)}"
-                    _offer(best, _Scored(form, ACRONYM_SCORE, size, why, False))
-            if 3 <= len(key) <= 8:
+                    _offer(best, _Scored(form, policy.acronym_score, size, why, False))
+            if policy.min_initials_words <= len(key) <= policy.max_initials_length:
                 for fid in self._acronyms.get(key, ()):
                     form = forms[fid]
-                    if form.entry in best and best[form.entry].score >= ACRONYM_SCORE:
+                    if form.entry in best and best[form.entry].score >= policy.acronym_score:
                         continue
                     why = f"`{key.upper()}` is the initials of the listed {form.kind} `{form.text}`"
-                    _offer(best, _Scored(form, ACRONYM_SCORE, size, why, False))
+                    _offer(best, _Scored(form, policy.acronym_score, size, why, False))
         complete = searched
         if searched:
             query = self._query(words)
             candidates = self._candidates(query) if query.near else {}
             order = sorted([(-bound, fid) for fid, bound in candidates.items()])  # best first
-            lowest = NEAR_MISS_SCORE - COUNTRY_AGREES
+            lowest = policy.lowest_score
+            most = policy.max_candidates
             for negative, fid in order:
                 bound = -negative
                 if bound < lowest:
                     break
-                if len(best) >= MAX_CANDIDATES:
-                    fifth = sorted(item.score for item in best.values())[-MAX_CANDIDATES]
+                if len(best) >= most:
+                    fifth = sorted(item.score for item in best.values())[-most]
                     if bound < fifth:
                         complete = full  # the rest cannot enter the five shown
                         if not full:
@@ -1352,7 +1350,12 @@ class Screener:
         address: str | None,
     ) -> ScreenResult:
         code = _resolve(country) if country and country.strip() else None
-        places = _address_places(address) if address and address.strip() else None
+        policy = self.policy
+        places = (
+            _address_places(address, policy.min_place_length)
+            if address and address.strip()
+            else None
+        )
         final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
         entries = self.entries
@@ -1375,10 +1378,10 @@ class Screener:
                 countries = self._countries[form.entry]
                 if countries:
                     if code in countries:
-                        score = min(100.0, score + COUNTRY_AGREES)
+                        score = min(100.0, score + policy.country_agrees)
                         why += f"; country {code} agrees"
                     else:
-                        score = max(0.0, score + COUNTRY_DIFFERS)
+                        score = max(0.0, score + policy.country_differs)
                         why += (
                             f"; country {code} differs from the listed "
                             f"{'/'.join(sorted(countries))}"
@@ -1386,20 +1389,20 @@ class Screener:
             if places:
                 agreed = self._shared_places(form.entry, places)
                 if agreed:
-                    score = min(100.0, score + ADDRESS_AGREES)
+                    score = min(100.0, score + policy.address_agrees)
                     why += f"; address agrees ({', '.join(agreed)})"
-            if score < NEAR_MISS_SCORE:
+            if score < policy.near_miss_score:
                 continue
             if not final:
                 score = round(score, 1)
             out.append(Candidate(entry, form.text, form.kind, score, why))
-            if final and len(out) == MAX_CANDIDATES:
+            if final and len(out) == policy.max_candidates:
                 break
         if not out:
             return _NOTHING
         if not final:
             out.sort(key=lambda c: -c.score)  # stable: ties keep the cached order
-        top = tuple(out[:MAX_CANDIDATES])
+        top = tuple(out[: policy.max_candidates])
         status: Status
         if top[0].score >= self.match_score:
             status = "match"
@@ -1416,7 +1419,7 @@ class Screener:
         if listed is None:
             listed = {}
             for text in self.entries[entry].addresses:
-                for key, shown in _address_places(text).items():
+                for key, shown in _address_places(text, self.policy.min_place_length).items():
                     listed.setdefault(key, shown)
             self._entry_places[entry] = listed
         return [listed[key] for key in places if key in listed]
