@@ -567,6 +567,14 @@ def test_the_policy_sets_the_numbers() -> None:
     assert loose.screen("Hua Wei Noodle House").status == "possible"  # 69 + 2 x (13 - 3) = 89
 
 
+def test_the_package_exports_the_screener() -> None:
+    import chiprules.screening as screening
+
+    assert screening.Screener is Screener and screening.DEFAULT_POLICY is DEFAULT_POLICY
+    with pytest.raises(AttributeError):
+        screening.nothing_here  # noqa: B018
+
+
 def test_a_policy_is_frozen_and_checked() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         DEFAULT_POLICY.exact_score = 99.0  # type: ignore[misc]
