@@ -5,18 +5,25 @@ address=None)`` returns a ``ScreenResult`` whose status is ``match``, ``possible
 ``none``, with up to five candidate entries, best first, each with a score from 0 to
 100 and a plain sentence saying why.
 
-Scoring, highest tier first (the best tier of any form of an entry counts):
+Every number below is a field of ``ScreeningPolicy`` (``chiprules.screening.policy``),
+shown with its default; ``docs/screening.md`` explains each one and how it was chosen.
+Scoring, highest tier first (the best tier of any form of an entry counts), one method
+of ``Screener`` per stage:
 
-* 100 -- the normalised name equals a listed name or alias (``normalize_name``:
-  case, accents, punctuation, transliteration, legal forms such as "Co., Ltd.");
-* 97 -- the same words in another order;
-* 96 -- the same letters spaced differently ("Hua Wei" and "Huawei", or pinyin
-  syllables and a listed pinyin name);
-* 92 -- an acronym: a one-word name equal to a listed acronym ("SMIC", "YMTC"), or
-  to the initials of a listed name of at least three words;
-* at most 95 -- close spelling, scored by a weighted word alignment (below);
+* 100 (``_exact_stage``) -- the normalised name equals a listed name or alias
+  (``normalize_name``: case, accents, punctuation, transliteration, legal forms such
+  as "Co., Ltd.");
+* 97 (``_word_order_stage``) -- the same words in another order;
+* 96 (``_spacing_stage``) -- the same letters spaced differently ("Hua Wei" and
+  "Huawei", or pinyin syllables and a listed pinyin name);
+* 92 (``_acronym_stage``) -- an acronym: a one-word name equal to a listed acronym
+  ("SMIC", "YMTC"), or to the initials of a listed name of at least three words;
+* at most 95 (``_close_spelling_stage``, ``_close``) -- close spelling, scored by a
+  rarity-weighted word alignment (below);
 * at most 80 -- a listed acronym standing as one word of a longer name
   ("SMIC Beijing" against the acronym "SMIC").
+
+Then the evidence (``_country_evidence``, ``_address_evidence``) adjusts the score.
 
 Close spelling. Each word of the listed form is paired with a word of the name, or
 with two adjacent words written together ("Hua Wei" for "Huawei"; "Sense Time" for
@@ -27,8 +34,8 @@ ordinals "13th", abbreviations such as "Intl", "Mfg" and "Tech"): equal words co
 that is not listed is compared with ``rapidfuzz.fuzz.ratio`` (Indel similarity) to
 the listed words one deleted letter away on either side, and counts its ratio / 100
 when that is at least 80. Words of the name shorter than five letters, and listed
-acronyms and numbers, must be equal. Two common words written together ("Core Storage" for "CoreStorage") count
-0.85 of that.
+acronyms and numbers, must be equal. Two words written apart of which one is common
+("Core Storage" for "CoreStorage") count 0.85 of that.
 
 Each word of a listed form weighs its inverse document frequency ``ln(1 + N/df)``
 over the N entries of the list, capped at 0.3 for common business words
@@ -273,48 +280,70 @@ def _legal_affixes(text: str, norm: str | None = None) -> list[str]:
             return _legal_affixes_slow(text)  # Chinese legal forms are gone from ``words``
         return []
     if text.isascii():
-        spans = list(_ASCII_WORD.finditer(text))
-        size = len(core)
-        if [m.group().lower() for m in spans] == words:
-            for start in range(len(words) - size + 1):
-                if words[start : start + size] == core:
-                    out = []
-                    if start:
-                        out.append(text[: spans[start].start()].strip(" ,;"))
-                    end = start + size
-                    if end < len(words):
-                        out.append(text[spans[end - 1].end() :].strip(" ,;"))
-                    return [a for a in out if a]
+        found = _ascii_affixes(text, words, core)
+        if found is not None:
+            return found
+    return _chunk_affixes(text, words, core)
+
+
+def _ascii_affixes(text: str, words: list[str], core: list[str]) -> list[str] | None:
+    """The text around the normalised words ``core`` in an ASCII ``text`` whose words are
+    runs of letters and digits; None when ``text`` is not that simple."""
+    spans = list(_ASCII_WORD.finditer(text))
+    if [m.group().lower() for m in spans] != words:
+        return None
     size = len(core)
-    chunks = text.split()
     for start in range(len(words) - size + 1):
-        if words[start : start + size] != core:
-            continue
-        lead, trail = start, len(words) - start - size
-        first = last = 0
-        count = 0
-        while count < lead and first < len(chunks):
-            count += len(_words(chunks[first]))
-            first += 1
-        if count != lead:
-            break
-        count = 0
-        last = len(chunks)
-        while count < trail and last > first:
-            last -= 1
-            count += len(_words(chunks[last]))
-        if count != trail:
-            break
-        out = []
-        if first:
-            out.append(" ".join(chunks[:first]))
-        if last < len(chunks):
-            out.append(" ".join(chunks[last:]).rstrip(",;"))
-        return out
+        if words[start : start + size] == core:
+            out = []
+            if start:
+                out.append(text[: spans[start].start()].strip(" ,;"))
+            end = start + size
+            if end < len(words):
+                out.append(text[spans[end - 1].end() :].strip(" ,;"))
+            return [a for a in out if a]
+    return None
+
+
+def _chunk_affixes(text: str, words: list[str], core: list[str]) -> list[str]:
+    """The whitespace-separated chunks of ``text`` before and after the normalised words
+    ``core``; by trial and error (``_legal_affixes_slow``) when the chunks do not split
+    there."""
+    size = len(core)
+    for start in range(len(words) - size + 1):
+        if words[start : start + size] == core:
+            found = _chunks_around(text.split(), start, len(words) - start - size)
+            return _legal_affixes_slow(text) if found is None else found
     return _legal_affixes_slow(text)
 
 
+def _chunks_around(chunks: list[str], lead: int, trail: int) -> list[str] | None:
+    """The chunks holding the first ``lead`` and the last ``trail`` words, joined; None
+    when a chunk holds words of both sides of the cut."""
+    first = count = 0
+    while count < lead and first < len(chunks):
+        count += len(_words(chunks[first]))
+        first += 1
+    if count != lead:
+        return None
+    count = 0
+    last = len(chunks)
+    while count < trail and last > first:
+        last -= 1
+        count += len(_words(chunks[last]))
+    if count != trail:
+        return None
+    out = []
+    if first:
+        out.append(" ".join(chunks[:first]))
+    if last < len(chunks):
+        out.append(" ".join(chunks[last:]).rstrip(",;"))
+    return out
+
+
 def _legal_affixes_slow(text: str) -> list[str]:
+    """The legal forms of ``text`` found by dropping chunks from either end for as long as
+    the normalised name stays the same, and Chinese legal forms written without a space."""
     out: list[str] = []
     norm = normalize_name(text)
     chunks = text.split()
@@ -330,18 +359,25 @@ def _legal_affixes_slow(text: str) -> list[str]:
     if end < len(chunks):
         out.append(" ".join(chunks[end:]).rstrip(",;"))
     elif chunks:
-        last = chunks[-1].rstrip(".,;")
-        for suffix in CJK_SUFFIXES:
-            if last.endswith(suffix) and len(last) > len(suffix):
-                cut = len(suffix)
-                while True:  # a run such as 集团有限公司
-                    more = [s for s in CJK_SUFFIXES if last[:-cut].endswith(s)]
-                    if not more or len(last) - cut <= len(more[0]):
-                        break
-                    cut += len(more[0])
-                out.append(last[-cut:])
-                break
+        suffix = _cjk_legal_suffix(chunks[-1].rstrip(".,;"))
+        if suffix:
+            out.append(suffix)
     return out
+
+
+def _cjk_legal_suffix(last: str) -> str:
+    """The Chinese legal forms ending ``last``, a run of them such as 集团有限公司 as one;
+    "" when there is none or nothing would be left before it."""
+    for suffix in CJK_SUFFIXES:
+        if last.endswith(suffix) and len(last) > len(suffix):
+            cut = len(suffix)
+            while True:  # a run such as 集团有限公司
+                more = [s for s in CJK_SUFFIXES if last[:-cut].endswith(s)]
+                if not more or len(last) - cut <= len(more[0]):
+                    break
+                cut += len(more[0])
+            return last[-cut:]
+    return ""
 
 
 def _quote_list(items: Iterable[str]) -> str:
@@ -550,7 +586,11 @@ class _Query:
         self.reach: dict[str, int] = {}
 
 
-def _offer(best: dict[int, _Scored], found: _Scored) -> None:
+#: The candidates found so far for a name: entry index -> its best scored form.
+_Best = dict[int, _Scored]
+
+
+def _offer(best: _Best, found: _Scored) -> None:
     """Keep ``found`` as its entry's candidate when it ranks above the one kept."""
     entry = found.form.entry
     current = best.get(entry)
@@ -585,8 +625,126 @@ def _note_unit(near: dict, reach: dict, index: int, mask: int, found: dict) -> N
         reach[listed] = reach.get(listed, 0) | mask
 
 
+def _spellings(words: list[str]) -> tuple[str, ...]:
+    """The name's letters without spaces, its words in their order and reversed (once
+    each, in sorted order)."""
+    together = "".join(words)
+    if len(words) < 2:
+        return (together,)
+    apart = "".join(reversed(words))
+    if apart == together:
+        return (together,)
+    return (together, apart) if together < apart else (apart, together)
+
+
+def _best_unit(
+    found: list[tuple[int, float]],
+    units: list[_Unit],
+    words: list[str],
+    listed: str,
+    used: int,
+    folded: float,
+) -> tuple[float, int]:
+    """The best unit not yet ``used`` among those that spell the listed word ``listed``
+    (``found``: unit index and similarity), as (similarity, bit mask of its words); (0, 0)
+    when none is free. A word equal to the listed one only once spelling is folded
+    ("Micron" and "Mikron") counts ``folded``; ties go to the unit spelled first in
+    alphabetical order, so that word order does not matter."""
+    if len(found) == 1:  # one unit spells this word: it takes it when free
+        index, score = found[0]
+        unit = units[index]
+        if used & unit.mask:
+            return 0.0, 0
+        if score == 100.0 and unit.single and words[unit.first] != listed:
+            score = folded
+        return score, unit.mask
+    best, tie, where = 0.0, "", 0
+    for index, score in found:
+        unit = units[index]
+        if used & unit.mask:
+            continue
+        if score == 100.0 and unit.single and words[unit.first] != listed:
+            score = folded  # equal once spelling is folded: Micron, Mikron
+        if score > best or (score == best and unit.text < tie):
+            best, tie, where = score, unit.text, unit.mask
+    return best, where
+
+
+def _shared_weight(posted: list[tuple[tuple[int, ...], int]]) -> dict[int, int]:
+    """Form id -> the weight of the listed words it shares with the name."""
+    evidence: dict[int, int] = {}
+    for postings, gain in posted:
+        for fid in postings:
+            evidence[fid] = evidence.get(fid, 0) + gain
+    return evidence
+
+
+class _LeastCost:
+    """The least a form pays, in ``_close``, for the words of one name that it cannot
+    explain and for its common words that the name lacks: what ``_candidates`` takes
+    off each form's upper bound.
+
+    A word the form cannot explain costs at least its own cost, or half that of the
+    common word it makes with a neighbour; the costs are kept per bit mask of the
+    unexplained words, as forms often leave the same ones.
+    """
+
+    __slots__ = ("floor", "costly", "spelled", "reach", "known")
+
+    def __init__(self, query: _Query):
+        floor = query.cost
+        if query.pair_cost:
+            floor = list(floor)
+            for j, pair in query.pair_cost:
+                floor[j] = min(floor[j], pair / 2)
+                floor[j + 1] = min(floor[j + 1], pair / 2)
+        costly = 0  # bit mask of the words that cost something
+        for j, c in enumerate(floor):
+            if c:
+                costly |= 1 << j
+        self.floor = floor
+        self.costly = costly
+        #: (listed word, the costly words of the name that may stand for it)
+        self.spelled = [(w, mask & costly) for w, mask in query.reach.items() if mask & costly]
+        self.reach = query.reach
+        #: the cost of the costly words a form leaves unexplained, by their bit mask
+        self.known: dict[int, float] = {0: 0.0}
+
+    def unexplained(self, form: _Form) -> float:
+        """The least cost of the words of the name that ``form`` has no word for."""
+        left = self.costly
+        if not left:
+            return 0.0
+        keyset = form.keyset
+        for word, mask in self.spelled:
+            if word in keyset:
+                left &= ~mask
+        cost = self.known.get(left)
+        if cost is None:
+            cost = 0.0
+            for j, c in enumerate(self.floor):
+                if left >> j & 1:
+                    cost += c
+            self.known[left] = cost
+        return cost
+
+    def missing_common(self, form: _Form) -> int:
+        """How many common words of ``form`` the name spells nowhere."""
+        absent = 0
+        for key in form.common_keys:
+            if key not in self.reach:
+                absent += 1
+        return absent
+
+
 class Screener:
-    """Fuzzy screening of names against one party list."""
+    """Fuzzy screening of names against one party list.
+
+    ``entries`` are indexed once. A name whose best candidate scores at least
+    ``match_score`` is a ``match``, at least ``possible_score`` a ``possible`` match
+    (both from the list in the rules). ``cache_size`` bounds each cache (names, words,
+    results). ``policy`` holds every other number (``DEFAULT_POLICY`` unless given).
+    """
 
     def __init__(
         self,
@@ -632,661 +790,7 @@ class Screener:
     def __len__(self) -> int:
         return len(self.entries)
 
-    # -- index --------------------------------------------------------------
-
-    def _entry_forms(self, entry: PartyEntry) -> list[tuple[str, Kind]]:
-        out: list[tuple[str, Kind]] = []
-        for form in name_forms(entry.name):
-            out.append((form, "name"))
-        for alias in entry.aliases:
-            for form in name_forms(alias):
-                out.append((form, "alias"))
-        return out
-
-    def _build(self) -> None:
-        raw: list[tuple[int, str, Kind, str, tuple[str, ...], tuple[str, ...]]] = []
-        df: dict[str, int] = {}
-        for index, entry in enumerate(self.entries):
-            seen: set[str] = set()
-            entry_keys: set[str] = set()
-            for text, kind in self._entry_forms(entry):
-                norm = normalize_name(text)
-                if not norm or norm in seen:
-                    continue
-                seen.add(norm)
-                words = tuple(norm.split())
-                keys = tuple(spelling_key(w) for w in words)
-                entry_keys.update(keys)
-                raw.append((index, text, kind, norm, words, keys))
-            for key in entry_keys:
-                df[key] = df.get(key, 0) + 1
-        size = max(len(self.entries), 1)
-        self._df = df
-        self._size = size
-        self._max_idf = math.log(1 + size / 0.5)
-        policy = self.policy
-        self._common_df = max(policy.common_df_floor, math.ceil(policy.common_df_share * size))
-        self.forms: list[_Form] = []
-        self._exact: dict[str, list[int]] = {}
-        self._words: dict[str, list[int]] = {}
-        self._letters: dict[str, list[int]] = {}
-        self._acronyms: dict[str, list[int]] = {}
-        self._block: dict[str, list[int]] = {}  # listed word or pair -> forms
-        self._vocabulary: set[str] = set()  # every listed word, and distinctive pairs
-        for index, text, kind, norm, words, keys in raw:
-            acronym = _is_acronym(text, norm, policy)
-            weights, common = self._core(keys)
-            pairs = tuple(
-                (i, keys[i] + keys[i + 1])
-                for i in range(len(keys) - 1)
-                if self._rare(keys[i]) and self._rare(keys[i + 1])
-            )
-            indexed = self._indexed(keys) if not acronym else [keys[0]]
-            unblocked = sum(w for k, w in zip(keys, weights, strict=True) if k not in indexed)
-            form = _Form(
-                entry=index,
-                text=text,
-                kind="acronym" if acronym else kind,
-                norm=norm,
-                words=words,
-                keys=keys,
-                weights=weights,
-                total=sum(weights) or 1.0,
-                common=tuple(common),
-                common_keys=tuple(keys[i] for i in common),
-                order=tuple(sorted(range(len(keys)), key=lambda i: (-weights[i], i))),
-                pairs=pairs,
-                unblocked=unblocked,
-                keyset=tuple(dict.fromkeys((*keys, *(joined for _, joined in pairs)))),
-                acronym=acronym,
-                affixes=tuple((" ".join(_words(a)), a) for a in _legal_affixes(text)),
-                rank=_KIND_RANK["acronym" if acronym else kind],
-            )
-            fid = len(self.forms)
-            self.forms.append(form)
-            self._vocabulary.update(keys)
-            self._add(self._exact, norm, fid)
-            if acronym:
-                self._add(self._block, keys[0], fid)
-                continue
-            self._add(self._words, token_key(norm), fid)
-            if len(words) > 1:
-                self._add(self._letters, "".join(words), fid)
-            least = policy.min_initials_words
-            for initials in {_initials(list(words), least), _initials(_words(text), least)}:
-                if initials:
-                    self._add(self._acronyms, initials, fid)
-            rare = self._indexed(keys)
-            for key in rare:
-                self._add(self._block, key, fid)
-            for _, joined in pairs:
-                self._vocabulary.add(joined)
-                self._add(self._block, joined, fid)
-        # listed words with one letter deleted, for typos on either side (acronyms and
-        # numbers must be written as listed)
-        self._spelled = {key for form in self.forms if not form.acronym for key in form.keyset} - {
-            form.keys[0] for form in self.forms if form.acronym
-        }
-        self._typos: dict[str, list[str]] = {}
-        for key in self._spelled:
-            if len(key) >= policy.min_fuzzy_length and key.isalpha():
-                for short in _deletes(key):
-                    self._typos.setdefault(short, []).append(key)
-        self._form_entry = [form.entry for form in self.forms]
-        # tuples of numbers and strings are not tracked by the garbage collector, so a
-        # large index does not slow down collections while names are screened
-        for table in (self._exact, self._words, self._letters, self._acronyms, self._block):
-            for key, fids in table.items():
-                table[key] = tuple(fids)  # type: ignore[assignment]
-        for key, words in self._typos.items():
-            self._typos[key] = tuple(words)  # type: ignore[assignment]
-        # what a string with one letter deleted may stand for: the listed words it is,
-        # and those it is one deletion from
-        self._typo_index: dict[str, tuple[str, ...]] = dict(self._typos)  # type: ignore[arg-type]
-        for key in self._spelled:
-            self._typo_index[key] = (*self._typo_index.get(key, ()), key)
-        self._key_weight = {key: round(1000 * self._weight(key)) for key in self._vocabulary}
-        for form in self.forms:  # a pair counts as its two words
-            for i, joined in form.pairs:
-                both = form.weights[i] + form.weights[i + 1]
-                self._key_weight[joined] = max(self._key_weight[joined], round(1000 * both) + 1)
-
-    def _weight(self, key: str) -> float:
-        policy = self.policy
-        if key in _STOP or key in _LEGAL:
-            return policy.minor_weight
-        idf = math.log(1 + self._size / self._df.get(key, 0.5))
-        if key in _COMMON:
-            return min(idf, policy.common_weight)
-        if key in _QUALIFIER:
-            return min(idf, policy.place_weight)
-        return idf
-
-    def _is_common(self, key: str) -> bool:
-        return key in _COMMON or self._df.get(key, 0) > self._common_df
-
-    def _core(self, keys: tuple[str, ...]) -> tuple[tuple[float, ...], tuple[int, ...]]:
-        """Weights of a form's words for the close-spelling share, and its common words.
-
-        When the form has a distinctive word, the share is taken over its distinctive
-        and place words only, and each missing common word costs a fixed amount;
-        otherwise (a form of place and common words only) over all its words.
-        """
-        weights = [self._weight(k) for k in keys]
-        distinct = [
-            not (self._is_common(k) or k in _QUALIFIER or k in _STOP or k in _LEGAL) for k in keys
-        ]
-        if not any(distinct):
-            return tuple(weights), ()
-        common = tuple(i for i, k in enumerate(keys) if self._is_common(k) and k not in _QUALIFIER)
-        core = tuple(
-            0.0 if (k in _STOP or k in _LEGAL or i in common) else w
-            for i, (k, w) in enumerate(zip(keys, weights, strict=True))
-        )
-        return core, common
-
-    def _indexed(self, keys: tuple[str, ...]) -> list[str]:
-        """The words a form is indexed by: its rare words, else its heaviest word."""
-        rare = [k for k in keys if self._rare(k)]
-        return rare or [max(keys, key=lambda k: (self._weight(k), k))]
-
-    def _rare(self, key: str) -> bool:
-        return (
-            key not in _COMMON
-            and key not in _QUALIFIER
-            and key not in _STOP
-            and key not in _LEGAL
-            and self._df.get(key, 0) <= self._common_df
-        )
-
-    @staticmethod
-    def _add(table: dict[str, list[int]], key: str, fid: int) -> None:
-        bucket = table.setdefault(key, [])
-        if fid not in bucket:
-            bucket.append(fid)
-
-    # -- scoring ------------------------------------------------------------
-
-    def _query(self, words: list[str]) -> _Query:
-        """The name taken apart: its words' spelling keys and costs, and the listed words
-        that its units spell (``units``, ``near`` and ``reach``).
-
-        A unit is a word of the name, or two adjacent words written together in either
-        order. A unit that is a listed word is that word. One that is not (a typo, or
-        two words written apart: both short, not both listed) is compared, with
-        ``rapidfuzz.fuzz.ratio``, to the listed words that are one deleted letter away
-        on either side; those scoring at least 80 are kept. Units shorter than five
-        letters, or with digits, must be listed as they are. Units that spell nothing
-        are left out.
-        """
-        query = _Query(words)
-        keys, cost, common = query.keys, query.cost, query.common
-        units, near, reach = query.units, query.near, query.reach
-        vocabulary, info = self._vocabulary, self._word_info
-        shortest, longest = self.policy.min_fuzzy_length, self.policy.max_split_length
-        generic_factor = self.policy.generic_pair_factor
-        found: dict[str, float]
-        counted = 0
-        for j, word in enumerate(words):
-            known = info.get(word)
-            if known is None:
-                known = self._word(word)
-            keys.append(known.key)
-            cost.append(known.cost)
-            common.append(known.common)
-            counted += known.counts
-            if known.spells:
-                mask = 1 << j
-                _note_unit(near, reach, len(units), mask, known.spells)
-                units.append(_Unit(known.key, j, mask, True))
-        query.one_word = counted == 1
-        for j in range(len(keys) - 1):
-            left, right = keys[j], keys[j + 1]
-            one, two = left + right, right + left
-            if two < one:
-                one, two = two, one
-            for joined in (one, two):
-                if joined in _JOINED_MINOR:  # pinyin syllables that make a common word
-                    query.pair_cost.append((j, self._extra_cost(joined)))
-                    break
-            if (
-                one not in vocabulary
-                and two not in vocabulary
-                and (
-                    len(one) < shortest
-                    or len(left) > longest
-                    or len(right) > longest
-                    or (left in vocabulary and right in vocabulary)
-                    or not one.isalpha()
-                )
-            ):
-                continue  # not listed, and not a listed word written apart
-            # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
-            generic = left in _COMMON or right in _COMMON
-            mask = 3 << j
-            for unit in (one, two) if two != one else (one,):
-                if unit in vocabulary:
-                    found = {unit: 100.0 * generic_factor if generic else 100.0}
-                elif len(unit) < shortest or not unit.isalpha():
-                    continue
-                elif (left in vocabulary and right in vocabulary) or max(
-                    len(left), len(right)
-                ) > longest:
-                    continue  # listed or long words side by side: not a word written apart
-                else:
-                    found = self._spelled_near(unit)
-                    if not found:
-                        continue
-                    if generic:
-                        found = {w: score * generic_factor for w, score in found.items()}
-                _note_unit(near, reach, len(units), mask, found)
-                units.append(_Unit(unit, j, mask, False))
-        return query
-
-    def _word(self, word: str) -> _WordInfo:
-        """A word's spelling key, the listed words it spells, its cost when it matches
-        nothing, whether it is common, and whether it counts as a word (not a legal form
-        or a stop word); cached."""
-        key = spelling_key(word)
-        found: dict[str, float] = _NO_WORDS
-        if key in self._vocabulary:
-            found = {key: 100.0}
-        elif len(key) >= self.policy.min_fuzzy_length and key.isalpha():
-            found = self._spelled_near(key)
-        known = _WordInfo(
-            key,
-            found,
-            self._extra_cost(key),
-            self._is_common(key),
-            key not in _LEGAL and key not in _STOP,
-        )
-        info = self._word_info
-        if len(info) >= 1 << 17:
-            info.clear()
-        info[word] = known
-        return known
-
-    def _typo_near(self, unit: str) -> dict[str, float]:
-        """The listed words one deleted letter away from ``unit`` on either side, with
-        their ``fuzz.ratio`` when it is at least 80 (cached per unit).
-
-        A dict of strings and numbers, which the garbage collector does not track.
-        """
-        get = self._typo_index.get
-        found = set(self._typos.get(unit, ()))
-        for i in range(len(unit)):
-            hit = get(unit[:i] + unit[i + 1 :])
-            if hit is not None:
-                found.update(hit)
-        out: dict[str, float] = {}
-        ratio, least = fuzz.ratio, self.policy.word_similarity
-        for word in found:
-            score = ratio(unit, word, score_cutoff=least)
-            if score:
-                out[word] = score
-        return out
-
-    def _candidates(self, query: _Query) -> dict[int, float]:
-        """Forms of the entries that share the most (weighted) rare words with the name.
-
-        Each form id maps to an upper bound of its close-spelling score: the weight of its
-        rare words that the name spells, plus that of its other core words.
-        """
-        block, weights = self._block, self._key_weight
-        policy = self.policy
-        most = policy.max_scored_entries
-        posted = []
-        for word, found in query.near.items():
-            postings = block.get(word)
-            if postings is not None:
-                top = found[0][1] if len(found) == 1 else max(score for _, score in found)
-                posted.append((postings, round(weights[word] * top / 100)))
-        if not posted:
-            return {}
-        owner = self._form_entry
-        evidence: dict[int, int] | None = None
-        if len(posted) == 1:  # one listed word: every form it indexes has the same evidence
-            chosen, gain = posted[0]
-            if len(chosen) > most:
-                # postings are in form order, so in entry order: the entries that win the
-                # tie are the first ones
-                entries: set[int] = set()
-                for end, fid in enumerate(chosen):
-                    entries.add(owner[fid])
-                    if len(entries) > most:
-                        chosen = chosen[:end]
-                        break
-        else:
-            evidence = {}
-            for postings, gain in posted:
-                for fid in postings:
-                    evidence[fid] = evidence.get(fid, 0) + gain
-            chosen = sorted(evidence)
-            if len(chosen) > most:
-                by_entry: dict[int, int] = {}
-                for fid, value in evidence.items():
-                    entry = owner[fid]
-                    if value > by_entry.get(entry, -1):
-                        by_entry[entry] = value
-                if len(by_entry) > most:
-                    ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
-                    kept = {entry for _, entry in ranked[:most]}
-                    chosen = [fid for fid in chosen if owner[fid] in kept]
-        # words of the name that a form cannot explain cost at least this much
-        floor_cost = query.cost
-        if query.pair_cost:
-            floor_cost = list(floor_cost)
-            for j, pair in query.pair_cost:
-                floor_cost[j] = min(floor_cost[j], pair / 2)
-                floor_cost[j + 1] = min(floor_cost[j + 1], pair / 2)
-        costly = 0  # bit mask of the words that cost something
-        for j, c in enumerate(floor_cost):
-            if c:
-                costly |= 1 << j
-        reach = query.reach
-        spelled = [(word, mask & costly) for word, mask in reach.items() if mask & costly]
-        #: the cost of the costly words a form leaves unexplained, by their bit mask
-        unexplained: dict[int, float] = {0: 0.0}
-        forms = self.forms
-        lowest = policy.lowest_score
-        one_word = query.one_word
-        close_cap, one_word_cap = policy.close_spelling_cap, policy.one_word_cap
-        out: dict[int, float] = {}
-        for fid in chosen:
-            form = forms[fid]
-            if form.acronym:
-                bound = policy.acronym_in_name_cap
-            else:
-                value = gain if evidence is None else evidence[fid]
-                share = (value / 1000 + form.unblocked) / form.total
-                bound = 100.0 * share
-                if bound > close_cap:
-                    bound = close_cap
-                if one_word and bound > one_word_cap and len(form.keys) > 1:
-                    bound = one_word_cap
-            if bound + 0.5 < lowest:
-                continue
-            left = costly
-            if left:
-                keyset = form.keyset
-                for word, mask in spelled:
-                    if word in keyset:
-                        left &= ~mask
-                cost = unexplained.get(left)
-                if cost is None:
-                    cost = 0.0
-                    for j, c in enumerate(floor_cost):
-                        if left >> j & 1:
-                            cost += c
-                    unexplained[left] = cost
-            else:
-                cost = 0.0
-            if form.common_keys:
-                absent = 0
-                for key in form.common_keys:
-                    if key not in reach:
-                        absent += 1
-                if absent:
-                    cost += min(policy.missing_common_cap, policy.missing_common * absent)
-            out[fid] = bound - cost + 0.5
-        return out
-
-    def _extra_cost(self, key: str) -> float:
-        policy = self.policy
-        if key in _STOP or key in _LEGAL:
-            return 0.0
-        if key in _QUALIFIER:
-            return policy.extra_qualifier
-        if self._is_common(key):
-            return policy.extra_common
-        if key.isdigit():
-            return policy.extra_number
-        return policy.extra_distinct
-
-    def _close(self, form: _Form, query: _Query, floor: float) -> _Scored | None:
-        """The close-spelling score of ``form`` when above ``floor``, with the words
-        explained and the positions of the listed words missing and the extra words.
-
-        Each listed word, heaviest first, takes the best unit of the name that spells
-        it and is not yet used; ties between units are broken by their spelling, not
-        their place, so that the result does not depend on word order.
-        """
-        near, units, words = query.near, query.units, query.words
-        keys, listed = form.keys, form.words
-        policy = self.policy
-        folded = policy.folded_similarity
-        used = hit = 0  # bit masks of the words of the name used, the listed words matched
-        sims = [0.0] * len(keys)
-        for i in form.order:
-            found = near.get(keys[i])
-            if found is None:
-                continue
-            if len(found) == 1:  # one unit spells this word: it takes it when free
-                index, score = found[0]
-                unit = units[index]
-                if not used & unit.mask:
-                    if score == 100.0 and unit.single and words[unit.first] != listed[i]:
-                        score = folded
-                    sims[i] = score
-                    used |= unit.mask
-                    hit |= 1 << i
-                continue
-            best, tie, where = 0.0, "", 0
-            for index, score in found:
-                unit = units[index]
-                if used & unit.mask:
-                    continue
-                if score == 100.0 and unit.single and words[unit.first] != listed[i]:
-                    score = folded  # equal once spelling is folded: Micron, Mikron
-                if score > best or (score == best and unit.text < tie):
-                    best, tie, where = score, unit.text, unit.mask
-            if where:
-                sims[i] = best
-                used |= where
-                hit |= 1 << i
-        # two listed words written as one in the name ("Sensetime" for "Sense Time")
-        for i, joined in form.pairs:
-            if hit >> i & 3:
-                continue
-            best, tie, where = 0.0, "", 0
-            for index, score in near.get(joined, ()):
-                unit = units[index]
-                if unit.single and not used & unit.mask and score >= policy.joined_similarity:
-                    if score > best or (score == best and unit.text < tie):
-                        best, tie, where = score, unit.text, unit.mask
-            if where:
-                sims[i] = sims[i + 1] = best
-                used |= where
-                hit |= 3 << i
-        matched = 0.0
-        for weight, sim in zip(form.weights, sims):  # noqa: B905 - same length
-            if sim:
-                matched += weight * sim
-        if matched <= 0:
-            return None
-        size = len(words)
-        cost = 0.0
-        extra: tuple[int, ...] = ()
-        if used != (1 << size) - 1:
-            extra = _unused(used, size)
-            word_cost = query.cost
-            if query.pair_cost:
-                left = set(extra)
-                for j, pair in query.pair_cost:  # pinyin syllables that make a common word
-                    if j in left and j + 1 in left:
-                        cost += pair
-                        left.discard(j)
-                        left.discard(j + 1)
-                for j in left:
-                    cost += word_cost[j]
-            else:
-                for j in extra:
-                    cost += word_cost[j]
-        missing_common = 0
-        for i in form.common:
-            if not hit >> i & 1:
-                missing_common += 1
-        if missing_common:
-            cost += min(policy.missing_common_cap, policy.missing_common * missing_common)
-            common = query.common
-            for j in extra:
-                if common[j]:  # "Jiangnan University" for "Jiangnan Institute ..."
-                    cost += policy.swapped_common
-                    break
-        if form.acronym:
-            score = policy.acronym_in_name_cap - cost
-        else:
-            score = 100.0 * (matched / form.total / 100.0)
-            if score > policy.close_spelling_cap:
-                score = policy.close_spelling_cap
-            score -= cost
-            if query.one_word and len(keys) > 1:
-                score = min(score, policy.one_word_cap)  # "Inspur" for "Inspur Group"
-        score = round(score, 1)
-        if score <= floor:
-            return None
-        return _Scored(form, score, size - len(extra), "", False, _unused(hit, len(keys)), extra)
-
-    def _close_why(
-        self,
-        form: _Form,
-        words: list[str],
-        score: float,
-        missing: tuple[int, ...],
-        extra: tuple[int, ...],
-    ) -> str:
-        if form.acronym:
-            return f"the listed acronym `{form.text}` is one word of the name"
-        why = f"close spelling of `{form.text}` (score {score:.1f})"
-        if extra:
-            shown = [words[j] for j in extra if spelling_key(words[j]) not in _MINOR]
-            if shown:
-                why += f", with the extra words `{' '.join(shown)}`"
-        if missing:
-            absent = [form.words[i] for i in missing if form.keys[i] not in _MINOR]
-            if absent:
-                why += f", without `{' '.join(absent)}`"
-        return why
-
-    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
-        """Date- and country-free candidates for a normalised name, best first.
-
-        The search may be incomplete: close spellings are not searched when the name
-        already equals a listed name or alias (scores 96 and more), and forms that
-        cannot enter the five best are not scored. The names whose search was
-        incomplete are kept in ``_incomplete`` (a set of strings rather than a flag in
-        each cached value: fewer objects for the garbage collector to track).
-        """
-        scored, complete = self._score(norm, full=False)
-        if not complete:
-            if len(self._incomplete) >= self._incomplete_size:
-                self._incomplete.clear()
-                self._scored.cache_clear()  # they are known together
-            self._incomplete.add(norm)
-        return scored
-
-    def _score_norm_full(self, norm: str) -> tuple[_Scored, ...]:
-        return self._score(norm, full=True)[0]
-
-    def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
-        if not norm:
-            return (), True
-        words = norm.split()
-        size = len(words)
-        policy = self.policy
-        best: dict[int, _Scored] = {}
-        forms = self.forms
-        done: set[int] = set()
-        for fid in self._exact.get(norm, ()):
-            form = forms[fid]
-            if not form.acronym:
-                done.add(fid)
-                why = f"same name as the listed {form.kind} `{form.text}`"
-                _offer(best, _Scored(form, policy.exact_score, size, why, True))
-        kept = words if _LEGAL_ANYWHERE.isdisjoint(words) else _without_legal_words(words)
-        key = " ".join(sorted(kept)) or norm
-        for fid in self._words.get(key, ()):
-            if fid not in done:
-                done.add(fid)
-                form = forms[fid]
-                why = f"same words as the listed {form.kind} `{form.text}`"
-                _offer(best, _Scored(form, policy.same_words_score, size, why, True))
-        together = "".join(words)
-        if size > 1:
-            apart = "".join(reversed(words))
-            if apart == together:
-                spellings: tuple[str, ...] = (together,)
-            else:
-                spellings = (together, apart) if together < apart else (apart, together)
-        else:
-            spellings = (together,)
-        for letters in spellings:
-            found = self._letters.get(letters, ())
-            if size > 1:
-                joined = self._exact.get(letters)
-                if joined is not None:
-                    found = (*found, *joined)
-            for fid in found:
-                if fid not in done:
-                    done.add(fid)
-                    form = forms[fid]
-                    why = (
-                        f"same letters as the listed {form.kind} `{form.text}`, spaced differently"
-                    )
-                    _offer(best, _Scored(form, policy.same_letters_score, size, why, False))
-        searched = full or not best
-        if " " not in key and key.isalpha() and key.isascii():  # one word, legal forms aside
-            for fid in self._exact.get(key, ()):
-                form = forms[fid]
-                if form.acronym:
-                    done.add(fid)
-                    why = f"acronym `{form.text}` of the listed {self._owner(form)}"
-                    _offer(best, _Scored(form, policy.acronym_score, size, why, False))
-            if policy.min_initials_words <= len(key) <= policy.max_initials_length:
-                for fid in self._acronyms.get(key, ()):
-                    form = forms[fid]
-                    if form.entry in best and best[form.entry].score >= policy.acronym_score:
-                        continue
-                    why = f"`{key.upper()}` is the initials of the listed {form.kind} `{form.text}`"
-                    _offer(best, _Scored(form, policy.acronym_score, size, why, False))
-        complete = searched
-        if searched:
-            query = self._query(words)
-            candidates = self._candidates(query) if query.near else {}
-            order = sorted([(-bound, fid) for fid, bound in candidates.items()])  # best first
-            lowest = policy.lowest_score
-            most = policy.max_candidates
-            for negative, fid in order:
-                bound = -negative
-                if bound < lowest:
-                    break
-                if len(best) >= most:
-                    fifth = sorted(item.score for item in best.values())[-most]
-                    if bound < fifth:
-                        complete = full  # the rest cannot enter the five shown
-                        if not full:
-                            break
-                if fid in done:
-                    continue
-                form = forms[fid]
-                current = best.get(form.entry)
-                floor = lowest
-                if current is not None:
-                    if current.score >= bound:
-                        continue  # this form cannot do better
-                    floor = max(floor, current.score - 0.05)
-                close = self._close(form, query, floor)
-                if close is not None:
-                    _offer(best, close)
-        return tuple(sorted(best.values(), key=_Scored.rank)), complete
-
-    def _owner(self, form: _Form) -> str:
-        return "name" if form.kind == "acronym" and self._from_name(form) else "alias"
-
-    def _from_name(self, form: _Form) -> bool:
-        return form.text in name_forms(self.entries[form.entry].name)
-
-    # -- public -------------------------------------------------------------
+    # -- public ----------------------------------------------------------------------
 
     def screen(
         self,
@@ -1312,6 +816,9 @@ class Screener:
     def _screen(
         self, name: str, on: date | None, country: str | None, address: str | None
     ) -> ScreenResult:
+        """``screen`` without its caches: the cached candidates of the normalised name
+        (``_score``), then the result with dates and evidence (``_result``), shared by
+        the names alike."""
         if not name.strip():
             return _NOTHING
         norm = self._normalise(name)
@@ -1340,6 +847,584 @@ class Screener:
             self._shared[key] = shared
         return shared
 
+    def cache_info(self):
+        """Hit and miss counts of the per-name cache."""
+        return self._scored.cache_info()
+
+    # -- the matching stages ---------------------------------------------------------
+
+    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
+        """Date- and country-free candidates for a normalised name, best first.
+
+        The search may be incomplete: close spellings are not searched when the name
+        already equals a listed name or alias (scores 96 and more), and forms that
+        cannot enter the five best are not scored. The names whose search was
+        incomplete are kept in ``_incomplete`` (a set of strings rather than a flag in
+        each cached value: fewer objects for the garbage collector to track).
+        """
+        scored, complete = self._score(norm, full=False)
+        if not complete:
+            if len(self._incomplete) >= self._incomplete_size:
+                self._incomplete.clear()
+                self._scored.cache_clear()  # they are known together
+            self._incomplete.add(norm)
+        return scored
+
+    def _score_norm_full(self, norm: str) -> tuple[_Scored, ...]:
+        """``_score_norm`` with the search complete (for a date on which entries that
+        hid others are out of force)."""
+        return self._score(norm, full=True)[0]
+
+    def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
+        """The candidates of a normalised name, best first, and whether the search was
+        complete: the exact stages, then, unless one of them found a form (or ``full``),
+        close spellings. The acronym stage runs either way."""
+        if not norm:
+            return (), True
+        words = norm.split()
+        size = len(words)
+        best: _Best = {}
+        done: set[int] = set()  # forms already scored by an exact stage
+        self._exact_stage(norm, size, best, done)
+        kept = words if _LEGAL_ANYWHERE.isdisjoint(words) else _without_legal_words(words)
+        key = " ".join(sorted(kept)) or norm
+        self._word_order_stage(key, size, best, done)
+        self._spacing_stage(words, best, done)
+        searched = full or not best
+        self._acronym_stage(key, size, best, done)
+        complete = self._close_spelling_stage(words, best, done, full) if searched else False
+        return tuple(sorted(best.values(), key=_Scored.rank)), complete
+
+    def _exact_stage(self, norm: str, size: int, best: _Best, done: set[int]) -> None:
+        """``exact_score`` (100): the normalised name is a listed name or alias.
+
+        Normalisation has already set aside case, accents, punctuation, script and legal
+        forms, so nothing is left that could tell the two apart. Listed acronyms are
+        left to ``_acronym_stage``: a one-word name equal to one is weaker evidence.
+        """
+        forms, score = self.forms, self.policy.exact_score
+        for fid in self._exact.get(norm, ()):
+            form = forms[fid]
+            if not form.acronym:
+                done.add(fid)
+                why = f"same name as the listed {form.kind} `{form.text}`"
+                _offer(best, _Scored(form, score, size, why, True))
+
+    def _word_order_stage(self, key: str, size: int, best: _Best, done: set[int]) -> None:
+        """``same_words_score`` (97): the same words as a listed name or alias, in
+        another order, legal forms aside (the word-order key).
+
+        Lists and records order the words of a name differently ("Technologies Huawei",
+        Russian legal forms before or after the name); every word still agrees, so
+        this scores just below an exact match.
+        """
+        forms, score = self.forms, self.policy.same_words_score
+        for fid in self._words.get(key, ()):
+            if fid not in done:
+                done.add(fid)
+                form = forms[fid]
+                why = f"same words as the listed {form.kind} `{form.text}`"
+                _offer(best, _Scored(form, score, size, why, True))
+
+    def _spacing_stage(self, words: list[str], best: _Best, done: set[int]) -> None:
+        """``same_letters_score`` (96): the same letters as a listed name or alias, spaced
+        differently ("Hua Wei" and "Huawei", pinyin syllables and a listed pinyin name),
+        the name's words taken in their order or reversed.
+
+        Transliteration and habit split or join words freely; the letters all agree, but
+        the word boundaries do not, so this scores just below the same words.
+        """
+        size = len(words)
+        forms, score = self.forms, self.policy.same_letters_score
+        for letters in _spellings(words):
+            found = self._letters.get(letters, ())
+            if size > 1:
+                joined = self._exact.get(letters)
+                if joined is not None:
+                    found = (*found, *joined)
+            for fid in found:
+                if fid not in done:
+                    done.add(fid)
+                    form = forms[fid]
+                    why = (
+                        f"same letters as the listed {form.kind} `{form.text}`, spaced differently"
+                    )
+                    _offer(best, _Scored(form, score, size, why, False))
+
+    def _acronym_stage(self, key: str, size: int, best: _Best, done: set[int]) -> None:
+        """``acronym_score`` (92): a one-word name (legal forms aside) that is a listed
+        acronym ("SMIC", "YMTC"), or the initials of a listed name of at least
+        ``min_initials_words`` words ("MCST").
+
+        An acronym is short and may stand for other names too, so it scores below the
+        spellings of a whole name, but still as a match at the default ``match >= 90``.
+        """
+        if " " in key or not key.isalpha() or not key.isascii():
+            return
+        forms, policy = self.forms, self.policy
+        for fid in self._exact.get(key, ()):
+            form = forms[fid]
+            if form.acronym:
+                done.add(fid)
+                why = f"acronym `{form.text}` of the listed {self._owner(form)}"
+                _offer(best, _Scored(form, policy.acronym_score, size, why, False))
+        if not policy.min_initials_words <= len(key) <= policy.max_initials_length:
+            return
+        for fid in self._acronyms.get(key, ()):
+            form = forms[fid]
+            if form.entry in best and best[form.entry].score >= policy.acronym_score:
+                continue
+            why = f"`{key.upper()}` is the initials of the listed {form.kind} `{form.text}`"
+            _offer(best, _Scored(form, policy.acronym_score, size, why, False))
+
+    def _owner(self, form: _Form) -> str:
+        """What the listed acronym ``form`` is part of: the entry's name or an alias."""
+        return "name" if form.kind == "acronym" and self._from_name(form) else "alias"
+
+    def _from_name(self, form: _Form) -> bool:
+        return form.text in name_forms(self.entries[form.entry].name)
+
+    def _close_spelling_stage(
+        self, words: list[str], best: _Best, done: set[int], full: bool
+    ) -> bool:
+        """Up to ``close_spelling_cap`` (95): the rarity-weighted word match (``_close``)
+        of the forms ``_candidates`` finds, best upper bound first.
+
+        A form is skipped when its bound cannot beat what its entry already has, and the
+        search stops when the bound cannot enter the ``max_candidates`` shown (unless
+        ``full``). Returns whether the search was complete.
+        """
+        query = self._query(words)
+        candidates = self._candidates(query) if query.near else {}
+        order = sorted([(-bound, fid) for fid, bound in candidates.items()])  # best first
+        policy, forms = self.policy, self.forms
+        lowest, most = policy.lowest_score, policy.max_candidates
+        complete = True
+        for negative, fid in order:
+            bound = -negative
+            if bound < lowest:
+                break
+            if len(best) >= most and bound < sorted(i.score for i in best.values())[-most]:
+                complete = full  # the rest cannot enter the five shown
+                if not full:
+                    break
+            if fid in done:
+                continue
+            form = forms[fid]
+            current = best.get(form.entry)
+            floor = lowest
+            if current is not None:
+                if current.score >= bound:
+                    continue  # this form cannot do better
+                floor = max(floor, current.score - 0.05)
+            close = self._close(form, query, floor)
+            if close is not None:
+                _offer(best, close)
+        return complete
+
+    # -- close spelling: the rarity-weighted word match ------------------------------
+
+    def _close(self, form: _Form, query: _Query, floor: float) -> _Scored | None:
+        """The close-spelling score of ``form`` when above ``floor``, with the words
+        explained and the positions of the listed words missing and the extra words.
+
+        Listed words are paired with units of the name (``_align_words``, then
+        ``_align_pairs``); the score is the share of the form's core weight that the
+        name spells, each word weighed by its similarity (``_capped_score``), less what
+        the name's unexplained words cost (``_extra_words_cost``) and the form's common
+        words it lacks (``_missing_common_cost``). Rare words weigh most, so a name
+        that shares only common words with a listed one scores low, and a distinctive
+        word that explains nothing pulls a full match down.
+        """
+        sims, used, hit = self._align_words(form, query)
+        if form.pairs:
+            used, hit = self._align_pairs(form, query, sims, used, hit)
+        matched = 0.0
+        for weight, sim in zip(form.weights, sims):  # noqa: B905 - same length
+            if sim:
+                matched += weight * sim
+        if matched <= 0:
+            return None
+        cost, extra = self._extra_words_cost(query, used)
+        if form.common:
+            cost += self._missing_common_cost(form, query, hit, extra)
+        score = round(self._capped_score(form, query, matched, cost), 1)
+        if score <= floor:
+            return None
+        explained = len(query.words) - len(extra)
+        return _Scored(form, score, explained, "", False, _unused(hit, len(form.keys)), extra)
+
+    def _align_words(self, form: _Form, query: _Query) -> tuple[list[float], int, int]:
+        """Each listed word, heaviest first, takes the best unit of the name that spells
+        it and is not yet used (``_best_unit``); ties between units are broken by their
+        spelling, not their place, so that the result does not depend on word order.
+
+        Returns each listed word's similarity, and the bit masks of the words of the
+        name used and of the listed words matched.
+        """
+        near, units, words = query.near, query.units, query.words
+        keys, listed = form.keys, form.words
+        folded = self.policy.folded_similarity
+        used = hit = 0
+        sims = [0.0] * len(keys)
+        for i in form.order:
+            found = near.get(keys[i])
+            if found is None:
+                continue
+            score, mask = _best_unit(found, units, words, listed[i], used, folded)
+            if mask:
+                sims[i] = score
+                used |= mask
+                hit |= 1 << i
+        return sims, used, hit
+
+    def _align_pairs(
+        self, form: _Form, query: _Query, sims: list[float], used: int, hit: int
+    ) -> tuple[int, int]:
+        """Two adjacent listed words, both unmatched, written as one word of the name
+        ("Sensetime" for "Sense Time") when it spells them at least ``joined_similarity``
+        closely; both take its similarity. Returns the updated masks."""
+        near, units = query.near, query.units
+        least = self.policy.joined_similarity
+        for i, joined in form.pairs:
+            if hit >> i & 3:
+                continue
+            best, tie, where = 0.0, "", 0
+            for index, score in near.get(joined, ()):
+                unit = units[index]
+                if unit.single and not used & unit.mask and score >= least:
+                    if score > best or (score == best and unit.text < tie):
+                        best, tie, where = score, unit.text, unit.mask
+            if where:
+                sims[i] = sims[i + 1] = best
+                used |= where
+                hit |= 3 << i
+        return used, hit
+
+    def _extra_words_cost(self, query: _Query, used: int) -> tuple[float, tuple[int, ...]]:
+        """What the words of the name that no listed word took cost, with their positions.
+
+        A distinctive or unknown word costs most (``extra_distinct``): it names something
+        the listed form does not. Numbers, common words and places cost less; legal
+        forms and stop words nothing. Two pinyin syllables that make a common word
+        together cost as that word.
+        """
+        size = len(query.words)
+        if used == (1 << size) - 1:
+            return 0.0, ()
+        extra = _unused(used, size)
+        word_cost = query.cost
+        cost = 0.0
+        if not query.pair_cost:
+            for j in extra:
+                cost += word_cost[j]
+            return cost, extra
+        left = set(extra)
+        for j, pair in query.pair_cost:  # pinyin syllables that make a common word
+            if j in left and j + 1 in left:
+                cost += pair
+                left.discard(j)
+                left.discard(j + 1)
+        for j in left:
+            cost += word_cost[j]
+        return cost, extra
+
+    def _missing_common_cost(
+        self, form: _Form, query: _Query, hit: int, extra: tuple[int, ...]
+    ) -> float:
+        """What the common words of the form that the name lacks cost: ``missing_common``
+        each, at most ``missing_common_cap``, and ``swapped_common`` more when the name
+        has a common word of its own in their place ("Jiangnan University" for
+        "Jiangnan Institute of Computing Technology"). Common words tell companies apart
+        only a little, so they are not part of the weighted share."""
+        missing = 0
+        for i in form.common:
+            if not hit >> i & 1:
+                missing += 1
+        if not missing:
+            return 0.0
+        policy = self.policy
+        cost = min(policy.missing_common_cap, policy.missing_common * missing)
+        common = query.common
+        for j in extra:
+            if common[j]:
+                return cost + policy.swapped_common
+        return cost
+
+    def _capped_score(self, form: _Form, query: _Query, matched: float, cost: float) -> float:
+        """The share of the form's core weight matched, at most ``close_spelling_cap``
+        (below every exact kind of match), less ``cost``; at most ``one_word_cap`` for a
+        one-word name against a longer form ("Inspur" for "Inspur Group"); a listed
+        acronym standing in a longer name scores ``acronym_in_name_cap`` less ``cost``."""
+        policy = self.policy
+        if form.acronym:
+            return policy.acronym_in_name_cap - cost
+        score = 100.0 * (matched / form.total / 100.0)
+        if score > policy.close_spelling_cap:
+            score = policy.close_spelling_cap
+        score -= cost
+        if query.one_word and len(form.keys) > 1:
+            score = min(score, policy.one_word_cap)  # "Inspur" for "Inspur Group"
+        return score
+
+    # -- the forms worth scoring -----------------------------------------------------
+
+    def _candidates(self, query: _Query) -> dict[int, float]:
+        """Forms of the entries that share the most (weighted) rare words with the name.
+
+        Each form id maps to an upper bound of its close-spelling score (``_upper_bound``)
+        less what it must at least pay for the words of the name it cannot explain and
+        its common words the name lacks (``_LeastCost``); forms whose bound is below the
+        least score worth computing are left out.
+        """
+        posted = self._postings(query)
+        if not posted:
+            return {}
+        evidence: dict[int, int] | None = None
+        if len(posted) == 1:  # one listed word: every form it indexes has the same evidence
+            postings, gain = posted[0]
+            chosen = self._first_entries(postings)
+        else:
+            gain = 0
+            evidence = _shared_weight(posted)
+            chosen = self._top_entries(evidence)
+        least = _LeastCost(query)
+        policy = self.policy
+        lowest = policy.lowest_score
+        forms = self.forms
+        out: dict[int, float] = {}
+        for fid in chosen:
+            form = forms[fid]
+            value = gain if evidence is None else evidence[fid]
+            bound = self._upper_bound(form, value, query.one_word)
+            if bound + 0.5 < lowest:
+                continue
+            cost = least.unexplained(form)
+            if form.common_keys:
+                absent = least.missing_common(form)
+                if absent:
+                    cost += min(policy.missing_common_cap, policy.missing_common * absent)
+            out[fid] = bound - cost + 0.5
+        return out
+
+    def _postings(self, query: _Query) -> list[tuple[tuple[int, ...], int]]:
+        """For each listed word the name spells that indexes forms: those forms, and the
+        weight the word brings them (in thousandths, scaled by its best similarity)."""
+        block, weights = self._block, self._key_weight
+        posted = []
+        for word, found in query.near.items():
+            postings = block.get(word)
+            if postings is not None:
+                top = found[0][1] if len(found) == 1 else max(score for _, score in found)
+                posted.append((postings, round(weights[word] * top / 100)))
+        return posted
+
+    def _first_entries(self, postings: tuple[int, ...]) -> tuple[int, ...]:
+        """The forms of the first ``max_scored_entries`` entries of ``postings``.
+
+        Postings are in form order, so in entry order: when all share the same evidence,
+        the entries that win the tie are the first ones.
+        """
+        most = self.policy.max_scored_entries
+        if len(postings) <= most:
+            return postings
+        owner = self._form_entry
+        entries: set[int] = set()
+        for end, fid in enumerate(postings):
+            entries.add(owner[fid])
+            if len(entries) > most:
+                return postings[:end]
+        return postings
+
+    def _top_entries(self, evidence: dict[int, int]) -> list[int]:
+        """The forms, in form order, of the ``max_scored_entries`` entries whose best form
+        has the most evidence (ties to the first entries)."""
+        chosen = sorted(evidence)
+        most = self.policy.max_scored_entries
+        if len(chosen) <= most:
+            return chosen
+        owner = self._form_entry
+        by_entry: dict[int, int] = {}
+        for fid, value in evidence.items():
+            entry = owner[fid]
+            if value > by_entry.get(entry, -1):
+                by_entry[entry] = value
+        if len(by_entry) <= most:
+            return chosen
+        ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
+        kept = {entry for _, entry in ranked[:most]}
+        return [fid for fid in chosen if owner[fid] in kept]
+
+    def _upper_bound(self, form: _Form, evidence: int, one_word: bool) -> float:
+        """The most ``form`` can score for close spelling when the name spells rare words
+        of weight ``evidence`` (thousandths): that share of its core weight, with the
+        words it is not indexed by counted as spelled, capped as ``_capped_score`` caps."""
+        policy = self.policy
+        if form.acronym:
+            return policy.acronym_in_name_cap
+        bound = 100.0 * ((evidence / 1000 + form.unblocked) / form.total)
+        if bound > policy.close_spelling_cap:
+            bound = policy.close_spelling_cap
+        if one_word and bound > policy.one_word_cap and len(form.keys) > 1:
+            bound = policy.one_word_cap
+        return bound
+
+    # -- the name taken apart --------------------------------------------------------
+
+    def _query(self, words: list[str]) -> _Query:
+        """The name taken apart: its words' spelling keys and costs, and the listed words
+        that its units spell (``units``, ``near`` and ``reach``).
+
+        A unit is a word of the name, or two adjacent words written together in either
+        order (``_add_pair``). A unit that is a listed word is that word. One that is
+        not (a typo, or two words written apart: both short, not both listed) is
+        compared, with ``rapidfuzz.fuzz.ratio``, to the listed words that are one
+        deleted letter away on either side; those scoring at least ``word_similarity``
+        are kept. Units shorter than ``min_fuzzy_length`` letters, or with digits, must
+        be listed as they are. Units that spell nothing are left out.
+        """
+        query = _Query(words)
+        keys, cost, common = query.keys, query.cost, query.common
+        units, near, reach = query.units, query.near, query.reach
+        info = self._word_info
+        counted = 0
+        for j, word in enumerate(words):
+            known = info.get(word)
+            if known is None:
+                known = self._word(word)
+            keys.append(known.key)
+            cost.append(known.cost)
+            common.append(known.common)
+            counted += known.counts
+            if known.spells:
+                mask = 1 << j
+                _note_unit(near, reach, len(units), mask, known.spells)
+                units.append(_Unit(known.key, j, mask, True))
+        query.one_word = counted == 1
+        for j in range(len(keys) - 1):
+            self._add_pair(query, j)
+        return query
+
+    def _add_pair(self, query: _Query, j: int) -> None:
+        """Words ``j`` and ``j + 1`` of the name written together, in either order: a
+        listed word written apart ("Hua Wei" for "Huawei", "Core Storage" for
+        "CoreStorage"), and pinyin syllables that together make a common word ("ji shu",
+        whose cost is then that of the one word)."""
+        left, right = query.keys[j], query.keys[j + 1]
+        one, two = left + right, right + left
+        if two < one:
+            one, two = two, one
+        for joined in (one, two):
+            if joined in _JOINED_MINOR:  # pinyin syllables that make a common word
+                query.pair_cost.append((j, self._extra_cost(joined)))
+                break
+        if not self._may_be_written_apart(left, right, one, two):
+            return
+        # "Core Storage" for "CoreStorage" is weaker evidence than "CoreStorage"
+        generic = left in _COMMON or right in _COMMON
+        mask = 3 << j
+        for unit in (one, two) if two != one else (one,):
+            found = self._pair_spells(unit, left, right, generic)
+            if found:
+                _note_unit(query.near, query.reach, len(query.units), mask, found)
+                query.units.append(_Unit(unit, j, mask, False))
+
+    def _may_be_written_apart(self, left: str, right: str, one: str, two: str) -> bool:
+        """Whether two adjacent words may be one listed word written apart: their
+        joining is listed, or both are short and not both listed."""
+        vocabulary = self._vocabulary
+        if one in vocabulary or two in vocabulary:
+            return True
+        longest = self.policy.max_split_length
+        return not (
+            len(one) < self.policy.min_fuzzy_length
+            or len(left) > longest
+            or len(right) > longest
+            or (left in vocabulary and right in vocabulary)
+            or not one.isalpha()
+        )
+
+    def _pair_spells(self, unit: str, left: str, right: str, generic: bool) -> dict[str, float]:
+        """The listed words that ``unit`` (two words of the name joined) spells, with their
+        similarity, lowered by ``generic_pair_factor`` when one of the two is common."""
+        vocabulary, policy = self._vocabulary, self.policy
+        if unit in vocabulary:
+            return {unit: 100.0 * policy.generic_pair_factor if generic else 100.0}
+        if len(unit) < policy.min_fuzzy_length or not unit.isalpha():
+            return _NO_WORDS
+        if (left in vocabulary and right in vocabulary) or max(
+            len(left), len(right)
+        ) > policy.max_split_length:
+            return _NO_WORDS  # listed or long words side by side: not a word written apart
+        found = self._spelled_near(unit)
+        if found and generic:
+            found = {w: score * policy.generic_pair_factor for w, score in found.items()}
+        return found
+
+    def _word(self, word: str) -> _WordInfo:
+        """A word's spelling key, the listed words it spells, its cost when it matches
+        nothing, whether it is common, and whether it counts as a word (not a legal form
+        or a stop word); cached."""
+        key = spelling_key(word)
+        found: dict[str, float] = _NO_WORDS
+        if key in self._vocabulary:
+            found = {key: 100.0}
+        elif len(key) >= self.policy.min_fuzzy_length and key.isalpha():
+            found = self._spelled_near(key)
+        known = _WordInfo(
+            key,
+            found,
+            self._extra_cost(key),
+            self._is_common(key),
+            key not in _LEGAL and key not in _STOP,
+        )
+        info = self._word_info
+        if len(info) >= 1 << 17:
+            info.clear()
+        info[word] = known
+        return known
+
+    def _extra_cost(self, key: str) -> float:
+        """What a word of the name (spelling key) costs when it matches no listed word.
+
+        A distinctive or unknown word costs most: it names something the listed form
+        does not ("Hua Wei Noodle House"). A number costs less, a common business word
+        less again, a place or an organisational word ("branch") least; legal forms and
+        stop words cost nothing.
+        """
+        policy = self.policy
+        if key in _STOP or key in _LEGAL:
+            return 0.0
+        if key in _QUALIFIER:
+            return policy.extra_qualifier
+        if self._is_common(key):
+            return policy.extra_common
+        if key.isdigit():
+            return policy.extra_number
+        return policy.extra_distinct
+
+    def _typo_near(self, unit: str) -> dict[str, float]:
+        """The listed words one deleted letter away from ``unit`` on either side, with
+        their ``fuzz.ratio`` when it is at least 80 (cached per unit).
+
+        A dict of strings and numbers, which the garbage collector does not track.
+        """
+        get = self._typo_index.get
+        found = set(self._typos.get(unit, ()))
+        for i in range(len(unit)):
+            hit = get(unit[:i] + unit[i + 1 :])
+            if hit is not None:
+                found.update(hit)
+        out: dict[str, float] = {}
+        ratio, least = fuzz.ratio, self.policy.word_similarity
+        for word in found:
+            score = ratio(unit, word, score_cutoff=least)
+            if score:
+                out[word] = score
+        return out
+
+    # -- evidence and reasons --------------------------------------------------------
+
     def _result(
         self,
         norm: str,
@@ -1349,6 +1434,8 @@ class Screener:
         country: str | None,
         address: str | None,
     ) -> ScreenResult:
+        """The candidates in force on ``on``, each with its reason and the evidence of the
+        country and the address applied, best first, and the status of the best."""
         code = _resolve(country) if country and country.strip() else None
         policy = self.policy
         places = (
@@ -1359,58 +1446,85 @@ class Screener:
         final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
         entries = self.entries
-        words: list[str] | None = None
+        words = norm.split()
         for item in scored:
-            form = item.form
-            entry = entries[form.entry]
+            entry = entries[item.form.entry]
             if on is not None and not entry.in_force(on):
                 continue
-            score, why = item.score, item.why
-            if not why:
-                if words is None:
-                    words = norm.split()
-                why = self._close_why(form, words, score, item.missing, item.extra)
-            if item.exact:
-                clause = _affix_clause(affixes, form.affixes)
-                if clause:
-                    why += f" after removing {clause}"
-            if code is not None:
-                countries = self._countries[form.entry]
-                if countries:
-                    if code in countries:
-                        score = min(100.0, score + policy.country_agrees)
-                        why += f"; country {code} agrees"
-                    else:
-                        score = max(0.0, score + policy.country_differs)
-                        why += (
-                            f"; country {code} differs from the listed "
-                            f"{'/'.join(sorted(countries))}"
-                        )
-            if places:
-                agreed = self._shared_places(form.entry, places)
-                if agreed:
-                    score = min(100.0, score + policy.address_agrees)
-                    why += f"; address agrees ({', '.join(agreed)})"
-            if score < policy.near_miss_score:
+            found = self._candidate(item, entry, words, affixes, code, places)
+            if found is None:
                 continue
-            if not final:
-                score = round(score, 1)
-            out.append(Candidate(entry, form.text, form.kind, score, why))
+            out.append(found)
             if final and len(out) == policy.max_candidates:
                 break
-        if not out:
-            return _NOTHING
         if not final:
             out.sort(key=lambda c: -c.score)  # stable: ties keep the cached order
-        top = tuple(out[: policy.max_candidates])
-        status: Status
-        if top[0].score >= self.match_score:
-            status = "match"
-        elif top[0].score >= self.possible_score:
-            status = "possible"
-        else:
-            return ScreenResult("none", None, top)
-        return ScreenResult(status, top[0], top)
+        return self._status(tuple(out[: policy.max_candidates]))
+
+    def _candidate(
+        self,
+        item: _Scored,
+        entry: PartyEntry,
+        words: list[str],
+        affixes: tuple[tuple[str, str], ...],
+        code: str | None,
+        places: dict[str, str] | None,
+    ) -> Candidate | None:
+        """A scored form as it is shown: its reason, and its score with the evidence of
+        the country (``_country_evidence``) and the address (``_address_evidence``);
+        None for a near miss below ``near_miss_score``."""
+        form = item.form
+        score = item.score
+        why = item.why or self._close_why(form, words, score, item.missing, item.extra)
+        if item.exact:
+            clause = _affix_clause(affixes, form.affixes)
+            if clause:
+                why += f" after removing {clause}"
+        if code is not None:
+            score, why = self._country_evidence(form.entry, code, score, why)
+        if places:
+            score, why = self._address_evidence(form.entry, places, score, why)
+        if score < self.policy.near_miss_score:
+            return None
+        if code is not None or places:
+            score = round(score, 1)
+        return Candidate(entry, form.text, form.kind, score, why)
+
+    def _country_evidence(self, entry: int, code: str, score: float, why: str) -> tuple[float, str]:
+        """The score and reason with the party's country as evidence.
+
+        ``country_agrees`` (+3, capped at 100) when it is one of the countries the entry
+        is listed under: the same name in the same country is more likely the same
+        party. ``country_differs`` (-5) when the entry is listed under other countries
+        only: companies of the same name abroad are common, so a differing country
+        weighs more than an agreeing one. An entry without a country is not adjusted.
+        """
+        countries = self._countries[entry]
+        if not countries:
+            return score, why
+        policy = self.policy
+        if code in countries:
+            return min(100.0, score + policy.country_agrees), why + f"; country {code} agrees"
+        listed = "/".join(sorted(countries))
+        return (
+            max(0.0, score + policy.country_differs),
+            why + f"; country {code} differs from the listed {listed}",
+        )
+
+    def _address_evidence(
+        self, entry: int, places: dict[str, str], score: float, why: str
+    ) -> tuple[float, str]:
+        """The score and reason with the party's address as evidence: ``address_agrees``
+        (+2, capped at 100) when it names a place one of the entry's listed addresses
+        names. Listed addresses are incomplete, so an address that names none costs
+        nothing."""
+        agreed = self._shared_places(entry, places)
+        if not agreed:
+            return score, why
+        return (
+            min(100.0, score + self.policy.address_agrees),
+            why + f"; address agrees ({', '.join(agreed)})",
+        )
 
     def _shared_places(self, entry: int, places: dict[str, str]) -> list[str]:
         """The place words of an address that the entry's listed addresses also name,
@@ -1424,9 +1538,238 @@ class Screener:
             self._entry_places[entry] = listed
         return [listed[key] for key in places if key in listed]
 
-    def cache_info(self):
-        """Hit and miss counts of the per-name cache."""
-        return self._scored.cache_info()
+    def _status(self, top: tuple[Candidate, ...]) -> ScreenResult:
+        """``match`` when the best candidate scores at least ``match_score``, ``possible``
+        at least ``possible_score``, else ``none`` (the near misses are still listed)."""
+        if not top:
+            return _NOTHING
+        if top[0].score >= self.match_score:
+            return ScreenResult("match", top[0], top)
+        if top[0].score >= self.possible_score:
+            return ScreenResult("possible", top[0], top)
+        return ScreenResult("none", None, top)
+
+    def _close_why(
+        self,
+        form: _Form,
+        words: list[str],
+        score: float,
+        missing: tuple[int, ...],
+        extra: tuple[int, ...],
+    ) -> str:
+        """The reason for a close spelling: the form and its score, the extra words of the
+        name and the listed words missing (legal forms and stop words aside)."""
+        if form.acronym:
+            return f"the listed acronym `{form.text}` is one word of the name"
+        why = f"close spelling of `{form.text}` (score {score:.1f})"
+        if extra:
+            shown = [words[j] for j in extra if spelling_key(words[j]) not in _MINOR]
+            if shown:
+                why += f", with the extra words `{' '.join(shown)}`"
+        if missing:
+            absent = [form.words[i] for i in missing if form.keys[i] not in _MINOR]
+            if absent:
+                why += f", without `{' '.join(absent)}`"
+        return why
+
+    # -- index -----------------------------------------------------------------------
+
+    def _entry_forms(self, entry: PartyEntry) -> list[tuple[str, Kind]]:
+        """The entry's name and aliases with the forms their trailing parentheses give."""
+        out: list[tuple[str, Kind]] = []
+        for form in name_forms(entry.name):
+            out.append((form, "name"))
+        for alias in entry.aliases:
+            for form in name_forms(alias):
+                out.append((form, "alias"))
+        return out
+
+    def _build(self) -> None:
+        """Index the list: each distinct form of each entry (``_read_forms``), weighed
+        (``_make_form``) and filed under its exact text, word-order key, letters, initials
+        and rare words (``_index_form``); then the listed words one letter short, for
+        typos (``_index_typos``), and the weight of each listed word and pair."""
+        raw = self._read_forms()
+        policy = self.policy
+        self._size = size = max(len(self.entries), 1)
+        self._common_df = max(policy.common_df_floor, math.ceil(policy.common_df_share * size))
+        self.forms: list[_Form] = []
+        self._exact: dict[str, list[int]] = {}
+        self._words: dict[str, list[int]] = {}
+        self._letters: dict[str, list[int]] = {}
+        self._acronyms: dict[str, list[int]] = {}
+        self._block: dict[str, list[int]] = {}  # listed word or pair -> forms
+        self._vocabulary: set[str] = set()  # every listed word, and distinctive pairs
+        for index, text, kind, norm in raw:
+            form = self._make_form(index, text, kind, norm)
+            self._index_form(form, len(self.forms))
+            self.forms.append(form)
+        self._form_entry = [form.entry for form in self.forms]
+        # tuples of numbers and strings are not tracked by the garbage collector, so a
+        # large index does not slow down collections while names are screened
+        for table in (self._exact, self._words, self._letters, self._acronyms, self._block):
+            for key, fids in table.items():
+                table[key] = tuple(fids)  # type: ignore[assignment]
+        self._index_typos()
+        self._key_weight = {key: round(1000 * self._weight(key)) for key in self._vocabulary}
+        for form in self.forms:  # a pair counts as its two words
+            for i, joined in form.pairs:
+                both = form.weights[i] + form.weights[i + 1]
+                self._key_weight[joined] = max(self._key_weight[joined], round(1000 * both) + 1)
+
+    def _read_forms(self) -> list[tuple[int, str, Kind, str]]:
+        """Each entry's distinct forms as (entry, text, kind, normalised text); and the
+        number of entries each listed word (spelling key) is in (``_df``)."""
+        raw: list[tuple[int, str, Kind, str]] = []
+        df: dict[str, int] = {}
+        for index, entry in enumerate(self.entries):
+            seen: set[str] = set()
+            entry_keys: set[str] = set()
+            for text, kind in self._entry_forms(entry):
+                norm = normalize_name(text)
+                if not norm or norm in seen:
+                    continue
+                seen.add(norm)
+                entry_keys.update(spelling_key(w) for w in norm.split())
+                raw.append((index, text, kind, norm))
+            for key in entry_keys:
+                df[key] = df.get(key, 0) + 1
+        self._df = df
+        return raw
+
+    def _make_form(self, index: int, text: str, kind: Kind, norm: str) -> _Form:
+        """One listed form with its words, their spelling keys and weights, its common
+        words, its distinctive pairs and its acronym status."""
+        words = tuple(norm.split())
+        keys = tuple(spelling_key(w) for w in words)
+        acronym = _is_acronym(text, norm, self.policy)
+        weights, common = self._core(keys)
+        pairs = tuple(
+            (i, keys[i] + keys[i + 1])
+            for i in range(len(keys) - 1)
+            if self._rare(keys[i]) and self._rare(keys[i + 1])
+        )
+        indexed = self._indexed(keys) if not acronym else [keys[0]]
+        return _Form(
+            entry=index,
+            text=text,
+            kind="acronym" if acronym else kind,
+            norm=norm,
+            words=words,
+            keys=keys,
+            weights=weights,
+            total=sum(weights) or 1.0,
+            common=tuple(common),
+            common_keys=tuple(keys[i] for i in common),
+            order=tuple(sorted(range(len(keys)), key=lambda i: (-weights[i], i))),
+            pairs=pairs,
+            unblocked=sum(w for k, w in zip(keys, weights, strict=True) if k not in indexed),
+            keyset=tuple(dict.fromkeys((*keys, *(joined for _, joined in pairs)))),
+            acronym=acronym,
+            affixes=tuple((" ".join(_words(a)), a) for a in _legal_affixes(text)),
+            rank=_KIND_RANK["acronym" if acronym else kind],
+        )
+
+    def _index_form(self, form: _Form, fid: int) -> None:
+        """File form ``fid`` under its exact text; an acronym also under its one word, any
+        other form under its word-order key, its letters, its initials, its rare words
+        and its distinctive pairs."""
+        self._vocabulary.update(form.keys)
+        self._add(self._exact, form.norm, fid)
+        if form.acronym:
+            self._add(self._block, form.keys[0], fid)
+            return
+        self._add(self._words, token_key(form.norm), fid)
+        if len(form.words) > 1:
+            self._add(self._letters, "".join(form.words), fid)
+        least = self.policy.min_initials_words
+        for initials in {_initials(list(form.words), least), _initials(_words(form.text), least)}:
+            if initials:
+                self._add(self._acronyms, initials, fid)
+        for key in self._indexed(form.keys):
+            self._add(self._block, key, fid)
+        for _, joined in form.pairs:
+            self._vocabulary.add(joined)
+            self._add(self._block, joined, fid)
+
+    def _index_typos(self) -> None:
+        """The listed words with one letter deleted (``_typos``), and what a string with
+        one letter deleted may stand for (``_typo_index``): the listed words it is, and
+        those it is one deletion from. Acronyms, numbers and words shorter than
+        ``min_fuzzy_length`` must be written as listed, so they are left out."""
+        self._spelled = {key for form in self.forms if not form.acronym for key in form.keyset} - {
+            form.keys[0] for form in self.forms if form.acronym
+        }
+        typos: dict[str, list[str]] = {}
+        for key in self._spelled:
+            if len(key) >= self.policy.min_fuzzy_length and key.isalpha():
+                for short in _deletes(key):
+                    typos.setdefault(short, []).append(key)
+        self._typos: dict[str, tuple[str, ...]] = {key: tuple(ws) for key, ws in typos.items()}
+        self._typo_index: dict[str, tuple[str, ...]] = dict(self._typos)
+        for key in self._spelled:
+            self._typo_index[key] = (*self._typo_index.get(key, ()), key)
+
+    def _weight(self, key: str) -> float:
+        """The weight of a listed word (spelling key): its inverse document frequency
+        ``ln(1 + N / df)`` over the N entries, at most ``common_weight`` for a common
+        business word and ``place_weight`` for a place or organisational word;
+        ``minor_weight`` for a stop word or a legal form. Rare words tell entries apart."""
+        policy = self.policy
+        if key in _STOP or key in _LEGAL:
+            return policy.minor_weight
+        idf = math.log(1 + self._size / self._df.get(key, 0.5))
+        if key in _COMMON:
+            return min(idf, policy.common_weight)
+        if key in _QUALIFIER:
+            return min(idf, policy.place_weight)
+        return idf
+
+    def _is_common(self, key: str) -> bool:
+        """A common business word, or a word in more entries than ``_common_df``."""
+        return key in _COMMON or self._df.get(key, 0) > self._common_df
+
+    def _core(self, keys: tuple[str, ...]) -> tuple[tuple[float, ...], tuple[int, ...]]:
+        """Weights of a form's words for the close-spelling share, and its common words.
+
+        When the form has a distinctive word, the share is taken over its distinctive
+        and place words only, and each missing common word costs a fixed amount;
+        otherwise (a form of place and common words only) over all its words.
+        """
+        weights = [self._weight(k) for k in keys]
+        distinct = [
+            not (self._is_common(k) or k in _QUALIFIER or k in _STOP or k in _LEGAL) for k in keys
+        ]
+        if not any(distinct):
+            return tuple(weights), ()
+        common = tuple(i for i, k in enumerate(keys) if self._is_common(k) and k not in _QUALIFIER)
+        core = tuple(
+            0.0 if (k in _STOP or k in _LEGAL or i in common) else w
+            for i, (k, w) in enumerate(zip(keys, weights, strict=True))
+        )
+        return core, common
+
+    def _indexed(self, keys: tuple[str, ...]) -> list[str]:
+        """The words a form is indexed by: its rare words, else its heaviest word."""
+        rare = [k for k in keys if self._rare(k)]
+        return rare or [max(keys, key=lambda k: (self._weight(k), k))]
+
+    def _rare(self, key: str) -> bool:
+        """A distinctive word: not common, not a place, stop word or legal form."""
+        return (
+            key not in _COMMON
+            and key not in _QUALIFIER
+            and key not in _STOP
+            and key not in _LEGAL
+            and self._df.get(key, 0) <= self._common_df
+        )
+
+    @staticmethod
+    def _add(table: dict[str, list[int]], key: str, fid: int) -> None:
+        """File form ``fid`` under ``key`` once."""
+        bucket = table.setdefault(key, [])
+        if fid not in bucket:
+            bucket.append(fid)
 
 
 __all__ = ["Candidate", "ScreenResult", "Screener", "spelling_key"]
