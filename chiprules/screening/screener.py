@@ -13,7 +13,8 @@ of ``Screener`` per stage:
 * 100 (``_exact_stage``) -- the normalised name equals a listed name or alias
   (``normalize_name``: case, accents, punctuation, transliteration, legal forms such
   as "Co., Ltd.");
-* 97 (``_word_order_stage``) -- the same words in another order;
+* 97 (``_word_order_stage``) -- the same words in another order, legal forms aside
+  wherever they stand in either name;
 * 96 (``_spacing_stage``) -- the same letters spaced differently ("Hua Wei" and
   "Huawei", or pinyin syllables and a listed pinyin name);
 * 92 (``_acronym_stage``) -- an acronym: a one-word name equal to a listed acronym
@@ -114,13 +115,12 @@ from rapidfuzz import fuzz
 from chiprules.data.countries import resolve_country
 from chiprules.data.parties import PartyEntry
 from chiprules.screening.names import (
-    _LEGAL_ANYWHERE,
     _LEGAL_TOKENS,
     CJK_SUFFIXES,
     _is_cjk,
-    _without_legal_words,
     _words,
     name_forms,
+    normalize_and_key,
     normalize_name,
     token_key,
 )
@@ -586,6 +586,26 @@ class _Query:
         self.reach: dict[str, int] = {}
 
 
+def _search_key(name: str) -> str:
+    """What the candidates of a name depend on: its normalised form and its word-order key.
+
+    The word-order key is taken from the words as written (``token_key``), since
+    stripping legal forms from the ends can leave part of one behind. It is one string,
+    as the caches keep strings best: the normalised name alone when the key is its
+    words sorted (nearly always), else the normalised name, a tab and the key.
+    """
+    norm, order = normalize_and_key(name)
+    if order == " ".join(sorted(norm.split())):
+        return norm
+    return f"{norm}\t{order}"
+
+
+def _split_key(search: str) -> tuple[str, str]:
+    """The normalised name and the word-order key of a search key."""
+    norm, tab, order = search.partition("\t")
+    return (norm, order) if tab else (norm, " ".join(sorted(norm.split())))
+
+
 #: The candidates found so far for a name: entry index -> its best scored form.
 _Best = dict[int, _Scored]
 
@@ -763,17 +783,17 @@ class Screener:
         self.policy = policy
         self._countries = [_country_codes(e.country) for e in self.entries]
         self._build()
-        self._scored = functools.lru_cache(maxsize=cache_size)(self._score_norm)
-        self._scored_full = functools.lru_cache(maxsize=1024)(self._score_norm_full)
+        self._scored = functools.lru_cache(maxsize=cache_size)(self._score_key)
+        self._scored_full = functools.lru_cache(maxsize=1024)(self._score_key_full)
         self._incomplete: set[str] = set()
         self._incomplete_size = cache_size
-        self._normalise = functools.lru_cache(maxsize=cache_size)(normalize_name)
+        self._search_keys = functools.lru_cache(maxsize=cache_size)(_search_key)
         # tuples, which the garbage collector stops tracking, rather than lists
         # keyed by the name alone (no key tuple to track)
         self._query_affixes = functools.lru_cache(maxsize=cache_size)(
             lambda name: tuple(
                 (" ".join(_words(affix)), affix)
-                for affix in _legal_affixes(name, self._normalise(name))
+                for affix in _legal_affixes(name, _split_key(self._search_keys(name))[0])
             )
         )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
@@ -821,23 +841,24 @@ class Screener:
         the names alike."""
         if not name.strip():
             return _NOTHING
-        norm = self._normalise(name)
-        scored = self._scored(norm)
-        if on is not None and norm in self._incomplete:
+        search = self._search_keys(name)
+        scored = self._scored(search)
+        if on is not None and search in self._incomplete:
             # entries out of force may hide others that were not scored
             if not all(self.entries[item.form.entry].in_force(on) for item in scored):
-                scored = self._scored_full(norm)
+                scored = self._scored_full(search)
         if not scored:
             return _NOTHING
-        # the result depends on the name only through its normalised form and, for the
-        # exact matches, the legal forms it drops: names alike in both share one result
+        # the result depends on the name only through its search key and, for the exact
+        # matches, the legal forms it drops: names alike in both share one result
         affixes: tuple[tuple[str, str], ...] = ()
         if any(item.exact for item in scored):
             affixes = self._query_affixes(name)
         plain = on is None and country is None and address is None and not affixes
-        key = norm if plain else (norm, on, country, address, affixes)
+        key = search if plain else (search, on, country, address, affixes)
         shared = self._shared.get(key)
         if shared is None:
+            norm = _split_key(search)[0]
             shared = self._result(norm, affixes, scored, on, country, address)
             if len(self._shared) >= self._shared_size:
                 try:
@@ -853,8 +874,8 @@ class Screener:
 
     # -- the matching stages ---------------------------------------------------------
 
-    def _score_norm(self, norm: str) -> tuple[_Scored, ...]:
-        """Date- and country-free candidates for a normalised name, best first.
+    def _score_key(self, search: str) -> tuple[_Scored, ...]:
+        """Date- and country-free candidates for a search key (``_search_key``), best first.
 
         The search may be incomplete: close spellings are not searched when the name
         already equals a listed name or alias (scores 96 and more), and forms that
@@ -862,23 +883,24 @@ class Screener:
         incomplete are kept in ``_incomplete`` (a set of strings rather than a flag in
         each cached value: fewer objects for the garbage collector to track).
         """
-        scored, complete = self._score(norm, full=False)
+        scored, complete = self._score(search, full=False)
         if not complete:
             if len(self._incomplete) >= self._incomplete_size:
                 self._incomplete.clear()
                 self._scored.cache_clear()  # they are known together
-            self._incomplete.add(norm)
+            self._incomplete.add(search)
         return scored
 
-    def _score_norm_full(self, norm: str) -> tuple[_Scored, ...]:
-        """``_score_norm`` with the search complete (for a date on which entries that
+    def _score_key_full(self, search: str) -> tuple[_Scored, ...]:
+        """``_score_key`` with the search complete (for a date on which entries that
         hid others are out of force)."""
-        return self._score(norm, full=True)[0]
+        return self._score(search, full=True)[0]
 
-    def _score(self, norm: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
-        """The candidates of a normalised name, best first, and whether the search was
+    def _score(self, search: str, full: bool) -> tuple[tuple[_Scored, ...], bool]:
+        """The candidates of a search key, best first, and whether the search was
         complete: the exact stages, then, unless one of them found a form (or ``full``),
         close spellings. The acronym stage runs either way."""
+        norm, order = _split_key(search)
         if not norm:
             return (), True
         words = norm.split()
@@ -886,12 +908,10 @@ class Screener:
         best: _Best = {}
         done: set[int] = set()  # forms already scored by an exact stage
         self._exact_stage(norm, size, best, done)
-        kept = words if _LEGAL_ANYWHERE.isdisjoint(words) else _without_legal_words(words)
-        key = " ".join(sorted(kept)) or norm
-        self._word_order_stage(key, size, best, done)
+        self._word_order_stage(order, size, best, done)
         self._spacing_stage(words, best, done)
         searched = full or not best
-        self._acronym_stage(key, size, best, done)
+        self._acronym_stage(order, size, best, done)
         complete = self._close_spelling_stage(words, best, done, full) if searched else False
         return tuple(sorted(best.values(), key=_Scored.rank)), complete
 
@@ -912,11 +932,12 @@ class Screener:
 
     def _word_order_stage(self, key: str, size: int, best: _Best, done: set[int]) -> None:
         """``same_words_score`` (97): the same words as a listed name or alias, in
-        another order, legal forms aside (the word-order key).
+        another order, legal forms aside wherever they stand in either name (the
+        word-order key, ``token_key`` of the name as written).
 
         Lists and records order the words of a name differently ("Technologies Huawei",
-        Russian legal forms before or after the name); every word still agrees, so
-        this scores just below an exact match.
+        Russian legal forms before or after the name, "Joint Stock ... Company" around
+        it); every word still agrees, so this scores just below an exact match.
         """
         forms, score = self.forms, self.policy.same_words_score
         for fid in self._words.get(key, ()):
@@ -1679,7 +1700,7 @@ class Screener:
         if form.acronym:
             self._add(self._block, form.keys[0], fid)
             return
-        self._add(self._words, token_key(form.norm), fid)
+        self._add(self._words, token_key(form.text), fid)
         if len(form.words) > 1:
             self._add(self._letters, "".join(form.words), fid)
         least = self.policy.min_initials_words
