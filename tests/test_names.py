@@ -72,6 +72,10 @@ def test_token_key_drops_legal_forms_split_around_the_name() -> None:
     assert normalize_name(scrambled) == "joint stock zelenograd nanotechnology center"
     assert token_key(scrambled) == token_key(listed) == "center nanotechnology zelenograd"
     assert normalize_and_key(scrambled) == (normalize_name(scrambled), token_key(scrambled))
+    assert normalize_and_key("Zelenograd Nanotechnology Center JSC") == (
+        "zelenograd nanotechnology center",
+        None,  # the normalised words sorted
+    )
     # a fragment of a legal form is a word like any other
     assert token_key("Joint Stock Zelenograd") == "joint stock zelenograd"
     assert token_key("Co., Ltd.") == "co"  # only legal forms: the normalised words
@@ -93,6 +97,23 @@ def test_name_forms_use_a_trailing_parenthesis_only() -> None:
 def test_normalize_name_is_idempotent(text: str) -> None:
     once = normalize_name(text)
     assert normalize_name(once) == once
+
+
+_LEGAL_HEAVY = st.lists(
+    st.sampled_from(
+        "joint stock company public open limited liability co ltd ao ooo pjsc gongsi "
+        "youxian gufen zeren s a x zelenograd center 华为 有限公司 , . &".split()
+    ),
+    max_size=8,
+).map(" ".join)
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.text(), _LEGAL_HEAVY))
+def test_normalize_and_key_is_normalize_name_and_token_key(text: str) -> None:
+    norm, key = normalize_and_key(text)
+    assert norm == normalize_name(text)
+    assert (" ".join(sorted(norm.split())) if key is None else key) == token_key(text)
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))

@@ -355,6 +355,9 @@ def name_tokens(name: str) -> frozenset[str]:
     return frozenset(normalize_name(name).split())
 
 
+_FORM_PHRASES = TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES
+
+
 def _without_legal_words(words: list[str]) -> list[str]:
     """``words`` less every legal-form word and phrase, wherever they stand."""
     if _LEGAL_ANYWHERE.isdisjoint(words):
@@ -362,7 +365,9 @@ def _without_legal_words(words: list[str]) -> list[str]:
     counts: dict[str, int] = {}
     for word in words:
         counts[word] = counts.get(word, 0) + 1
-    for phrase in TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES:
+    for phrase in _FORM_PHRASES:
+        if phrase[0] not in counts or phrase[-1] not in counts:
+            continue  # the common case, decided without counting
         if all(counts.get(word, 0) >= phrase.count(word) for word in phrase):
             for word in phrase:
                 counts[word] -= 1
@@ -386,11 +391,18 @@ def token_key(name: str) -> str:
     return _order_key(_words(name), None, name)
 
 
-def normalize_and_key(name: str) -> tuple[str, str]:
-    """``(normalize_name(name), token_key(name))``, reading ``name`` once."""
+def normalize_and_key(name: str) -> tuple[str, str | None]:
+    """``normalize_name(name)`` and ``token_key(name)``, reading ``name`` once; the key is
+    None when it is the normalised words sorted (nearly always: legal forms, if any,
+    stood only at the ends)."""
     words = _words(name)
     norm = _normalise_words(name, words)
-    return norm, _order_key(words, norm, name)
+    kept = _without_legal_words(words)
+    norm_words = norm.split()
+    if kept == norm_words:
+        return norm, None
+    order = " ".join(sorted(kept or norm_words))
+    return norm, None if order == " ".join(sorted(norm_words)) else order
 
 
 def _order_key(words: list[str], norm: str | None, name: str) -> str:

@@ -595,15 +595,18 @@ def _search_key(name: str) -> str:
     words sorted (nearly always), else the normalised name, a tab and the key.
     """
     norm, order = normalize_and_key(name)
-    if order == " ".join(sorted(norm.split())):
-        return norm
-    return f"{norm}\t{order}"
+    return norm if order is None else f"{norm}\t{order}"
 
 
 def _split_key(search: str) -> tuple[str, str]:
     """The normalised name and the word-order key of a search key."""
     norm, tab, order = search.partition("\t")
     return (norm, order) if tab else (norm, " ".join(sorted(norm.split())))
+
+
+def _norm_of(search: str) -> str:
+    """The normalised name of a search key."""
+    return search.partition("\t")[0]
 
 
 #: The candidates found so far for a name: entry index -> its best scored form.
@@ -793,7 +796,7 @@ class Screener:
         self._query_affixes = functools.lru_cache(maxsize=cache_size)(
             lambda name: tuple(
                 (" ".join(_words(affix)), affix)
-                for affix in _legal_affixes(name, _split_key(self._search_keys(name))[0])
+                for affix in _legal_affixes(name, _norm_of(self._search_keys(name)))
             )
         )
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
@@ -858,8 +861,7 @@ class Screener:
         key = search if plain else (search, on, country, address, affixes)
         shared = self._shared.get(key)
         if shared is None:
-            norm = _split_key(search)[0]
-            shared = self._result(norm, affixes, scored, on, country, address)
+            shared = self._result(_norm_of(search), affixes, scored, on, country, address)
             if len(self._shared) >= self._shared_size:
                 try:
                     del self._shared[next(iter(self._shared))]  # the oldest
