@@ -582,6 +582,15 @@ def test_a_policy_is_frozen_and_checked() -> None:
         ScreeningPolicy(close_spelling_cap=120.0)
     with pytest.raises(ValueError):
         ScreeningPolicy(max_candidates=2.5)  # type: ignore[arg-type]
+    for wrong in (
+        {"max_candidates": 0},
+        {"extra_distinct": -1.0},
+        {"country_differs": 2.0},
+        {"generic_pair_factor": 1.5},
+        {"min_acronym_length": 6},
+    ):
+        with pytest.raises(ValueError):
+            ScreeningPolicy(**wrong)
 
 
 def test_results_are_cached_per_normalised_name() -> None:

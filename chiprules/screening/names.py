@@ -397,8 +397,15 @@ def normalize_and_key(name: str) -> tuple[str, str | None]:
     stood only at the ends)."""
     words = _words(name)
     norm = _normalise_words(name, words)
-    kept = _without_legal_words(words)
+    legal = _LEGAL_ANYWHERE.intersection(words)
+    if not legal and name.isascii():
+        return norm, None  # nothing stripped: the words are the normalised ones
     norm_words = norm.split()
+    if name.isascii() and legal <= _LEGAL_TOKENS and _LEGAL_ANYWHERE.isdisjoint(norm_words):
+        # only single-word legal forms, all stripped from the ends (no phrase can be
+        # whole without one of its other words): the key is the normalised words
+        return norm, None
+    kept = _without_legal_words(words)
     if kept == norm_words:
         return norm, None
     order = " ".join(sorted(kept or norm_words))

@@ -117,12 +117,30 @@ class ScreeningPolicy:
                 raise ValueError(f"{field.name} must be a whole number, not {value!r}")
             if field.name.endswith(("_score", "_cap", "_similarity")) and not 0 <= value <= 100:
                 raise ValueError(f"{field.name} must be from 0 to 100, not {value!r}")
+            if field.name in _NOT_NEGATIVE and value < 0:
+                raise ValueError(f"{field.name} must not be negative, not {value!r}")
+        if self.country_differs > 0:
+            raise ValueError(f"country_differs must not be positive, not {self.country_differs!r}")
+        if not 0 <= self.generic_pair_factor <= 1 or not 0 <= self.common_df_share <= 1:
+            raise ValueError("generic_pair_factor and common_df_share run from 0 to 1")
+        if self.max_candidates < 1 or self.max_scored_entries < 1:
+            raise ValueError("max_candidates and max_scored_entries must be at least 1")
+        if self.min_acronym_length > self.max_acronym_length:
+            raise ValueError("min_acronym_length must not be above max_acronym_length")
 
     @property
     def lowest_score(self) -> float:
         """The least score worth computing: a near miss before a country agrees."""
         return self.near_miss_score - self.country_agrees
 
+
+_NOT_NEGATIVE = frozenset(
+    """
+    common_weight place_weight minor_weight extra_distinct extra_number extra_common
+    extra_qualifier swapped_common missing_common missing_common_cap country_agrees
+    address_agrees
+    """.split()
+)
 
 #: The policy of the rules, and of every ``Screener`` not given another.
 DEFAULT_POLICY = ScreeningPolicy()

@@ -107,7 +107,7 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import attrs
 from rapidfuzz import fuzz
@@ -513,8 +513,7 @@ class _Form:
     rank: int  # of the kind: name, alias, acronym
 
 
-@attrs.frozen
-class _Scored:
+class _Scored(NamedTuple):
     """A listed form found for a normalised name, before dates and evidence are applied.
 
     One is kept per entry (its best form). ``why`` is "" for a close spelling: the
@@ -537,8 +536,7 @@ class _Scored:
         return (-self.score, -self.explained, self.form.rank, self.form.entry)
 
 
-@attrs.frozen
-class _Unit:
+class _Unit(NamedTuple):
     """A part of the name that spells a listed word: one word, or two adjacent words
     written together (in either order)."""
 
@@ -548,8 +546,7 @@ class _Unit:
     single: bool  # one word of the name, as written
 
 
-@attrs.frozen
-class _WordInfo:
+class _WordInfo(NamedTuple):
     """What the screener knows of one word of a name (cached per word)."""
 
     key: str  # spelling key
@@ -596,12 +593,6 @@ def _search_key(name: str) -> str:
     """
     norm, order = normalize_and_key(name)
     return norm if order is None else f"{norm}\t{order}"
-
-
-def _split_key(search: str) -> tuple[str, str]:
-    """The normalised name and the word-order key of a search key."""
-    norm, tab, order = search.partition("\t")
-    return (norm, order) if tab else (norm, " ".join(sorted(norm.split())))
 
 
 def _norm_of(search: str) -> str:
@@ -668,19 +659,11 @@ def _best_unit(
     used: int,
     folded: float,
 ) -> tuple[float, int]:
-    """The best unit not yet ``used`` among those that spell the listed word ``listed``
+    """The best unit not yet ``used`` among several that spell the listed word ``listed``
     (``found``: unit index and similarity), as (similarity, bit mask of its words); (0, 0)
     when none is free. A word equal to the listed one only once spelling is folded
     ("Micron" and "Mikron") counts ``folded``; ties go to the unit spelled first in
     alphabetical order, so that word order does not matter."""
-    if len(found) == 1:  # one unit spells this word: it takes it when free
-        index, score = found[0]
-        unit = units[index]
-        if used & unit.mask:
-            return 0.0, 0
-        if score == 100.0 and unit.single and words[unit.first] != listed:
-            score = folded
-        return score, unit.mask
     best, tie, where = 0.0, "", 0
     for index, score in found:
         unit = units[index]
@@ -702,19 +685,20 @@ def _shared_weight(posted: list[tuple[tuple[int, ...], int]]) -> dict[int, int]:
     return evidence
 
 
-class _LeastCost:
-    """The least a form pays, in ``_close``, for the words of one name that it cannot
-    explain and for its common words that the name lacks: what ``_candidates`` takes
-    off each form's upper bound.
+class _Bounds:
+    """The most each form can score for close spelling against one name, for
+    ``_candidates``: the share of its core weight the name may spell, capped as
+    ``_capped_score`` caps, less the least it must pay in ``_close`` for the words of
+    the name it cannot explain and for its common words the name lacks.
 
     A word the form cannot explain costs at least its own cost, or half that of the
     common word it makes with a neighbour; the costs are kept per bit mask of the
     unexplained words, as forms often leave the same ones.
     """
 
-    __slots__ = ("floor", "costly", "spelled", "reach", "known")
+    __slots__ = ("floor", "costly", "spelled", "reach", "known", "policy", "one_word")
 
-    def __init__(self, query: _Query):
+    def __init__(self, query: _Query, policy: ScreeningPolicy):
         floor = query.cost
         if query.pair_cost:
             floor = list(floor)
@@ -727,20 +711,51 @@ class _LeastCost:
                 costly |= 1 << j
         self.floor = floor
         self.costly = costly
-        #: (listed word, the costly words of the name that may stand for it)
-        self.spelled = [(w, mask & costly) for w, mask in query.reach.items() if mask & costly]
+        #: listed word -> the costly words of the name that may stand for it
+        self.spelled = {w: mask & costly for w, mask in query.reach.items() if mask & costly}
         self.reach = query.reach
         #: the cost of the costly words a form leaves unexplained, by their bit mask
         self.known: dict[int, float] = {0: 0.0}
+        self.policy = policy
+        self.one_word = query.one_word
 
-    def unexplained(self, form: _Form) -> float:
-        """The least cost of the words of the name that ``form`` has no word for."""
+    def of(self, form: _Form, evidence: int, lowest: float) -> float | None:
+        """The bound of ``form`` when the name spells rare words of weight ``evidence``
+        (thousandths) of it, the words it is not indexed by counted as spelled; None
+        when even the share spelled is below ``lowest``."""
+        policy = self.policy
+        if form.acronym:
+            bound = policy.acronym_in_name_cap
+        else:
+            bound = 100.0 * ((evidence / 1000 + form.unblocked) / form.total)
+            if bound > policy.close_spelling_cap:
+                bound = policy.close_spelling_cap
+            if self.one_word and bound > policy.one_word_cap and len(form.keys) > 1:
+                bound = policy.one_word_cap
+        if bound + 0.5 < lowest:
+            return None
+        return bound - self._least_cost(form) + 0.5
+
+    def _least_cost(self, form: _Form) -> float:
+        """The words of the name ``form`` has no word for, and its common words that the
+        name spells nowhere (as ``_missing_common_cost`` charges)."""
+        cost = self._unexplained(form) if self.costly else 0.0
+        if form.common_keys:
+            absent = 0
+            for key in form.common_keys:
+                if key not in self.reach:
+                    absent += 1
+            if absent:
+                policy = self.policy
+                cost += min(policy.missing_common_cap, policy.missing_common * absent)
+        return cost
+
+    def _unexplained(self, form: _Form) -> float:
         left = self.costly
-        if not left:
-            return 0.0
-        keyset = form.keyset
-        for word, mask in self.spelled:
-            if word in keyset:
+        spelled = self.spelled
+        for word in form.keyset:  # a few words, where the name may spell many
+            mask = spelled.get(word)
+            if mask is not None:
                 left &= ~mask
         cost = self.known.get(left)
         if cost is None:
@@ -750,14 +765,6 @@ class _LeastCost:
                     cost += c
             self.known[left] = cost
         return cost
-
-    def missing_common(self, form: _Form) -> int:
-        """How many common words of ``form`` the name spells nowhere."""
-        absent = 0
-        for key in form.common_keys:
-            if key not in self.reach:
-                absent += 1
-        return absent
 
 
 class Screener:
@@ -784,6 +791,7 @@ class Screener:
         self.match_score = float(match_score)
         self.possible_score = float(possible_score)
         self.policy = policy
+        self._lowest = policy.lowest_score  # read for every form scored
         self._countries = [_country_codes(e.country) for e in self.entries]
         self._build()
         self._scored = functools.lru_cache(maxsize=cache_size)(self._score_key)
@@ -902,10 +910,12 @@ class Screener:
         """The candidates of a search key, best first, and whether the search was
         complete: the exact stages, then, unless one of them found a form (or ``full``),
         close spellings. The acronym stage runs either way."""
-        norm, order = _split_key(search)
+        norm, tab, order = search.partition("\t")
         if not norm:
             return (), True
         words = norm.split()
+        if not tab:
+            order = " ".join(sorted(words))
         size = len(words)
         best: _Best = {}
         done: set[int] = set()  # forms already scored by an exact stage
@@ -915,6 +925,8 @@ class Screener:
         searched = full or not best
         self._acronym_stage(order, size, best, done)
         complete = self._close_spelling_stage(words, best, done, full) if searched else False
+        if len(best) < 2:
+            return tuple(best.values()), complete
         return tuple(sorted(best.values(), key=_Scored.rank)), complete
 
     def _exact_stage(self, norm: str, size: int, best: _Best, done: set[int]) -> None:
@@ -1021,7 +1033,7 @@ class Screener:
         candidates = self._candidates(query) if query.near else {}
         order = sorted([(-bound, fid) for fid, bound in candidates.items()])  # best first
         policy, forms = self.policy, self.forms
-        lowest, most = policy.lowest_score, policy.max_candidates
+        lowest, most = self._lowest, policy.max_candidates
         complete = True
         for negative, fid in order:
             bound = -negative
@@ -1068,7 +1080,9 @@ class Screener:
                 matched += weight * sim
         if matched <= 0:
             return None
-        cost, extra = self._extra_words_cost(query, used)
+        cost, extra = 0.0, ()
+        if used != (1 << len(query.words)) - 1:
+            cost, extra = self._extra_words_cost(query, used)
         if form.common:
             cost += self._missing_common_cost(form, query, hit, extra)
         score = round(self._capped_score(form, query, matched, cost), 1)
@@ -1094,7 +1108,16 @@ class Screener:
             found = near.get(keys[i])
             if found is None:
                 continue
-            score, mask = _best_unit(found, units, words, listed[i], used, folded)
+            if len(found) == 1:  # one unit spells this word: it takes it when free
+                index, score = found[0]
+                unit = units[index]
+                if used & unit.mask:
+                    continue
+                if score == 100.0 and unit.single and words[unit.first] != listed[i]:
+                    score = folded  # equal once spelling is folded: Micron, Mikron
+                mask = unit.mask
+            else:
+                score, mask = _best_unit(found, units, words, listed[i], used, folded)
             if mask:
                 sims[i] = score
                 used |= mask
@@ -1125,17 +1148,15 @@ class Screener:
         return used, hit
 
     def _extra_words_cost(self, query: _Query, used: int) -> tuple[float, tuple[int, ...]]:
-        """What the words of the name that no listed word took cost, with their positions.
+        """What the words of the name that no listed word took (some did not) cost, with
+        their positions.
 
         A distinctive or unknown word costs most (``extra_distinct``): it names something
         the listed form does not. Numbers, common words and places cost less; legal
         forms and stop words nothing. Two pinyin syllables that make a common word
         together cost as that word.
         """
-        size = len(query.words)
-        if used == (1 << size) - 1:
-            return 0.0, ()
-        extra = _unused(used, size)
+        extra = _unused(used, len(query.words))
         word_cost = query.cost
         cost = 0.0
         if not query.pair_cost:
@@ -1195,10 +1216,10 @@ class Screener:
     def _candidates(self, query: _Query) -> dict[int, float]:
         """Forms of the entries that share the most (weighted) rare words with the name.
 
-        Each form id maps to an upper bound of its close-spelling score (``_upper_bound``)
-        less what it must at least pay for the words of the name it cannot explain and
-        its common words the name lacks (``_LeastCost``); forms whose bound is below the
-        least score worth computing are left out.
+        Each form id maps to a bound of its close-spelling score (``_Bounds``): an upper
+        bound less what it must at least pay for the words of the name it cannot explain
+        and its common words the name lacks; forms whose upper bound is below the least
+        score worth computing are left out.
         """
         posted = self._postings(query)
         if not posted:
@@ -1211,23 +1232,14 @@ class Screener:
             gain = 0
             evidence = _shared_weight(posted)
             chosen = self._top_entries(evidence)
-        least = _LeastCost(query)
-        policy = self.policy
-        lowest = policy.lowest_score
+        bounds = _Bounds(query, self.policy)
+        lowest = self._lowest
         forms = self.forms
         out: dict[int, float] = {}
         for fid in chosen:
-            form = forms[fid]
-            value = gain if evidence is None else evidence[fid]
-            bound = self._upper_bound(form, value, query.one_word)
-            if bound + 0.5 < lowest:
-                continue
-            cost = least.unexplained(form)
-            if form.common_keys:
-                absent = least.missing_common(form)
-                if absent:
-                    cost += min(policy.missing_common_cap, policy.missing_common * absent)
-            out[fid] = bound - cost + 0.5
+            bound = bounds.of(forms[fid], gain if evidence is None else evidence[fid], lowest)
+            if bound is not None:
+                out[fid] = bound
         return out
 
     def _postings(self, query: _Query) -> list[tuple[tuple[int, ...], int]]:
@@ -1277,20 +1289,6 @@ class Screener:
         ranked = sorted([(-value, entry) for entry, value in by_entry.items()])
         kept = {entry for _, entry in ranked[:most]}
         return [fid for fid in chosen if owner[fid] in kept]
-
-    def _upper_bound(self, form: _Form, evidence: int, one_word: bool) -> float:
-        """The most ``form`` can score for close spelling when the name spells rare words
-        of weight ``evidence`` (thousandths): that share of its core weight, with the
-        words it is not indexed by counted as spelled, capped as ``_capped_score`` caps."""
-        policy = self.policy
-        if form.acronym:
-            return policy.acronym_in_name_cap
-        bound = 100.0 * ((evidence / 1000 + form.unblocked) / form.total)
-        if bound > policy.close_spelling_cap:
-            bound = policy.close_spelling_cap
-        if one_word and bound > policy.one_word_cap and len(form.keys) > 1:
-            bound = policy.one_word_cap
-        return bound
 
     # -- the name taken apart --------------------------------------------------------
 
@@ -1469,12 +1467,11 @@ class Screener:
         final = code is None and not places  # cached order is final: no adjustment
         out: list[Candidate] = []
         entries = self.entries
-        words = norm.split()
         for item in scored:
             entry = entries[item.form.entry]
             if on is not None and not entry.in_force(on):
                 continue
-            found = self._candidate(item, entry, words, affixes, code, places)
+            found = self._candidate(item, entry, norm, affixes, code, places)
             if found is None:
                 continue
             out.append(found)
@@ -1488,7 +1485,7 @@ class Screener:
         self,
         item: _Scored,
         entry: PartyEntry,
-        words: list[str],
+        norm: str,
         affixes: tuple[tuple[str, str], ...],
         code: str | None,
         places: dict[str, str] | None,
@@ -1498,7 +1495,7 @@ class Screener:
         None for a near miss below ``near_miss_score``."""
         form = item.form
         score = item.score
-        why = item.why or self._close_why(form, words, score, item.missing, item.extra)
+        why = item.why or self._close_why(form, norm.split(), score, item.missing, item.extra)
         if item.exact:
             clause = _affix_clause(affixes, form.affixes)
             if clause:
@@ -1623,8 +1620,8 @@ class Screener:
         self._acronyms: dict[str, list[int]] = {}
         self._block: dict[str, list[int]] = {}  # listed word or pair -> forms
         self._vocabulary: set[str] = set()  # every listed word, and distinctive pairs
-        for index, text, kind, norm in raw:
-            form = self._make_form(index, text, kind, norm)
+        for index, text, kind, norm, keys in raw:
+            form = self._make_form(index, text, kind, norm, keys)
             self._index_form(form, len(self.forms))
             self.forms.append(form)
         self._form_entry = [form.entry for form in self.forms]
@@ -1640,10 +1637,10 @@ class Screener:
                 both = form.weights[i] + form.weights[i + 1]
                 self._key_weight[joined] = max(self._key_weight[joined], round(1000 * both) + 1)
 
-    def _read_forms(self) -> list[tuple[int, str, Kind, str]]:
-        """Each entry's distinct forms as (entry, text, kind, normalised text); and the
-        number of entries each listed word (spelling key) is in (``_df``)."""
-        raw: list[tuple[int, str, Kind, str]] = []
+    def _read_forms(self) -> list[tuple[int, str, Kind, str, tuple[str, ...]]]:
+        """Each entry's distinct forms as (entry, text, kind, normalised text, spelling keys
+        of its words); and the number of entries each listed word is in (``_df``)."""
+        raw: list[tuple[int, str, Kind, str, tuple[str, ...]]] = []
         df: dict[str, int] = {}
         for index, entry in enumerate(self.entries):
             seen: set[str] = set()
@@ -1653,18 +1650,20 @@ class Screener:
                 if not norm or norm in seen:
                     continue
                 seen.add(norm)
-                entry_keys.update(spelling_key(w) for w in norm.split())
-                raw.append((index, text, kind, norm))
+                keys = tuple([spelling_key(w) for w in norm.split()])
+                entry_keys.update(keys)
+                raw.append((index, text, kind, norm, keys))
             for key in entry_keys:
                 df[key] = df.get(key, 0) + 1
         self._df = df
         return raw
 
-    def _make_form(self, index: int, text: str, kind: Kind, norm: str) -> _Form:
-        """One listed form with its words, their spelling keys and weights, its common
-        words, its distinctive pairs and its acronym status."""
+    def _make_form(
+        self, index: int, text: str, kind: Kind, norm: str, keys: tuple[str, ...]
+    ) -> _Form:
+        """One listed form with its words and their weights, its common words, its
+        distinctive pairs and its acronym status."""
         words = tuple(norm.split())
-        keys = tuple(spelling_key(w) for w in words)
         acronym = _is_acronym(text, norm, self.policy)
         weights, common = self._core(keys)
         pairs = tuple(
