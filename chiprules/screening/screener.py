@@ -520,6 +520,9 @@ class _Scored(NamedTuple):
     sentence is written from the form and the positions of the ``missing`` listed words
     and ``extra`` words of the name only when the candidate is shown. ``exact`` marks the
     matches whose reason may name the legal forms dropped from the name.
+
+    Immutable (the candidates of a name are cached and shared), read by field name only;
+    a named tuple rather than a frozen attrs class, which costs twice as much to build.
     """
 
     form: _Form
@@ -536,9 +539,12 @@ class _Scored(NamedTuple):
         return (-self.score, -self.explained, self.form.rank, self.form.entry)
 
 
-class _Unit(NamedTuple):
+@attrs.define
+class _Unit:
     """A part of the name that spells a listed word: one word, or two adjacent words
-    written together (in either order)."""
+    written together (in either order). Built for one name and not changed after (a
+    slotted class rather than a frozen one: one is built per word of every name
+    screened, and a frozen class costs twice as much to build)."""
 
     text: str  # the spelling key of the word, or the two keys joined
     first: int  # position of its first word in the name
@@ -546,8 +552,10 @@ class _Unit(NamedTuple):
     single: bool  # one word of the name, as written
 
 
-class _WordInfo(NamedTuple):
-    """What the screener knows of one word of a name (cached per word)."""
+@attrs.define
+class _WordInfo:
+    """What the screener knows of one word of a name (cached per word, not changed
+    after it is built)."""
 
     key: str  # spelling key
     spells: dict[str, float]  # listed words (spelling keys) it spells, with their similarity
