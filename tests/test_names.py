@@ -173,8 +173,8 @@ def test_every_sample_name_and_alias_finds_its_entry() -> None:
 
 
 def test_zelenograd_in_another_word_order_matches() -> None:
-    """The word-order miss of tests/test_names.py's scrambled forms: legal-form stripping
-    broke the word-order key of this order."""
+    """The miss behind the occasional failure of the scrambled-forms property below:
+    stripping "Company" from the end broke the word-order key of this order."""
     result = SCREENER.screen("joint stock zelenograd nanotechnology center company")
     assert result.status == "match" and result.best.score == 97.0
     assert result.best.entry.name == "Joint Stock Company Zelenograd Nanotechnology Center"

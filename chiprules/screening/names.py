@@ -396,12 +396,15 @@ def normalize_and_key(name: str) -> tuple[str, str | None]:
     None when it is the normalised words sorted (nearly always: legal forms, if any,
     stood only at the ends)."""
     words = _words(name)
+    if name.isascii() and _LEGAL_ANYWHERE.isdisjoint(words):
+        return " ".join(words), None  # nothing to strip: the words are the normalised ones
     norm = _normalise_words(name, words)
-    legal = _LEGAL_ANYWHERE.intersection(words)
-    if not legal and name.isascii():
-        return norm, None  # nothing stripped: the words are the normalised ones
     norm_words = norm.split()
-    if name.isascii() and legal <= _LEGAL_TOKENS and _LEGAL_ANYWHERE.isdisjoint(norm_words):
+    if (
+        name.isascii()
+        and _LEGAL_TOKENS.issuperset(_LEGAL_ANYWHERE.intersection(words))
+        and _LEGAL_ANYWHERE.isdisjoint(norm_words)
+    ):
         # only single-word legal forms, all stripped from the ends (no phrase can be
         # whole without one of its other words): the key is the normalised words
         return norm, None

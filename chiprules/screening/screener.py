@@ -87,15 +87,15 @@ bound first, skipping forms whose upper bound cannot beat what is already found.
 the name equals a listed name or alias (exact, same words, same letters), close
 spellings are not searched.
 
-Caches, all bounded: the date- and country-free candidates per normalised name (LRU,
-as a tuple of small frozen ``_Scored`` objects);
-per word of a name, its spelling key, the listed words it spells and its cost; per
-word or pair of words not listed, the listed words one deletion away; per raw name,
-its normalised form and the legal forms it drops. A ``ScreenResult`` is immutable, so
-one is kept per (normalised name, date, country, address, legal forms dropped) and
-shared by the names alike in all of these ("Huawei Technologies" and "HUAWEI
-TECHNOLOGIES"), and one per raw name and evidence (LRU): screening a name again
-returns the same object. The other cached values are tuples, dicts and strings of
+Caches, all bounded: the date- and country-free candidates per search key (the
+normalised name, with the word-order key when it is not the normalised words sorted;
+LRU, as a tuple of immutable ``_Scored`` records); per word of a name, its spelling
+key, the listed words it spells and its cost; per word or pair of words not listed,
+the listed words one deletion away; per raw name, its search key and the legal forms
+it drops. A ``ScreenResult`` is immutable, so one is kept per (search key, date,
+country, address, legal forms dropped) and shared by the names alike in all of these
+("Huawei Technologies" and "HUAWEI TECHNOLOGIES"), and one per raw name and evidence
+(LRU): screening a name again returns the same object. The other cached values are tuples, dicts and strings of
 atoms where they can be, which the garbage collector stops tracking: a large cache
 slows down its collections less.
 """
@@ -759,6 +759,7 @@ class _Bounds:
         return cost
 
     def _unexplained(self, form: _Form) -> float:
+        """The least cost of the costly words of the name that ``form`` has no word for."""
         left = self.costly
         spelled = self.spelled
         for word in form.keyset:  # a few words, where the name may spell many
@@ -818,8 +819,8 @@ class Screener:
         self._spelled_near = functools.lru_cache(maxsize=cache_size)(self._typo_near)
         self._results = functools.lru_cache(maxsize=cache_size)(self._screen)
         self._plain_results = functools.lru_cache(maxsize=cache_size)(self._screen_plain)
-        #: results by (normalised name, date, country, address, legal forms dropped), or
-        #: by the normalised name alone when there are none of these
+        #: results by (search key, date, country, address, legal forms dropped), or by
+        #: the search key alone when there are none of these
         self._shared: dict[str | tuple, ScreenResult] = {}
         self._shared_size = cache_size
         self._entry_places: dict[int, dict[str, str]] = {}
@@ -877,7 +878,8 @@ class Screener:
         key = search if plain else (search, on, country, address, affixes)
         shared = self._shared.get(key)
         if shared is None:
-            shared = self._result(_norm_of(search), affixes, scored, on, country, address)
+            norm = search.partition("\t")[0]
+            shared = self._result(norm, affixes, scored, on, country, address)
             if len(self._shared) >= self._shared_size:
                 try:
                     del self._shared[next(iter(self._shared))]  # the oldest
