@@ -104,6 +104,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -623,6 +624,8 @@ def _offer(best: _Best, found: _Scored) -> None:
 
 
 _JOINED_MINOR = _COMMON | _QUALIFIER | _LEGAL
+_SECOND = operator.itemgetter(1)
+_IS_EXACT = operator.attrgetter("exact")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -872,7 +875,7 @@ class Screener:
         # the result depends on the name only through its search key and, for the exact
         # matches, the legal forms it drops: names alike in both share one result
         affixes: tuple[tuple[str, str], ...] = ()
-        if any(item.exact for item in scored):
+        if any(map(_IS_EXACT, scored)):
             affixes = self._query_affixes(name)
         plain = on is None and country is None and address is None and not affixes
         key = search if plain else (search, on, country, address, affixes)
@@ -1041,18 +1044,23 @@ class Screener:
         """
         query = self._query(words)
         candidates = self._candidates(query) if query.near else {}
-        order = sorted([(-bound, fid) for fid, bound in candidates.items()])  # best first
+        # best bound first; the forms are in increasing order and the sort is stable, so
+        # forms with the same bound stay in that order
+        order = sorted(candidates.items(), key=_SECOND, reverse=True)
         policy, forms = self.policy, self.forms
         lowest, most = self._lowest, policy.max_candidates
         complete = True
-        for negative, fid in order:
-            bound = -negative
+        last: float | None = None  # the least score of the best ``most``, once known
+        for fid, bound in order:
             if bound < lowest:
                 break
-            if len(best) >= most and bound < sorted(i.score for i in best.values())[-most]:
-                complete = full  # the rest cannot enter the five shown
-                if not full:
-                    break
+            if len(best) >= most:
+                if last is None:
+                    last = sorted(item.score for item in best.values())[-most]
+                if bound < last:
+                    complete = full  # the rest cannot enter the five shown
+                    if not full:
+                        break
             if fid in done:
                 continue
             form = forms[fid]
@@ -1065,6 +1073,7 @@ class Screener:
             close = self._close(form, query, floor)
             if close is not None:
                 _offer(best, close)
+                last = None
         return complete
 
     # -- close spelling: the rarity-weighted word match ------------------------------
