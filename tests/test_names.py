@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import random
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from chiprules.screening.names import (
     TRANSLITERATES_CJK,
     name_forms,
     name_tokens,
+    normalize_and_key,
     normalize_name,
     token_key,
 )
@@ -61,6 +64,23 @@ def test_name_tokens_and_token_key() -> None:
     assert token_key("Co. Iran Compo") == token_key("Iran Compo Co.") == "compo iran"
 
 
+def test_token_key_drops_legal_forms_split_around_the_name() -> None:
+    """Normalisation strips "Company" from the end and leaves "Joint Stock" in front; the
+    word-order key is taken from all the words, so "Joint Stock Company" goes in full."""
+    listed = "Joint Stock Company Zelenograd Nanotechnology Center"
+    scrambled = "joint stock zelenograd nanotechnology center company"
+    assert normalize_name(scrambled) == "joint stock zelenograd nanotechnology center"
+    assert token_key(scrambled) == token_key(listed) == "center nanotechnology zelenograd"
+    assert normalize_and_key(scrambled) == (normalize_name(scrambled), token_key(scrambled))
+    assert normalize_and_key("Zelenograd Nanotechnology Center JSC") == (
+        "zelenograd nanotechnology center",
+        None,  # the normalised words sorted
+    )
+    # a fragment of a legal form is a word like any other
+    assert token_key("Joint Stock Zelenograd") == "joint stock zelenograd"
+    assert token_key("Co., Ltd.") == "co"  # only legal forms: the normalised words
+
+
 def test_name_forms_use_a_trailing_parenthesis_only() -> None:
     assert name_forms("Semiconductor Manufacturing International Corporation (SMIC)") == [
         "Semiconductor Manufacturing International Corporation (SMIC)",
@@ -77,6 +97,23 @@ def test_name_forms_use_a_trailing_parenthesis_only() -> None:
 def test_normalize_name_is_idempotent(text: str) -> None:
     once = normalize_name(text)
     assert normalize_name(once) == once
+
+
+_LEGAL_HEAVY = st.lists(
+    st.sampled_from(
+        "joint stock company public open limited liability co ltd ao ooo pjsc gongsi "
+        "youxian gufen zeren s a x zelenograd center 华为 有限公司 , . &".split()
+    ),
+    max_size=8,
+).map(" ".join)
+
+
+@settings(max_examples=400)
+@given(st.one_of(st.text(), _LEGAL_HEAVY))
+def test_normalize_and_key_is_normalize_name_and_token_key(text: str) -> None:
+    norm, key = normalize_and_key(text)
+    assert norm == normalize_name(text)
+    assert (" ".join(sorted(norm.split())) if key is None else key) == token_key(text)
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
@@ -133,6 +170,65 @@ def test_every_sample_name_and_alias_finds_its_entry() -> None:
             result = SCREENER.screen(form, on=SNAPSHOT)
             assert result.status == "match", form
             assert entry in [c.entry for c in result.candidates if c.score == result.best.score], form
+
+
+def test_zelenograd_in_another_word_order_matches() -> None:
+    """The miss behind the occasional failure of the scrambled-forms property below:
+    stripping "Company" from the end broke the word-order key of this order."""
+    result = SCREENER.screen("joint stock zelenograd nanotechnology center company")
+    assert result.status == "match" and result.best.score == 97.0
+    assert result.best.entry.name == "Joint Stock Company Zelenograd Nanotechnology Center"
+
+
+#: Every word order of a name of up to this many words is screened ...
+ALL_ORDERS_UP_TO = 6
+#: ... and of a longer name, these many orders: itself reversed, every rotation, every
+#: word moved to the front and to the end, then random orders (seeded by the name).
+SAMPLED_ORDERS = 720
+
+#: Word orders that legitimately cannot match their entry: (form, order) -> the reason.
+#: None so far: every order of every listed name and alias of the sample matches.
+ORDER_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def _word_orders(words: list[str]) -> list[tuple[str, ...]]:
+    if len(words) <= ALL_ORDERS_UP_TO:
+        return list(itertools.permutations(words))
+    size = len(words)
+    orders = dict.fromkeys([tuple(words), tuple(reversed(words))])
+    for i in range(size):
+        orders[tuple(words[i:] + words[:i])] = None
+        rest = words[:i] + words[i + 1 :]
+        orders[(words[i], *rest)] = None
+        orders[(*rest, words[i])] = None
+    rng = random.Random(" ".join(words))  # str seeds are the same on every run
+    while len(orders) < SAMPLED_ORDERS:
+        shuffled = list(words)
+        rng.shuffle(shuffled)
+        orders[tuple(shuffled)] = None
+    return list(orders)
+
+
+@pytest.mark.parametrize("kind", ["name", "alias"])
+def test_every_word_order_of_every_listed_form_matches_its_entry(kind: str) -> None:
+    """Each word order (words as written, split at spaces, punctuation kept on its word)
+    of every name, and every alias, in rules/lists/entity_list_sample.csv screens as a
+    match whose best score its own entry has."""
+    forms = [(e, f) for e in SAMPLE for f in ((e.name,) if kind == "name" else e.aliases)]
+    failures = []
+    checked = 0
+    for entry, form in forms:
+        for order in _word_orders(form.split()):
+            query = " ".join(order)
+            result = SCREENER.screen(query)
+            found = result.status == "match" and entry in [
+                c.entry for c in result.candidates if c.score == result.best.score
+            ]
+            checked += 1
+            if found == ((form, query) in ORDER_EXCEPTIONS):
+                failures.append((form, query, result.status, result.best))
+    assert checked > 15_000
+    assert not failures, failures[:5]
 
 
 @st.composite

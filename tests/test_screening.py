@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from chiprules.data.parties import PartyEntry, load_party_csv
 from chiprules.screening.names import TRANSLITERATES_CJK, normalize_name
+from chiprules.screening.policy import DEFAULT_POLICY, ScreeningPolicy
 from chiprules.screening.screener import Screener, ScreenResult, spelling_key
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -544,6 +545,54 @@ def test_thresholds_are_parameters() -> None:
         Screener(SAMPLE, match_score=70, possible_score=80)
 
 
+def test_the_default_policy_is_the_default() -> None:
+    explicit = Screener(SAMPLE, match_score=90, possible_score=75, policy=DEFAULT_POLICY)
+    assert explicit.policy is SCREENER.policy is DEFAULT_POLICY
+    for name in ("Huawai Technologies", "SMIC", "Technologies Huawei", "Hua Wei Noodle House"):
+        assert explicit.screen(name, country="CN") == SCREENER.screen(name, country="CN")
+
+
+def test_the_policy_sets_the_numbers() -> None:
+    policy = attrs.evolve(
+        DEFAULT_POLICY, same_words_score=93.0, same_letters_score=94.0, country_agrees=1.0
+    )
+    screener = Screener(SAMPLE, policy=policy)
+    assert screener.screen("Technologies Huawei").best.score == 93.0
+    assert screener.screen("Hua Wei Technologies").best.score == 94.0
+    plain = screener.screen("Cambricom Technologies").best.score
+    assert plain == SCREENER.screen("Cambricom Technologies").best.score  # 88.9
+    assert screener.screen("Cambricom Technologies", country="CN").best.score == plain + 1
+    loose = Screener(SAMPLE, policy=attrs.evolve(DEFAULT_POLICY, extra_distinct=3.0))
+    assert SCREENER.screen("Hua Wei Noodle House").status == "none"
+    assert loose.screen("Hua Wei Noodle House").status == "possible"  # 69 + 2 x (13 - 3) = 89
+
+
+def test_the_package_exports_the_screener() -> None:
+    import chiprules.screening as screening
+
+    assert screening.Screener is Screener and screening.DEFAULT_POLICY is DEFAULT_POLICY
+    with pytest.raises(AttributeError):
+        screening.nothing_here  # noqa: B018
+
+
+def test_a_policy_is_frozen_and_checked() -> None:
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        DEFAULT_POLICY.exact_score = 99.0  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        ScreeningPolicy(close_spelling_cap=120.0)
+    with pytest.raises(ValueError):
+        ScreeningPolicy(max_candidates=2.5)  # type: ignore[arg-type]
+    for wrong in (
+        {"max_candidates": 0},
+        {"extra_distinct": -1.0},
+        {"country_differs": 2.0},
+        {"generic_pair_factor": 1.5},
+        {"min_acronym_length": 6},
+    ):
+        with pytest.raises(ValueError):
+            ScreeningPolicy(**wrong)
+
+
 def test_results_are_cached_per_normalised_name() -> None:
     screener = Screener(SAMPLE)
     screener.screen("Huawei Technologies Co., Ltd.")
@@ -583,7 +632,7 @@ def test_blocking_scores_few_entries_on_a_large_list() -> None:
 
     def spy(query):
         found = original(query)
-        seen.append(len({screener.forms[fid].entry for fid, _ in found}))
+        seen.append(len({screener.forms[fid].entry for fid in found}))
         return found
 
     screener._candidates = spy  # type: ignore[method-assign]

@@ -320,18 +320,9 @@ def _one_pass(text: str) -> str:
     return " ".join(_strip_legal_forms(_words(text)))
 
 
-def normalize_name(name: str) -> str:
-    """The comparison form of a party name.
-
-    Unicode NFKC, case-folded, diacritics removed, Cyrillic and Greek (and, with
-    ``anyascii``, Chinese and other scripts) transliterated to Latin letters,
-    apostrophes dropped, ``&`` read as "and", other punctuation turned into spaces,
-    runs of single letters joined ("S.A." -> "sa"), and legal forms (Co., Ltd., Inc.,
-    GmbH, Pte, S.A., JSC, AO, Joint Stock Company, 有限公司, a final 集团 ...) removed
-    from the ends. A name made only of legal-form words keeps its last word.
-    Idempotent.
-    """
-    out = _one_pass(name)
+def _normalise_words(name: str, words: list[str]) -> str:
+    """``normalize_name(name)`` from ``words``, the words of ``name`` (left unchanged)."""
+    out = " ".join(_strip_legal_forms(list(words)))
     if name.isascii():
         # ASCII text is fully reduced by one pass: its words are lower-case letters and
         # digits, runs of single letters are joined, and legal forms are stripped until
@@ -345,9 +336,26 @@ def normalize_name(name: str) -> str:
     return out
 
 
+def normalize_name(name: str) -> str:
+    """The comparison form of a party name.
+
+    Unicode NFKC, case-folded, diacritics removed, Cyrillic and Greek (and, with
+    ``anyascii``, Chinese and other scripts) transliterated to Latin letters,
+    apostrophes dropped, ``&`` read as "and", other punctuation turned into spaces,
+    runs of single letters joined ("S.A." -> "sa"), and legal forms (Co., Ltd., Inc.,
+    GmbH, Pte, S.A., JSC, AO, Joint Stock Company, 有限公司, a final 集团 ...) removed
+    from the ends. A name made only of legal-form words keeps its last word.
+    Idempotent.
+    """
+    return _normalise_words(name, _words(name))
+
+
 def name_tokens(name: str) -> frozenset[str]:
     """The set of words of the normalised name."""
     return frozenset(normalize_name(name).split())
+
+
+_FORM_PHRASES = TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES
 
 
 def _without_legal_words(words: list[str]) -> list[str]:
@@ -357,7 +365,9 @@ def _without_legal_words(words: list[str]) -> list[str]:
     counts: dict[str, int] = {}
     for word in words:
         counts[word] = counts.get(word, 0) + 1
-    for phrase in TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES:
+    for phrase in _FORM_PHRASES:
+        if phrase[0] not in counts or phrase[-1] not in counts:
+            continue  # the common case, decided without counting
         if all(counts.get(word, 0) >= phrase.count(word) for word in phrase):
             for word in phrase:
                 counts[word] -= 1
@@ -370,8 +380,45 @@ def _without_legal_words(words: list[str]) -> list[str]:
 
 
 def token_key(name: str) -> str:
-    """Word-order-free form: the words without legal forms (wherever they stand), sorted."""
-    kept = _without_legal_words(_words(name)) or normalize_name(name).split()
+    """Word-order-free form: the words without legal forms (wherever they stand), sorted.
+
+    The key is taken from all the words of ``name``, before normalisation strips legal
+    forms from its ends: stripping "Company" from the end of "Joint Stock Zelenograd
+    Nanotechnology Center Company" would leave "Joint Stock" behind, no longer a legal
+    form, while the whole name holds "Joint Stock Company" in full. A name made only of
+    legal forms keys on its normalised words.
+    """
+    return _order_key(_words(name), None, name)
+
+
+def normalize_and_key(name: str) -> tuple[str, str | None]:
+    """``normalize_name(name)`` and ``token_key(name)``, reading ``name`` once; the key is
+    None when it is the normalised words sorted (nearly always: legal forms, if any,
+    stood only at the ends)."""
+    words = _words(name)
+    if name.isascii() and _LEGAL_ANYWHERE.isdisjoint(words):
+        return " ".join(words), None  # nothing to strip: the words are the normalised ones
+    norm = _normalise_words(name, words)
+    norm_words = norm.split()
+    if (
+        name.isascii()
+        and _LEGAL_TOKENS.issuperset(_LEGAL_ANYWHERE.intersection(words))
+        and _LEGAL_ANYWHERE.isdisjoint(norm_words)
+    ):
+        # only single-word legal forms, all stripped from the ends (no phrase can be
+        # whole without one of its other words): the key is the normalised words
+        return norm, None
+    kept = _without_legal_words(words)
+    if kept == norm_words:
+        return norm, None
+    order = " ".join(sorted(kept or norm_words))
+    return norm, None if order == " ".join(sorted(norm_words)) else order
+
+
+def _order_key(words: list[str], norm: str | None, name: str) -> str:
+    kept = _without_legal_words(words)
+    if not kept:
+        kept = (normalize_name(name) if norm is None else norm).split()
     return " ".join(sorted(kept))
 
 
@@ -399,6 +446,7 @@ __all__ = [
     "TRANSLITERATES_CJK",
     "name_forms",
     "name_tokens",
+    "normalize_and_key",
     "normalize_name",
     "token_key",
 ]
