@@ -437,8 +437,9 @@ def rules_copy(target: Path, list_name: str) -> Path:
 
 
 def time_load(folder: Path) -> None:
-    import chiprules
     from chiprules.eval.interpreter import screener_for
+
+    import chiprules
 
     start, cpu = time.perf_counter(), time.process_time()
     rules = chiprules.load(folder / "ear")

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
-from chiprules.batch.duck import DECISION_COLUMNS, BatchEngine, decision_columns
+from chiprules.batch.duck import DECISION_COLUMNS, decision_columns
 from chiprules.data.records import read_records
 
 from .conftest import ROOT
@@ -178,6 +178,7 @@ BATCH_SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
                                                  HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("writer,suffix", [(write_csv, "csv"), (write_parquet, "parquet"),
                                            (write_typed_parquet, "parquet"), (write_jsonl, "jsonl")],
                          ids=["csv", "parquet", "typed-parquet", "jsonl"])
@@ -221,6 +222,7 @@ def test_every_inline_example_decides_alike(tmp_path):
 
 # ---- the command line -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_cli_writes_the_same_file_with_either_engine(tmp_path):
     from click.testing import CliRunner
 

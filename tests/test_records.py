@@ -544,14 +544,6 @@ def test_parquet(tmp_path):
     assert out == {"id": "P-3", "export_date": dt.date(2025, 5, 20), "region": "EMEA"}
 
 
-def test_parquet_without_pyarrow(tmp_path, monkeypatch):
-    path = tmp_path / "x.parquet"
-    path.write_bytes(b"PAR1")
-    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
-    exc = error_of(path)
-    assert "pip install chiprules[parquet]" in exc.render()
-
-
 def test_not_a_parquet_file(tmp_path):
     pytest.importorskip("pyarrow.parquet")
     path = tmp_path / "x.parquet"

@@ -102,7 +102,7 @@ class BatchEngine:
         self.rules = rules
         self.timeline = timeline or rules.timeline
         self.on_fixed = as_date(as_of) if as_of is not None else None
-        self.plan = Plan(rules, self.timeline, self.on_fixed)
+        self.plan = Plan.of(rules, self.timeline, self.on_fixed)
         self.memory_limit = memory_limit
         self.temp_directory = temp_directory
         self.threads = threads
@@ -275,12 +275,12 @@ class BatchEngine:
         odd = exp.column("__odd", quoted=True) if self.raw_kind == "python" else exp.false()
         run(con, f"CREATE VIEW typed AS {plan.typed(present, odd).sql('duckdb')}")
         self._chips(con)
-        run(con, f"CREATE VIEW prepared0 AS {plan.prepared0().sql('duckdb')}")
+        run(con, f"CREATE VIEW prepared0 AS {plan.sql('prepared0', 'duckdb')}")
         self.progress("screening parties")
         self._matches(con)
-        run(con, f"CREATE TABLE prepared AS {plan.prepared().sql('duckdb')}")
+        run(con, f"CREATE TABLE prepared AS {plan.sql('prepared', 'duckdb')}")
         self.progress("deciding")
-        run(con, f"CREATE TABLE decided AS {plan.decided().sql('duckdb')}")
+        run(con, f"CREATE TABLE decided AS {plan.sql('decided', 'duckdb')}")
         self.progress("settling undecided rows")
         self._python_decisions: dict[int, dict] = {}
         rows = [r[0] for r in run(con, "SELECT __row FROM prepared WHERE __v IS NULL ORDER BY __row")]
@@ -324,7 +324,7 @@ class BatchEngine:
         """Screen every distinct party of the file once: tables ``m0``, ``m1`` ... with each party's
         status, the entry's review policy and a note for a possible match."""
         plan = self.plan
-        found = [run(con, plan.party_distinct(i).sql("duckdb")) for i in range(len(plan.parties))]
+        found = [run(con, plan.sql("party_distinct", "duckdb", i)) for i in range(len(plan.parties))]
         work = sorted({(plan.parties[i][1], name, day, country, address)
                        for i, rows in enumerate(found) for name, country, address, _, day in rows}, key=str)
         results = dict(zip(work, screen_all(work, {lst: self._screens_with(lst) for _, lst in plan.parties}),

@@ -144,6 +144,24 @@ class Plan:
                 except UnsupportedInSql:
                     pass
         self.signature_width = max((len(c) for c in self.signatures.values()), default=0)
+        self._texts: dict = {}
+
+    def sql(self, what: str, dialect: str, *args) -> str:
+        """The text of a relation of the plan in a dialect, made once (the trees are large)."""
+        key = (what, dialect, repr(args))
+        text = self._texts.get(key)
+        if text is None:
+            text = self._texts[key] = getattr(self, what)(*args).sql(dialect)
+        return text
+
+    @classmethod
+    def of(cls, rules, timeline: str, as_of: dt.date | None) -> Plan:
+        """The plan of a ruleset, made once per timeline and day (kept on the rules)."""
+        plans = rules.__dict__.setdefault("_batch_plans", {})
+        key = (timeline, as_of)
+        if key not in plans:
+            plans[key] = cls(rules, timeline, as_of)
+        return plans[key]
 
     # ---- typing
     def typed_column(self, name: str, kind: str) -> tuple[exp.Expression, exp.Expression]:

@@ -74,7 +74,7 @@ class SparkBatch:
         self.rules = rules
         self.timeline = timeline or rules.timeline
         self.on_fixed = as_date(as_of) if as_of is not None else None
-        self.plan = Plan(rules, self.timeline, self.on_fixed)
+        self.plan = Plan.of(rules, self.timeline, self.on_fixed)
         self.master = master
         self._spark = spark
         self.partitions = partitions
@@ -187,14 +187,14 @@ class SparkBatch:
                           query=exp.select("r").from_("odd_rows")) if rows_odd else exp.false()
         spark.sql(plan.typed(present, odd_expr).sql("spark")).createOrReplaceTempView("typed")
         self._chips(spark)
-        prepared0 = spark.sql(plan.prepared0().sql("spark")).cache()
+        prepared0 = spark.sql(plan.sql("prepared0", "spark")).cache()
         prepared0.createOrReplaceTempView("prepared0")
         self.progress("screening parties")
         self._matches(spark)
-        prepared = spark.sql(plan.prepared().sql("spark")).cache()
+        prepared = spark.sql(plan.sql("prepared", "spark")).cache()
         prepared.createOrReplaceTempView("prepared")
         self.progress("deciding")
-        decided = spark.sql(plan.decided().sql("spark")).cache()
+        decided = spark.sql(plan.sql("decided", "spark")).cache()
         decided.createOrReplaceTempView("decided")
         self.progress("settling undecided rows")
         python_rows = [r["__row"] for r in prepared.where("__v IS NULL").select("__row").collect()]
@@ -233,7 +233,7 @@ class SparkBatch:
 
     def _matches(self, spark) -> None:
         plan = self.plan
-        found = [[tuple(r) for r in spark.sql(plan.party_distinct(i).sql("spark")).collect()]
+        found = [[tuple(r) for r in spark.sql(plan.sql("party_distinct", "spark", i)).collect()]
                  for i in range(len(plan.parties))]
         work = sorted({(plan.parties[i][1], name, day, country, address)
                        for i, rows in enumerate(found) for name, country, address, _, day in rows}, key=str)

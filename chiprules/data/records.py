@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import attrs
+import pyarrow.parquet as pq
 
 from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
 from chiprules.core.errors import RecordError
@@ -927,15 +928,6 @@ def _json_items(items: list, name: str) -> Iterator[RawRecord]:
 
 
 def _read_parquet(source: Any, name: str) -> Iterator[RawRecord]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise _fail(
-            "R015",
-            f"reading `{name}` needs pyarrow, which is not installed",
-            name,
-            "install with `pip install chiprules[parquet]`",
-        ) from None
     try:
         pf = pq.ParquetFile(source)
     except FileNotFoundError:

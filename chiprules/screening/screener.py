@@ -111,6 +111,7 @@ from datetime import date
 from typing import Literal, NamedTuple
 
 import attrs
+import pycountry
 from rapidfuzz import fuzz
 
 from chiprules.data.countries import resolve_country
@@ -431,8 +432,6 @@ ADDRESS_WORDS: frozenset[str] = frozenset(
 @functools.cache
 def _country_words() -> frozenset[str]:
     """Every word of a country's name (and its alpha-3 code), as normalised."""
-    import pycountry
-
     words = {"prc", "uae", "usa", "uk", "hongkong", "russia", "korea", "vietnam", "iran"}
     for country in pycountry.countries:
         words.add(country.alpha_3.lower())
