@@ -70,9 +70,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chiprules.eval.interpreter import screener_for  # noqa: E402
-
 import chiprules  # noqa: E402
+from chiprules.eval.screens import screener_for  # noqa: E402
 from chiprules.screening.screener import Screener  # noqa: E402
 
 AS_OF = dt.date(2024, 1, 10)

@@ -437,9 +437,8 @@ def rules_copy(target: Path, list_name: str) -> Path:
 
 
 def time_load(folder: Path) -> None:
-    from chiprules.eval.interpreter import screener_for
-
     import chiprules
+    from chiprules.eval.screens import screener_for
 
     start, cpu = time.perf_counter(), time.process_time()
     rules = chiprules.load(folder / "ear")

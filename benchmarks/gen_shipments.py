@@ -75,7 +75,6 @@ import bisect
 import csv
 import datetime as dt
 import itertools
-import math
 import random
 import re
 import sys
@@ -201,6 +200,13 @@ def complete_chips(rules, catalog) -> set[str]:
         if decided:
             found.add(spec.name)
     return found
+
+
+def _undecided() -> type:
+    """The type of the compiled function's answer when it cannot decide alone."""
+    from chiprules.eval.python import Undecided
+
+    return Undecided
 
 
 class ShipmentGenerator:
@@ -516,54 +522,20 @@ class ShipmentGenerator:
     def undecided(self, r: dict, day: dt.date) -> bool:
         """True when the rules in force on ``day`` leave record ``r`` indeterminate.
 
-        The compiled function of the version answers first: when it decides, so does
-        the engine. When it gives up, the missing facts are tried with one value of each
-        class the rules tell apart (the engine's own table of representatives): two
-        outcomes make the record indeterminate, as the engine's case split would find.
-        A possible list match, or too many combinations, is left to the engine itself.
+        The version's compiled function answers first: when it decides, so does the
+        engine. When it gives up, the version's case split (remembered by signature, so
+        records alike cost one split) says whether the missing facts change the outcome.
         """
         version = self._versions.get(day)
         if version is None:
             version = self._versions[day] = self.rules.compiled(self.rules.in_force(day))
         data = {k: v for k, v in r.items() if v is not None}
         prepared = self.rules.prepare(data).record
-        decide, screen = version.decide, version.screen
-        if decide(prepared, day, screen) is not None:
+        if type(version.decide(prepared, day, {}, set())) is not _undecided():
             return False
-        model = version.model
-        missing, values = [], []
-        for name, var in version.variables().variables.items():
-            d = model.derived.get(name)
-            if prepared.get(name) is not None or (
-                    d is not None and all(prepared.get(i) is not None for i in d.inputs)):
-                continue
-            missing.append(name)
-            if var.kind == "party":  # an unlisted name, and a name listed on the day
-                reps = {"Unlisted Example Trading Ltd."}
-                for lst in model.lists.values():
-                    entry = next((e for e in lst.entries if e.in_force(day)), None)
-                    if entry is not None:
-                        reps.add(entry.name)
-                values.append(sorted(reps))
-            else:
-                values.append(var.representatives)
-        if not missing or math.prod(len(v) for v in values) > 2000:
-            return self._by_engine(data)
-        outcomes = set()
-        for combo in itertools.product(*values):
-            trial = dict(prepared)
-            trial.update(zip(missing, combo, strict=True))
-            verdict = decide(trial, day, screen)
-            if verdict is None:  # a possible match: the engine knows
-                return self._by_engine(data)
-            outcomes.add(verdict.outcome)
-            if len(outcomes) > 1:
-                return True
-        return False
-
-    def _by_engine(self, data: dict) -> bool:
         self.stats["case splits"] += 1
-        return self.rules.evaluate(data).outcome == "indeterminate"
+        return version.splitter.split(prepared, day).verdict is None
+
 
 
 # ---------------------------------------------------------------------------- output
