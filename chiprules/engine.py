@@ -17,6 +17,7 @@ from pathlib import Path
 
 from chiprules import model as M
 from chiprules.batch.duck import BatchEngine
+from chiprules.batch.spark import SparkBatch
 from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import error
 from chiprules.core.errors import ChiprulesError, RulesError
@@ -197,6 +198,16 @@ class Rules:
         if isinstance(source, str | Path):
             return engine.decide_file(source, input_format, output, output_format)
         return engine.decide_table(source, output, output_format)
+
+    def decide_spark(self, df, *, as_of=None, timeline: str | None = None):
+        """Decide a Spark DataFrame of records on its own session (a cluster, or local mode).
+
+        Columns are the record fields (any type Spark reads; they are typed as the batch
+        engine types text). Returns a Spark DataFrame of decisions, one row per input row:
+        the decision columns, with ``row`` the input row's position, computed where the
+        data lives, the party screenings broadcast to the executors.
+        """
+        return SparkBatch(self, timeline=timeline, as_of=as_of, spark=df.sparkSession).decide_dataframe(df)
 
     # ---- records
     @property

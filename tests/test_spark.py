@@ -71,7 +71,7 @@ def test_every_version_on_the_shipments(spark):
 
 def test_a_dataframe_in_a_dataframe_out(spark):
     df = spark.read.option("header", True).csv(str(SHIPMENTS))
-    out = SparkBatch(ONE, spark=spark, as_of="2024-01-10").decide_dataframe(df)
+    out = ONE.decide_spark(df, as_of="2024-01-10")
     rows = sorted((r.asDict() for r in out.collect()), key=lambda r: r["row"])
     assert len(rows) == 67 and {r["ruleset_version"] for r in rows if r["outcome"] != "error"} == {"2023-11-17"}
     same_as_record_engine(ONE, rows, SHIPMENTS, as_of="2024-01-10")
