@@ -278,9 +278,17 @@ class Rules:
             value = record.get(field)
             res = version.screens.of_field(list_name, field, value, on, record.get)
             found.append(ListMatch.of_result(field, value, list_name, res))
-        return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
-                        location=location, warnings=warnings, possible_matches=tuple(found),
-                        explain=version.doubts(on) if split.possible else None, detail=split.possible)
+        settled = split.settled
+        if settled is None:
+            return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
+                            location=location, warnings=warnings, possible_matches=tuple(found),
+                            explain=version.doubts(on) if split.possible else None, detail=split.possible)
+        d = Decision(rid, M.Outcome.INDETERMINATE, settled.classification, settled.review_policy,
+                     version.grants(settled.exceptions) if settled.exceptions else (), split.missing,
+                     version.info, (), warnings, record, location, possible_matches=tuple(found),
+                     explain=version.doubts(on) if split.possible else None, detail=split.possible)
+        d.settled_fired = settled.fired
+        return d
 
 
 def rule_files(path: Path) -> list[Path]:

@@ -145,6 +145,8 @@ class Decision:
     location: str | None = None
     #: for `indeterminate`: the possible list matches (``ListMatch``) a reviewer must settle
     possible_matches: tuple = ()
+    #: for `indeterminate`: the requirements that fire whatever the missing facts are
+    settled_fired: tuple[str, ...] = ()
 
     def __init__(self, id: str, outcome: str, classification: tuple[str, ...] = (),
                  review_policy: str | None = None, license_exceptions: tuple = (),
@@ -207,9 +209,10 @@ class Decision:
     @property
     def rules_fired(self) -> tuple[str, ...]:
         """The ids of the rules that fired: the classifications that hold, the licence
-        requirements that apply and the exceptions granted (none when undecided)."""
+        requirements that apply and the exceptions granted (for an undecided record, those
+        that hold whatever the missing facts are)."""
         detail = self._detail
-        fired = detail.fired if isinstance(detail, Verdict) else ()
+        fired = detail.fired if isinstance(detail, Verdict) else self.settled_fired
         return (*self.classification, *fired, *(g.name for g in self.license_exceptions))
 
     @property

@@ -58,6 +58,8 @@ class CaseSplit:
     warnings: tuple[str, ...] = ()
     #: (field, list) of the possible matches on which the outcome turns
     possible: tuple[tuple[str, str], ...] = ()
+    #: for an indeterminate record: what every branch agrees on (outcome `indeterminate`)
+    settled: Verdict | None = None
 
 
 class _TooMany(Exception):
@@ -154,7 +156,25 @@ class Splitter:
         if len(outcomes) == 1 and M.Outcome.INDETERMINATE not in outcomes:
             return self._agreed(leaves, inputs(seen))
         missing, possible = inputs(mixed or seen)
-        return CaseSplit(None, missing, possible=possible)
+        return CaseSplit(None, missing, possible=possible, settled=self._settled(leaves))
+
+    @staticmethod
+    def _settled(leaves: list) -> Verdict | None:
+        """What holds in every branch of an indeterminate record: the classifications,
+        the review policy (when every branch has the same one), the exceptions and the
+        requirements that fire. None when a branch stayed unknown."""
+        if not leaves or any(v is None for v in leaves):
+            return None
+        first, rest = leaves[0], leaves[1:]
+        reviews = {v.review_policy for v in leaves}
+        settled = Verdict(M.Outcome.INDETERMINATE,
+                          tuple(c for c in first.classification if all(c in v.classification for v in rest)),
+                          first.review_policy if len(reviews) == 1 else None,
+                          tuple(g for g in first.exceptions if all(g in v.exceptions for v in rest)),
+                          tuple(f for f in first.fired if all(f in v.fired for v in rest)))
+        if not (settled.classification or settled.review_policy or settled.exceptions or settled.fired):
+            return None
+        return settled
 
     @staticmethod
     def _agreed(leaves: list, unsure) -> CaseSplit:

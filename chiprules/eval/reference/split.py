@@ -29,7 +29,8 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     #: (field, list) of the possible matches on which the outcome turns
     possible: tuple[tuple[str, str], ...] = ()
-
+    #: indeterminate: the parts every completion tried agrees on
+    settled: Verdict | None = None
 
 
 MAX_NODES = 5000
@@ -126,7 +127,25 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
                          tuple(f for f in first.fired if all(f in r.fired for r in leaves)))
         return Outcome(merged, (), warn)
     missing, possible = inputs(mixed or seen)
-    return Outcome(None, tuple(missing), possible=possible)
+    return Outcome(None, tuple(missing), possible=possible, settled=_common(leaves))
+
+
+def _common(leaves: list) -> Verdict | None:
+    """The parts of the verdict every leaf shares (none if a leaf is unknown)."""
+    if not leaves or None in leaves:
+        return None
+    classes = set.intersection(*(set(v.classification) for v in leaves))
+    granted = set.intersection(*(set(v.exceptions) for v in leaves))
+    fired = set.intersection(*(set(v.fired) for v in leaves))
+    reviews = {v.review_policy for v in leaves}
+    first = leaves[0]
+    common = Verdict("indeterminate", tuple(c for c in first.classification if c in classes),
+                     reviews.pop() if len(reviews) == 1 else None,
+                     tuple(g for g in first.exceptions if g in granted),
+                     tuple(f for f in first.fired if f in fired))
+    if common.classification or common.review_policy or common.exceptions or common.fired:
+        return common
+    return None
 
 
 # ---- explanations ------------------------------------------------------------------------
@@ -153,8 +172,12 @@ def judge(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens) -> J
     out = decide(rs, record, on, screen)
     v = out.verdict
     if v is None:
-        return Judgement(M.Outcome.INDETERMINATE, missing=out.missing, possible=out.possible,
-                         warnings=out.warnings)
+        s = out.settled
+        if s is None:
+            return Judgement(M.Outcome.INDETERMINATE, missing=out.missing, possible=out.possible,
+                             warnings=out.warnings)
+        return Judgement(M.Outcome.INDETERMINATE, s.classification, s.review_policy, s.exceptions,
+                         out.missing, out.possible, out.warnings)
     return Judgement(v.outcome, v.classification, v.review_policy, v.exceptions, out.missing, (), out.warnings)
 
 
