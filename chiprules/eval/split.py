@@ -60,6 +60,8 @@ class CaseSplit:
     possible: tuple[tuple[str, str], ...] = ()
     #: for an indeterminate record: what every branch agrees on (outcome `indeterminate`)
     settled: Verdict | None = None
+    #: keys of the zones where the law is unsettled that leave some branch unknown
+    unsettled: tuple[str, ...] = ()
 
 
 class _TooMany(Exception):
@@ -113,6 +115,7 @@ class Splitter:
         leaves: list = []
         mixed: set = set()
         seen: set = set()
+        zones: set = set()
         budget = [MAX_NODES]
 
         def explore(values: dict, assumed: dict) -> set:
@@ -130,6 +133,7 @@ class Splitter:
             candidates = [u for u in unknowns if u in reps and u not in values and u not in assumed]
             seen.update(candidates)
             if not candidates:  # unknown for a reason no split can settle
+                zones.update(u[1:] for u in unknowns if u[:1] == "?")
                 leaves.append(None)
                 return {M.Outcome.INDETERMINATE}
             name = min(candidates, key=_rank)
@@ -152,11 +156,12 @@ class Splitter:
             outcomes = explore({}, {})
         except _TooMany:
             missing, possible = inputs(seen)
-            return CaseSplit(None, missing, possible=possible)
+            return CaseSplit(None, missing, possible=possible, unsettled=tuple(sorted(zones)))
         if len(outcomes) == 1 and M.Outcome.INDETERMINATE not in outcomes:
             return self._agreed(leaves, inputs(seen))
         missing, possible = inputs(mixed or seen)
-        return CaseSplit(None, missing, possible=possible, settled=self._settled(leaves))
+        return CaseSplit(None, missing, possible=possible, settled=self._settled(leaves),
+                         unsettled=tuple(sorted(zones)))
 
     @staticmethod
     def _settled(leaves: list) -> Verdict | None:
