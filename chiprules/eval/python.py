@@ -211,7 +211,7 @@ class _Emitter:
         return f"(not {self.const(node.ids)}.isdisjoint(classes))"
 
     def visit_Unsettled(self, node: I.Unsettled) -> str:  # noqa: N802
-        return f"(U.add({self.const('?' + node.key)}) or None)"
+        return f"_assumed({self.const('?' + node.key)}, A, U)"  # either reading may be tried
 
     def visit_Fired(self, node: I.Fired) -> str:  # noqa: N802
         return f"(not {self.const(node.ids)}.isdisjoint(fired))"

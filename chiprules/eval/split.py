@@ -115,7 +115,6 @@ class Splitter:
         leaves: list = []
         mixed: set = set()
         seen: set = set()
-        zones: set = set()
         budget = [MAX_NODES]
 
         def explore(values: dict, assumed: dict) -> set:
@@ -128,40 +127,43 @@ class Splitter:
                 leaves.append(verdict)
                 return {verdict.outcome}
             for u in unknowns:
-                if u not in reps and split_possible(u):
-                    reps[u] = (True, False)  # a possible match: real, or not
+                if u not in reps and (split_possible(u) or u[:1] == "?"):
+                    reps[u] = (True, False)  # a possible match: real, or not; unsettled law: either reading
             candidates = [u for u in unknowns if u in reps and u not in values and u not in assumed]
             seen.update(candidates)
             if not candidates:  # unknown for a reason no split can settle
-                zones.update(u[1:] for u in unknowns if u[:1] == "?")
                 leaves.append(None)
                 return {M.Outcome.INDETERMINATE}
             name = min(candidates, key=_rank)
-            target = assumed if split_possible(name) else values
-            outcomes: set = set()
+            target = assumed if split_possible(name) or name[:1] == "?" else values
+            branches = []
             for value in reps[name]:
                 target[name] = value
-                outcomes |= explore(values, assumed)
+                branches.append(frozenset(explore(values, assumed)))
             del target[name]
-            if len(outcomes) > 1:
+            if len(set(branches)) > 1:  # the value of this unknown changes what can come out
                 mixed.add(name)
-            return outcomes
+            return set().union(*branches)
 
         def inputs(names):
-            fields = sorted({m for n in names if not split_possible(n) for m in missing_inputs(rs, record, n)})
+            fields = sorted({m for n in names if not split_possible(n) and n[:1] != "?"
+                             for m in missing_inputs(rs, record, n)})
             found = {p for n in names if (p := split_possible(n))}
             return tuple(fields), tuple(sorted(found, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p)))
+
+        def zones(names) -> tuple[str, ...]:
+            return tuple(sorted(n[1:] for n in names if n[:1] == "?"))
 
         try:
             outcomes = explore({}, {})
         except _TooMany:
             missing, possible = inputs(seen)
-            return CaseSplit(None, missing, possible=possible, unsettled=tuple(sorted(zones)))
+            return CaseSplit(None, missing, possible=possible, unsettled=zones(seen))
         if len(outcomes) == 1 and M.Outcome.INDETERMINATE not in outcomes:
-            return self._agreed(leaves, inputs(seen))
+            return self.agreed(leaves, inputs(seen), zones(seen))
         missing, possible = inputs(mixed or seen)
         return CaseSplit(None, missing, possible=possible, settled=self._settled(leaves),
-                         unsettled=tuple(sorted(zones)))
+                         unsettled=zones(mixed or seen))
 
     @staticmethod
     def _settled(leaves: list) -> Verdict | None:
@@ -182,7 +184,7 @@ class Splitter:
         return settled
 
     @staticmethod
-    def _agreed(leaves: list, unsure) -> CaseSplit:
+    def agreed(leaves: list, unsure, unsettled: tuple[str, ...] = ()) -> CaseSplit:
         """Every branch has one outcome: the parts all branches agree on, and a warning for the rest."""
         first = leaves[0]
         if all(v == first for v in leaves):
@@ -201,6 +203,7 @@ class Splitter:
         fields, open_ = unsure
         what = [f"missing {', '.join(f'`{m}`' for m in fields)}"] if fields else []
         what += [f"whether `{f}` is really on `{lname}` (a possible match)" for f, lname in open_]
+        what += [f"how the unsettled `{z}` is read" for z in unsettled]
         warning = (f"details depend on {' and '.join(what)}: the outcome does not, "
                    "but the classification, review policy or exceptions may",)
         review = first.review_policy

@@ -372,6 +372,7 @@ class Expect:
     exceptions: tuple[Ident, ...] | None = None
     missing: tuple[Ident, ...] | None = None
     possible: tuple[Ident, ...] | None = None  # party fields with a possible list match
+    unsettled: tuple[Ident, ...] | None = None  # conditions whose unsettled zone the record is in
     span: Span | None = span_field()
 
 

@@ -524,6 +524,8 @@ class _Formatter:
             clauses.append(("missing", ", ".join(i.text for i in e.missing)))
         if e.possible is not None:
             clauses.append(("possible", ", ".join(i.text for i in e.possible)))
+        if e.unsettled is not None:
+            clauses.append(("unsettled", ", ".join(i.text for i in e.unsettled)))
         head = f"expect {e.outcome}"
         starts = [self.find_kw(e.span, kw) for kw, _ in clauses]
         one = " ".join([head] + [f"{kw} {text}" for kw, text in clauses])

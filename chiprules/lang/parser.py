@@ -437,6 +437,9 @@ class _Build(Transformer):
     def expect_possible(self, c):
         return ("possible", tuple(self._ident(t) for t in c))
 
+    def expect_unsettled(self, c):
+        return ("unsettled", tuple(self._ident(t) for t in c))
+
     # ---- conditions
     @v_args(meta=True)
     def or_(self, meta, c):

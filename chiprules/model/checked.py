@@ -281,6 +281,7 @@ class ExpectSpec:
     exceptions: tuple[str, ...] | None = None
     missing: tuple[str, ...] | None = None
     possible: tuple[str, ...] | None = None
+    unsettled: tuple[str, ...] | None = None
 
 
 @attrs.frozen

@@ -55,6 +55,18 @@ def atoms(node) -> Iterator:
         yield node
 
 
+def zoned(node) -> tuple | None:
+    """For a condition with a zone of unsettled law (`(not W and E) or (W and Unsettled)`,
+    as the checker builds it): (E, W, the zone); else None."""
+    if type(node) is not Or or len(node.items) != 2:
+        return None
+    inside = node.items[1]
+    if type(inside) is not And or len(inside.items) != 2 or type(inside.items[1]) is not Unsettled:
+        return None
+    outside = node.items[0]
+    return outside.items[1], inside.items[0], inside.items[1]
+
+
 def unsettled_zones(rs: CheckedRuleset) -> dict[str, Unsettled]:
     """Every zone where the law is unsettled that a version's rules meet, by key."""
     return {a.key: a for c in all_conditions(rs) for a in atoms(c) if type(a) is Unsettled}
@@ -186,6 +198,10 @@ def render(node) -> str:
     if t is And:
         return " and ".join(f"({render(i)})" if isinstance(i, Or) else render(i) for i in node.items)
     if t is Or:
+        zone = zoned(node)
+        if zone is not None:  # a condition with a zone of unsettled law, as written
+            defined, when, mark = zone
+            return f"{render(defined)} unsettled {mark.key} when {render(when)}"
         return " or ".join(f"({render(i)})" if isinstance(i, And) else render(i) for i in node.items)
     if t is TrueCond:
         return "always"
@@ -201,5 +217,5 @@ def _side(side) -> str:
 __all__ = [
     "FIELD_ORDER", "all_conditions", "atom_fields", "atoms", "compared_constants", "conjuncts", "contains",
     "expand", "field_rank", "fields_of", "fields_read", "list_atoms", "render", "rule_conditions",
-    "rule_fields", "tests_list", "unsettled_zones",
+    "rule_fields", "tests_list", "unsettled_zones", "zoned",
 ]

@@ -22,6 +22,7 @@ Three parts:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections import Counter
 from decimal import Decimal
@@ -33,6 +34,7 @@ from chiprules.data.countries import country_name
 from chiprules.engine import Rules
 from chiprules.eval.python import SINK, PythonProgram, Undecided
 from chiprules.eval.screens import Screens
+from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
 from chiprules.model.classes import (
     UNLISTED,
@@ -345,9 +347,24 @@ def _summary_text(outcome: str, classification, review_policy, exceptions) -> st
     return text
 
 
+@attrs.frozen
+class Unsettled:
+    """A leaf where the law is unsettled: indeterminate whatever the record says."""
+
+    zones: tuple[str, ...]
+
+
+def _indeterminate_text(zones) -> str:
+    """`indeterminate`, or `indeterminate (unsettled: KEY)` where the law does not decide:
+    a class of its own in the diff."""
+    return f"indeterminate (unsettled: {', '.join(zones)})" if zones else "indeterminate"
+
+
 def _summary(v) -> str:
     if v is None:
         return "indeterminate"
+    if type(v) is Unsettled:
+        return _indeterminate_text(v.zones)
     return _summary_text(v.outcome, v.classification, v.review_policy, [name for name, _ in v.exceptions])
 
 
@@ -379,6 +396,29 @@ class _Explorer:
             vn = None
         return vo, vn, unknowns
 
+    def read_under_readings(self, overrides) -> set[str]:
+        """The fields rules leave undecided under some reading of the zones of unsettled law."""
+        out: set[str] = set()
+        for decide, on in ((self.fast_old, self.on_old), (self.fast_new, self.on_new)):
+            out |= _readings(decide, overrides, on)[2]
+        return out
+
+    @staticmethod
+    def zoned(decide, overrides, on):
+        """For an undecided leaf: its verdict if every reading of the zones of unsettled law
+        it meets gives the same outcome (as the engine's split merges it), else the zones
+        whose reading changes the outcome; None when something else is unknown."""
+        zones, verdicts, fields = _readings(decide, overrides, on)
+        if not zones or fields or any(type(v) is Undecided for v in verdicts.values()):
+            return None
+        leaves = list(verdicts.values())
+        if len({v.outcome for v in leaves}) == 1:
+            return Splitter.agreed(leaves, ((), ()), tuple(z[1:] for z in zones)).verdict
+        turning = [z[1:] for i, z in enumerate(zones)
+                   if any(v.outcome != verdicts[r[:i] + (not r[i],) + r[i + 1:]].outcome
+                          for r, v in verdicts.items())]
+        return Unsettled(tuple(turning))
+
     def run(self):
         self.position = {a.name: i for i, a in enumerate(self.axes)}
         self.explore({}, ())
@@ -393,8 +433,12 @@ class _Explorer:
             return
         # split on the first field (in axis order) that left an undecided rule unknown
         pending = sorted(self.position[u] for u in unknowns if u in self.position and u not in overrides)
-        if not pending:  # the rules read something no axis covers
-            self.leaves.append(Leaf(assignment, vo, vn))
+        if not pending:  # under some reading of unsettled law, other fields may still be open
+            pending = sorted(self.position[u] for u in self.read_under_readings(overrides)
+                             if u in self.position and u not in overrides)
+        if not pending:  # the rules read something no axis covers, or the law is unsettled here
+            self.leaves.append(Leaf(assignment, vo or self.zoned(self.fast_old, overrides, self.on_old),
+                                    vn or self.zoned(self.fast_new, overrides, self.on_new)))
             return
         i = pending[0]
         axis = self.axes[i]
@@ -402,6 +446,29 @@ class _Explorer:
             overrides[axis.name] = value
             self.explore(overrides, assignment + ((i, j),))
         del overrides[axis.name]
+
+
+def _readings(decide, overrides, on, most: int = 8):
+    """Decide under every reading of the zones of unsettled law met, found one after another
+    (a reading may reach rules with zones of their own): (the zones, the verdict per reading,
+    the fields still undecided under some reading)."""
+    zones: list[str] = []
+    while True:
+        verdicts, fields, found = {}, set(), set()
+        for reading in itertools.product((True, False), repeat=len(zones)):
+            unknowns: set = set()
+            v = decide(overrides, on, dict(zip(zones, reading, strict=True)), unknowns)
+            verdicts[reading] = v
+            if type(v) is Undecided:
+                more = {u for u in unknowns if u[:1] == "?"} - set(zones)
+                if more:
+                    found |= more
+                else:
+                    fields.update(v.fields)
+        if found and len(zones) + len(found) <= most:
+            zones += sorted(found)
+            continue
+        return zones, verdicts, fields
 
 
 def _describe_axis(axis: Axis, idxs: list[int]) -> str | None:
@@ -746,6 +813,8 @@ def replay(old_rules, new_rules, old: M.CheckedRuleset, new: M.CheckedRuleset, r
 
 
 def _decision_summary(d) -> str:
+    if d.outcome == "indeterminate":  # settled parts aside: the diff compares outcomes
+        return _indeterminate_text([u.condition for u in d.unsettled])
     return _summary_text(d.outcome, d.classification, d.review_policy, [g.name for g in d.license_exceptions])
 
 

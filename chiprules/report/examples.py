@@ -45,6 +45,8 @@ def describe_expect(case: ExampleCase) -> str:
         parts.append("missing " + ", ".join(e.missing))
     if e.possible is not None:
         parts.append("possible " + ", ".join(e.possible))
+    if e.unsettled is not None:
+        parts.append("unsettled " + ", ".join(e.unsettled))
     return ", ".join(parts)
 
 
@@ -61,6 +63,8 @@ def describe_decision(d: Decision, case: ExampleCase) -> str:
         parts.append("missing " + (", ".join(d.missing) or "none"))
     if e.possible is not None or d.possible_matches:
         parts.append("possible " + (", ".join(_possible_fields(d)) or "none"))
+    if e.unsettled is not None or d.unsettled:
+        parts.append("unsettled " + (", ".join(_unsettled(d)) or "none"))
     if d.errors:
         parts.append("errors: " + "; ".join(d.errors))
     return ", ".join(parts)
@@ -80,7 +84,14 @@ def matches(d: Decision, case: ExampleCase) -> bool:
         return False
     if e.possible is not None and set(_possible_fields(d)) != set(e.possible):
         return False
+    if e.unsettled is not None and set(_unsettled(d)) != set(e.unsettled):
+        return False
     return True
+
+
+def _unsettled(d: Decision) -> list[str]:
+    """The conditions whose unsettled zones the decision turns on (a zone key without its ``#n``)."""
+    return sorted({u.condition.partition("#")[0] for u in d.unsettled})
 
 
 def _possible_fields(d: Decision) -> list[str]:

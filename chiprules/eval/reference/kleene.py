@@ -160,10 +160,11 @@ def evaluate(node, env: Env):
         return None if unknown else False
     if t is M.TrueCond:
         return True
-    if t is M.Unsettled:  # the law does not decide here
-        if env.unknowns is not None:
+    if t is M.Unsettled:  # the law does not decide here: unknown, unless a reading is assumed
+        reading = env.overrides.get("?" + node.key)
+        if reading is None and env.unknowns is not None:
             env.unknowns.add("?" + node.key)
-        return None
+        return reading
     raise TypeError(f"unknown condition node {t.__name__}")
 
 

@@ -62,7 +62,6 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
     leaves: list = []
     mixed: set = set()
     seen: set = set()
-    unsettled: set = set()
     budget = [MAX_NODES]
 
     def explore(overrides: dict) -> set:
@@ -76,35 +75,35 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
             leaves.append(verdict)
             return {verdict.outcome}
         for u in e.unknowns:
-            if u not in reps and split_possible(u):
-                reps[u] = (True, False)  # a possible match: real, or not
+            if u not in reps and (split_possible(u) or u.startswith("?")):
+                reps[u] = (True, False)  # a possible match: real or not; unsettled law: either reading
         candidates = [u for u in e.unknowns if u in reps and u not in overrides]
         seen.update(candidates)
         if not candidates:  # unknown for a reason no split can settle
-            unsettled.update(u.removeprefix("?") for u in e.unknowns if u.startswith("?"))
             leaves.append(None)
             return {"indeterminate"}
         name = min(candidates, key=lambda n: (rank.get(n, len(rank)), n))
-        outcomes: set = set()
-        for value in reps[name]:
-            overrides[name] = value
-            outcomes |= explore(overrides)
-        del overrides[name]
-        if len(outcomes) > 1:
+        per_value = [frozenset(explore({**overrides, name: value})) for value in reps[name]]
+        if len(set(per_value)) > 1:  # which outcomes are possible depends on this unknown
             mixed.add(name)
-        return outcomes
+        return set().union(*per_value)
 
     def inputs(names) -> tuple[list[str], tuple[tuple[str, str], ...]]:
         """The record fields to supply, and the possible matches to settle, behind ``names``."""
-        fields = sorted({m for n in names if not split_possible(n) for m in missing_inputs(rs, record, n)})
+        fields = sorted({m for n in names if not split_possible(n) and not n.startswith("?")
+                         for m in missing_inputs(rs, record, n)})
         found = {p for n in names if (p := split_possible(n))}
         return fields, tuple(sorted(found, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p)))
+
+    def readings(names) -> tuple[str, ...]:
+        """The zones of unsettled law among ``names``."""
+        return tuple(sorted(n.removeprefix("?") for n in names if n.startswith("?")))
 
     try:
         outcomes = explore({})
     except _TooMany:
         missing, possible = inputs(seen)
-        return Outcome(None, tuple(missing), possible=possible, unsettled=tuple(sorted(unsettled)))
+        return Outcome(None, tuple(missing), possible=possible, unsettled=readings(seen))
     if len(outcomes) == 1 and "indeterminate" not in outcomes:
         first = leaves[0]
         if all(r == first for r in leaves):
@@ -123,6 +122,7 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
         unsure, open_ = inputs(seen)
         what = [f"missing {', '.join(f'`{m}`' for m in unsure)}"] if unsure else []
         what += [f"whether `{f}` is really on `{lname}` (a possible match)" for f, lname in open_]
+        what += [f"how the unsettled `{z}` is read" for z in readings(seen)]
         warn = (f"details depend on {' and '.join(what)}: the outcome does not, "
                 "but the classification, review policy or exceptions may",)
         merged = Verdict(first.outcome, tuple(c for c in first.classification if c in common),
@@ -132,7 +132,7 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
         return Outcome(merged, (), warn)
     missing, possible = inputs(mixed or seen)
     return Outcome(None, tuple(missing), possible=possible, settled=_common(leaves),
-                   unsettled=tuple(sorted(unsettled)))
+                   unsettled=readings(mixed or seen))
 
 
 def _common(leaves: list) -> Verdict | None:
