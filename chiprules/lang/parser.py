@@ -632,6 +632,19 @@ def read_source(path: Path, name: str | None = None) -> tuple[Source | None, lis
         data = path.read_bytes()
     except OSError as exc:
         return None, [error("E001", f"cannot read `{shown}`: {exc.strerror or exc}", location=shown)]
+    return source_from_bytes(data, shown, path)
+
+
+def source_from_text(text: str, name: str, path: Path | None = None
+                     ) -> tuple[Source | None, list[Diagnostic]]:
+    """A source from text held in memory (an editor's buffer), checked exactly as the same
+    text saved in a file would be: its UTF-8 bytes go through :func:`source_from_bytes`."""
+    return source_from_bytes(text.encode("utf-8", "surrogatepass"), name, path)
+
+
+def source_from_bytes(data: bytes, shown: str, path: Path | None = None
+                      ) -> tuple[Source | None, list[Diagnostic]]:
+    """The text of a rules file's bytes, or the diagnostics that say why it is not text."""
     if len(data) > MAX_FILE_BYTES:
         return None, [error(
             "E002",
