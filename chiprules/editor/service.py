@@ -126,6 +126,7 @@ class Workspace:
         self._analyses: Memo = Memo(64)
         self._occurrences: Memo = Memo(512)
         self._examples: Memo = Memo(32)
+        self._last_parsed: dict[Path, Analysis] = {}
 
     # -- documents
     def open(self, path: Path, text: str) -> None:
@@ -136,6 +137,7 @@ class Workspace:
 
     def close(self, path: Path) -> None:
         self.docs.pop(path.resolve(), None)
+        self._last_parsed.pop(path.resolve(), None)
         self.generation += 1
 
     def text_of(self, path: Path) -> str | None:
@@ -164,7 +166,19 @@ class Workspace:
         hit = self._analyses.get(key)
         if hit is None:
             hit = self._analyses.remember(key, analyse(path, texts=self.docs, parse=self.parse))
+            if self.module_of(hit, path) is not None:
+                self._last_parsed[path] = hit
         return hit
+
+    def names_analysis(self, path: Path) -> Analysis:
+        """The analysis to look names up in: the current one when the document parses,
+        else the last one that did (a half-typed statement does not parse, and completion
+        is wanted exactly then)."""
+        path = path.resolve()
+        a = self.analysis(path)
+        if self.module_of(a, path) is None and path in self._last_parsed:
+            return self._last_parsed[path]
+        return a
 
     def occurrences(self, module: A.Module) -> list[I.Occurrence]:
         key = id(module)
@@ -280,10 +294,13 @@ def resolve(ws: Workspace, decls: dict, occ: I.Occurrence, here: Path) -> list[F
 
 def _occurrence_at(ws: Workspace, path: Path, offset: int):
     path = path.resolve()
-    a = ws.analysis(path)
+    a = ws.names_analysis(path)
     m = ws.module_of(a, path)
     if m is None:
         return a, None, None
+    text = ws.text_of(path)
+    if text is not None and m.source.text[: offset + 64] != text[: offset + 64]:
+        return a, m, None  # the last text that parsed differs before the cursor: no safe answer
     return a, m, I.at(ws.occurrences(m), offset)
 
 
