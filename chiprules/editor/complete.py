@@ -14,8 +14,8 @@ from pathlib import Path
 from lark.exceptions import LarkError
 
 from chiprules.data.countries import all_country_codes, country_name
-from chiprules.editor.service import Completion, Workspace, declarations, field_type_text
 from chiprules.editor import index as I
+from chiprules.editor.service import Completion, Workspace, declarations, field_type_text
 from chiprules.lang import ast as A
 from chiprules.lang.parser import TOP_KEYWORDS, lark_parser
 from chiprules.lang.units import UNITS

@@ -7,8 +7,11 @@ editors speak of lines and columns in UTF-16 units. These two functions convert.
 from __future__ import annotations
 
 import bisect
+import re
 
 import attrs
+
+_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @attrs.frozen(eq=False)
@@ -19,12 +22,8 @@ class Lines:
     starts: tuple[int, ...] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        starts = [0]
-        find = self.text.find
-        i = find("\n")
-        while i >= 0:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
+        # the protocol ends a line at \n, \r\n or \r
+        starts = [0, *(m.end() for m in _BREAK.finditer(self.text))]
         object.__setattr__(self, "starts", tuple(starts))
 
     def position(self, offset: int) -> tuple[int, int]:
@@ -41,7 +40,9 @@ class Lines:
         if line >= len(self.starts):
             return len(self.text)
         start = self.starts[line]
-        end = self.starts[line + 1] - 1 if line + 1 < len(self.starts) else len(self.text)
+        end = self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+        while end > start and self.text[end - 1] in "\r\n":
+            end -= 1
         units = 0
         i = start
         while i < end and units < character:

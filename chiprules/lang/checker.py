@@ -12,8 +12,8 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
-from decimal import Decimal, InvalidOperation
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import attrs
