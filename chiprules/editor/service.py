@@ -28,7 +28,7 @@ from chiprules.editor import index as I
 from chiprules.lang import ast as A
 from chiprules.lang.checker import Analysis, analyse, display_name, find_root, load_files
 from chiprules.lang.formatter import format_text
-from chiprules.lang.parser import lark_parser, parse_source
+from chiprules.lang.parser import StatementTrees, lark_parser
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -123,6 +123,7 @@ class Workspace:
         self.docs: dict[Path, str] = {}
         self.generation = 0
         self._parsed: Memo = Memo(512)
+        self._trees = StatementTrees()
         self._analyses: Memo = Memo(64)
         self._occurrences: Memo = Memo(512)
         self._examples: Memo = Memo(32)
@@ -157,7 +158,7 @@ class Workspace:
         key = (source.name, source.path, source.text)
         hit = self._parsed.get(key)
         if hit is None:
-            hit = self._parsed.remember(key, parse_source(source))
+            hit = self._parsed.remember(key, self._trees.parse(source))
         return hit
 
     def analysis(self, path: Path) -> Analysis:
