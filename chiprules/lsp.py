@@ -175,11 +175,21 @@ def did_change(ls: RulesServer, params: T.DidChangeTextDocumentParams):
 @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
 @_safe()
 def did_save(ls: RulesServer, params: T.DidSaveTextDocumentParams):
-    path = _path(params.text_document.uri)
-    if path is not None:
-        for origin in list(ls.published):
-            if origin in ls.service.docs:
-                ls.check(origin)
+    _recheck(ls)
+
+
+@server.feature(T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@_safe()
+def did_change_watched_files(ls: RulesServer, params: T.DidChangeWatchedFilesParams):
+    _recheck(ls)
+
+
+def _recheck(ls: RulesServer) -> None:
+    """A file changed on disk (an included file, a party list): check the open documents again."""
+    ls.service.files_changed()
+    for origin in list(ls.published):
+        if origin in ls.service.docs:
+            ls.check(origin)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)

@@ -136,6 +136,10 @@ class Workspace:
 
     change = open
 
+    def files_changed(self) -> None:
+        """Files changed on disk: what was read from them is read again."""
+        self.generation += 1
+
     def close(self, path: Path) -> None:
         self.docs.pop(path.resolve(), None)
         self._last_parsed.pop(path.resolve(), None)
@@ -345,8 +349,8 @@ def _references(ws: Workspace, path: Path, offset: int, include_declaration: boo
                     continue
                 if o.role == I.QUANTITY or (o.declares and not include_declaration):
                     continue
-                if o.role != I.ECCN and o.text != occ.text:
-                    continue
+                if o.role not in (I.ECCN, I.INCLUDE) and o.text != occ.text:
+                    continue  # (an ECCN names its paragraphs; include paths are relative)
                 here = resolve(ws, decls, o, p)
                 if any(_same(h, t) for h in here for t in targets):
                     found[(p, o.start)] = Found(p, o)
