@@ -3,7 +3,8 @@
 // of the grammar matched: text outside any scope but the file's, or scoped invalid.
 //
 //   node test/tokenize.js PATH...          JSON: {files, lines, tokens, unmatched: [...]}
-//   node test/tokenize.js --tokens < FILE  JSON: one [text, scope] per token, by line
+//   node test/tokenize.js --tokens < FILE  JSON: one [text, scope] per token
+//   node test/tokenize.js --lines < FILE   JSON: per line, its [text, scope] tokens (spaces too)
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -53,6 +54,15 @@ function files(target) {
 async function main() {
   const grammar = await loadGrammar();
   const args = process.argv.slice(2);
+  if (args[0] === "--lines") {
+    const lines = [];
+    for (const t of tokens(grammar, fs.readFileSync(0, "utf8"))) {
+      while (lines.length < t.line) lines.push([]);
+      lines[t.line - 1].push([t.text, t.scopes[t.scopes.length - 1]]);
+    }
+    process.stdout.write(JSON.stringify(lines) + "\n");
+    return;
+  }
   if (args[0] === "--tokens") {
     const text = fs.readFileSync(0, "utf8");
     const out = [];
