@@ -18,9 +18,9 @@ from chiprules.editor import index as I
 from chiprules.editor.service import (
     Hover,
     Workspace,
-    _occurrence_at,
     declarations,
     field_type_text,
+    occurrence_at,
     resolve,
 )
 from chiprules.lang import ast as A
@@ -34,7 +34,7 @@ MAX_MEMBERS_SHOWN = 60
 
 def hover(ws: Workspace, path: Path, offset: int) -> Hover | None:
     path = path.resolve()
-    a, m, occ = _occurrence_at(ws, path, offset)
+    a, m, occ = occurrence_at(ws, path, offset)
     if occ is None:
         return None
     if occ.role == I.QUANTITY:

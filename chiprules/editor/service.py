@@ -26,10 +26,18 @@ from chiprules.core.memo import Memo
 from chiprules.core.source import Source
 from chiprules.editor import index as I
 from chiprules.lang import ast as A
-from chiprules.lang.checker import Analysis, analyse, display_name, find_root, load_files
+from chiprules.lang.checker import (
+    ROOT_MARKER,
+    Analysis,
+    analyse,
+    display_name,
+    find_root,
+    load_files,
+)
 from chiprules.lang.formatter import format_text
 from chiprules.lang.parser import StatementTrees, lark_parser
 
+MAX_WORKSPACE_FILES = 5000
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -200,9 +208,17 @@ class Workspace:
         return None
 
     def workspace_files(self, path: Path) -> list[Path]:
-        """Every `.rules` file under the root of ``path``, and the open ones."""
+        """Every `.rules` file under the rules root of ``path``, and the open ones. Without a
+        `chiprules.toml` above it, a file's root is its own folder, and only that folder's
+        files are read (not every folder below, which may be a whole home directory)."""
         root = self.root or self.root_of(path)
-        files = {p.resolve() for p in root.rglob("*.rules") if p.is_file()}
+        found = root.rglob("*.rules") if (root / ROOT_MARKER).is_file() else root.glob("*.rules")
+        files = set()
+        for p in found:
+            if len(files) >= MAX_WORKSPACE_FILES:
+                break
+            if p.is_file():
+                files.add(p.resolve())
         files |= {p for p in self.docs if p.is_relative_to(root)}
         return sorted(files)
 
@@ -297,7 +313,7 @@ def resolve(ws: Workspace, decls: dict, occ: I.Occurrence, here: Path) -> list[F
     return list(decls.get((occ.role, occ.text), []))
 
 
-def _occurrence_at(ws: Workspace, path: Path, offset: int):
+def occurrence_at(ws: Workspace, path: Path, offset: int):
     path = path.resolve()
     a = ws.names_analysis(path)
     m = ws.module_of(a, path)
@@ -310,7 +326,7 @@ def _occurrence_at(ws: Workspace, path: Path, offset: int):
 
 
 def definition(ws: Workspace, path: Path, offset: int) -> list[Location]:
-    a, m, occ = _occurrence_at(ws, path, offset)
+    a, m, occ = occurrence_at(ws, path, offset)
     if occ is None:
         return []
     decls = declarations(ws, a.loaded.modules)
@@ -328,7 +344,7 @@ def references(ws: Workspace, path: Path, offset: int, include_declaration: bool
 
 def _references(ws: Workspace, path: Path, offset: int, include_declaration: bool) -> list[Found]:
     path = path.resolve()
-    a, m, occ = _occurrence_at(ws, path, offset)
+    a, m, occ = occurrence_at(ws, path, offset)
     if occ is None or occ.role == I.QUANTITY:
         return []
     targets = resolve(ws, declarations(ws, a.loaded.modules), occ, path)
@@ -365,7 +381,7 @@ RENAMABLE = {"condition", "group", "list", "derived quantity"}
 def prepare_rename(ws: Workspace, path: Path, offset: int) -> tuple[int, int, str]:
     """The span and name a rename would change; :class:`RenameError` when it cannot."""
     path = path.resolve()
-    a, m, occ = _occurrence_at(ws, path, offset)
+    a, m, occ = occurrence_at(ws, path, offset)
     if occ is None or occ.role != I.NAME:
         raise RenameError("only a condition, group, list or derived quantity can be renamed")
     targets = resolve(ws, declarations(ws, a.loaded.modules), occ, path)
@@ -378,7 +394,10 @@ def prepare_rename(ws: Workspace, path: Path, offset: int) -> tuple[int, int, st
 
 
 def _article(what: str) -> str:
-    return what if what.startswith("an undeclared") else ("an " if what[0] in "aeiou" else "a ") + what
+    """`a field`, `an enum value`; `an undeclared name` as it is."""
+    if what.startswith("an undeclared"):
+        return what
+    return ("an " if what[0] in "aeiou" else "a ") + what
 
 
 def rename(ws: Workspace, path: Path, offset: int, new_name: str) -> list[Edit]:
