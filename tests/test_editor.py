@@ -143,3 +143,17 @@ def test_a_hover_on_a_list_entry_gives_its_names_and_dates(tmp_path):
     assert h is not None
     assert "also known as Example Semi, ESC" in h.markdown
     assert "country `CN` China" in h.markdown and "added 2024-03-01; removed 2024-06-01" in h.markdown
+
+
+def test_a_keystroke_parses_only_the_statement_typed_in():
+    path = ROOT / "rules/ear/2026-07-14.rules"
+    text = path.read_text(encoding="utf-8")
+    trees = StatementTrees()
+    trees.parse(Source(path.name, text))
+    before = len(trees.trees)
+    assert before > 50  # one tree a statement
+    at = text.index("tpp < 21000") + len("tpp < 2100")
+    edited = text[:at] + "1" + text[at:]
+    module, _ = trees.parse(Source(path.name, edited))
+    assert module is not None
+    assert len(trees.trees) == before + 1

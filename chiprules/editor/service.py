@@ -132,7 +132,7 @@ class Workspace:
         self.generation = 0
         self._parsed: Memo = Memo(512)
         self._trees = StatementTrees()
-        self._analyses: Memo = Memo(64)
+        self._analyses: Memo = Memo(16)  # a few generations: each holds a whole checked ruleset
         self._occurrences: Memo = Memo(512)
         self._examples: Memo = Memo(32)
         self._last_parsed: dict[Path, Analysis] = {}
