@@ -157,3 +157,44 @@ def test_a_keystroke_parses_only_the_statement_typed_in():
     module, _ = trees.parse(Source(path.name, edited))
     assert module is not None
     assert len(trees.trees) == before + 1
+
+
+PIECES = ["", " ", "\n", "{", "}", "(", '"', "#", ",", ":", "in ", "== ", ">= 1 ", "CN", "tpp", "RS_SCOPE",
+          "classify ", "3A090", "example \"e\" record { ", "expect ", "review ", "allows ", "😀", "\x00"]
+
+
+@settings(max_examples=10)
+@given(st.data())
+def test_no_request_fails_at_any_place_of_any_text(data):
+    _every_request(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=150)
+@given(st.data())
+def test_no_request_fails_at_any_place_of_many_texts(data):
+    _every_request(data)
+
+
+def _every_request(data):
+    path = ROOT / "rules/ear/2026-07-14.rules"
+    text = path.read_text(encoding="utf-8")
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 20))
+        text = text[:at] + data.draw(st.sampled_from(PIECES)) + text[at + cut:]
+    ws = service.Workspace()
+    ws.open(path, path.read_text(encoding="utf-8"))
+    service.diagnostics(ws, path)  # the last text that parsed, as after typing
+    ws.change(path, text)
+    offset = data.draw(st.integers(0, len(text)))
+    hover.hover(ws, path, offset)
+    service.definition(ws, path, offset)
+    complete.completion(ws, path, offset)
+    service.symbols(ws, path)
+    service.code_actions(ws, path, 0, len(text))
+    service.formatting(ws, path)
+    try:
+        service.prepare_rename(ws, path, offset)
+    except service.RenameError:
+        pass
