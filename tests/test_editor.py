@@ -49,7 +49,7 @@ def test_statement_wise_parsing_gives_what_parse_source_gives_spans_and_errors_i
                [(d.code, d.message, d.span and d.span.start) for d in d2], path
 
 
-@settings(max_examples=40)
+@settings(max_examples=20)
 @given(st.data())
 def test_statement_wise_parsing_after_an_edit_is_parsing_the_whole_text(data):
     text = (ROOT / "rules/ear/2024-03-15.rules").read_text(encoding="utf-8")

@@ -89,7 +89,7 @@ def _run(tree, name: str, edits) -> None:
     assert client.proc.poll() is None, "the server stopped"
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(FILES), edits=st.lists(edit, min_size=1, max_size=3))
 def test_edits_keep_the_server_up_and_its_diagnostics_those_of_check(tree, name, edits):
     _run(tree, name, edits)
