@@ -74,6 +74,7 @@ def test_a_whole_session_over_stdio_answers_as_recorded(session, golden):
         ("rule that no example exercises", "exception NAC", 11),
         ("classification id", "classify 3A090.c", 10),
         ("country code", "{AE}", 1),
+        ("example with the rules' decision", 'example "H200 SXM to the UAE', 10),
     ]:
         ask(f"hover: {label}", "textDocument/hover", {"textDocument": doc, "position": pos(snippet, into)})
     for label, snippet, into in [

@@ -118,7 +118,7 @@ def _declaration(ws: Workspace, a: Analysis, f) -> str | None:
     if o.kind in I.RULE_KIND.values():
         return _rule(ws, a, node, where)
     if o.kind == "example":
-        return f"example **{node.name.value}**\n\n```rules\n{_expect_text(node.expect)}\n```\n\n{where}"
+        return _example(ws, a, node, where)
     return None
 
 
@@ -278,29 +278,35 @@ def _rule(ws: Workspace, a: Analysis, r: A.Rule, where: str) -> str:
     return "\n\n".join(lines)
 
 
+def example_results(ws: Workspace, a: Analysis) -> dict:
+    """The inline examples of a checked ruleset, run once per content: name -> result."""
+    model = a.ruleset
+    if model is None:
+        return {}
+    key = (model.path, model.content_hash)
+    hit = ws._examples.get(key)
+    if hit is None:
+        try:
+            results = run_model_examples(model)
+        except (ChiprulesError, RecursionError, ValueError, OSError):
+            results = []
+        hit = ws._examples.remember(key, {r.name: r for r in results})
+    return hit
+
+
 def examples_for(ws: Workspace, a: Analysis) -> dict[str, list[tuple[str, bool]]]:
     """Rule id -> the examples whose decision it takes part in, and whether each passes.
 
     With errors in the rules the examples cannot run; then an example counts for the
     rules its expectation names."""
-    model = a.ruleset
-    if model is None:
-        out: dict[str, list[tuple[str, bool]]] = {}
+    out: dict[str, list[tuple[str, bool]]] = {}
+    if a.ruleset is None:
         for ex in (a.checker.examples_ast if a.checker is not None else ()):
             names = [i.text for i in (ex.expect.classified or ()) + (ex.expect.exceptions or ())]
             for n in names:
                 out.setdefault(n, []).append((ex.name.value, True))
         return out
-    key = (model.path, model.content_hash)
-    hit = ws._examples.get(key)
-    if hit is not None:
-        return hit
-    out = {}
-    try:
-        results = run_model_examples(model)
-    except (ChiprulesError, RecursionError, ValueError, OSError):
-        results = []
-    for res in results:
+    for res in example_results(ws, a).values():
         d = res.decision
         if d is None:
             continue
@@ -311,7 +317,18 @@ def examples_for(ws: Workspace, a: Analysis) -> dict[str, list[tuple[str, bool]]
             pass
         for rid in sorted(ids):
             out.setdefault(rid, []).append((res.name, res.ok))
-    return ws._examples.remember(key, out)
+    return out
+
+
+def _example(ws: Workspace, a: Analysis, ex: A.Example, where: str) -> str:
+    lines = [f"example **{ex.name.value}**", f"```rules\n{_expect_text(ex.expect)}\n```"]
+    res = example_results(ws, a).get(ex.name.value)
+    if res is not None:
+        lines.append(("passes: " if res.ok else "**fails**: the rules decide ") + res.actual)
+    elif a.ruleset is None:
+        lines.append("not run: the rules have errors")
+    lines.append(where)
+    return "\n\n".join(lines)
 
 
 def _expect_text(e: A.Expect) -> str:
@@ -329,4 +346,4 @@ def _expect_text(e: A.Expect) -> str:
     return " ".join(parts)
 
 
-__all__ = ["hover", "examples_for", "group_history"]
+__all__ = ["hover", "example_results", "examples_for", "group_history"]
