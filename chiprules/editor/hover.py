@@ -26,7 +26,7 @@ from chiprules.editor.service import (
 from chiprules.lang import ast as A
 from chiprules.lang.checker import Analysis, display_name
 from chiprules.lang.formatter import flat
-from chiprules.lang.units import UNITS, dims_name
+from chiprules.lang.units import UNITS
 from chiprules.report.examples import run_model_examples
 
 MAX_MEMBERS_SHOWN = 60
@@ -82,7 +82,20 @@ def _quantity(q: A.Quantity) -> str:
     text = f"`{q.number} {q.unit}`"
     if u.scale != 1 or q.unit != u.name:
         text += f" = `{_plain(value)} {u.name}`"
-    return text + f" ({dims_name(u.dims) if u.dims else 'a plain number'}; canonical unit `{u.name}`)"
+    return text + f" ({_dimension(u.dims)}; canonical unit `{u.name}`)"
+
+
+_BASE_WORDS = {"TOPS": "TOPS", "bits": "bit length", "mm2": "area", "GBps": "bandwidth",
+               "transistors": "transistors"}
+
+
+def _dimension(dims) -> str:
+    """A dimension in words: `TOPS × bit length / area` for TPP/mm2."""
+    if not dims:
+        return "a plain number"
+    up = [_BASE_WORDS.get(k, k) + (f"^{v}" if v > 1 else "") for k, v in dims if v > 0]
+    down = [_BASE_WORDS.get(k, k) + (f"^{-v}" if v < -1 else "") for k, v in dims if v < 0]
+    return " × ".join(up or ["1"]) + "".join(f" / {d}" for d in down)
 
 
 def _plain(value) -> str:
@@ -130,7 +143,7 @@ def _field(a: Analysis, d: A.FieldDecl, where: str) -> str:
     facts = []
     if t.kind == "number" and t.unit in UNITS:
         u = UNITS[t.unit]
-        facts.append(f"unit `{t.unit}` ({dims_name(u.dims)})")
+        facts.append(f"unit `{t.unit}` ({_dimension(u.dims)})")
         others = sorted(n for n, v in UNITS.items() if v.dims == u.dims and n != t.unit)
         if others:
             facts.append("conditions may also use " + ", ".join(f"`{n}`" for n in others))
