@@ -170,7 +170,7 @@ def test_no_request_fails_at_any_place_of_any_text(data):
 
 
 @pytest.mark.slow
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(st.data())
 def test_no_request_fails_at_any_place_of_many_texts(data):
     _every_request(data)
