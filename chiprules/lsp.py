@@ -14,6 +14,7 @@ says about it. Each diagnostic carries, as ``data``, the same JSON object that
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 from pathlib import Path
 
@@ -334,4 +335,5 @@ def code_action(ls: RulesServer, params: T.CodeActionParams):
 def serve() -> None:
     """Speak LSP on stdin and stdout until the editor says `exit`."""
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    gc.set_threshold(*S.GC_THRESHOLDS)
     server.start_io()

@@ -38,6 +38,12 @@ from chiprules.lang.formatter import format_text
 from chiprules.lang.parser import StatementTrees, lark_parser
 
 MAX_WORKSPACE_FILES = 5000
+
+#: Garbage-collector thresholds for a long-lived editor process. Its memories hold many
+#: small objects (parse trees, checked rulesets), and with the default thresholds full
+#: collections came often enough to make one keystroke in ten take 0.7 s instead of 0.2 s
+#: on a 2,000-line file.
+GC_THRESHOLDS = (50_000, 20, 100)
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
