@@ -89,6 +89,19 @@ def check(paths, fmt):
     sys.exit(1 if n_err else 0)
 
 
+# ---- lsp ----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, help="Speak on stdin and stdout (the default, and the only way).")
+def lsp(stdio):
+    """Run the language server for editors (Language Server Protocol over stdio)."""
+    # imported here: the server's protocol library adds half a second to every other command
+    from chiprules.lsp import serve
+
+    serve()
+
+
 # ---- fmt ----------------------------------------------------------------------------------
 
 

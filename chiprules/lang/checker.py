@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from chiprules.core.source import Span
 from chiprules.data.countries import all_country_codes, check_code
 from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
 from chiprules.lang import ast as A
-from chiprules.lang.parser import parse_source, read_source
+from chiprules.lang.parser import parse_source, read_source, source_from_text
 from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
 from chiprules.model.walk import contains, tests_list
 
@@ -68,19 +69,32 @@ def display_name(path: Path) -> str:
 # ---- loading files and includes ---------------------------------------------------------
 
 
-class _Loaded:
-    def __init__(self):
+class Loaded:
+    """A file and its includes as read: their modules in reading order, every statement
+    with the module it is in, and the diagnostics of reading and parsing them."""
+
+    def __init__(self, texts: Mapping[Path, str] | None = None, parse=parse_source):
         self.items: list = []  # (item, module)
         self.modules: list[A.Module] = []
         self.diags: list[Diagnostic] = []
         self.texts: list[bytes] = []
         self.files: list[str] = []
+        # Texts held in memory by resolved path (an editor's unsaved buffers), read instead
+        # of the files; and the parser, which a caller may give a memory of parsed texts.
+        self.overlay = texts or {}
+        self.parse = parse
+
+    def read(self, path: Path) -> tuple:
+        text = self.overlay.get(path.resolve())
+        if text is None:
+            return read_source(path, display_name(path))
+        return source_from_text(text, display_name(path), path)
 
 
-def _load(path: Path, root: Path, out: _Loaded, stack: list[Path], seen: set[Path],
+def _load(path: Path, root: Path, out: Loaded, stack: list[Path], seen: set[Path],
           via: A.Include | None = None) -> None:
     rpath = path.resolve()
-    source, diags = read_source(path, display_name(path))
+    source, diags = out.read(path)
     if source is None:
         if via is not None:  # say where it was included from, then what is wrong
             out.diags.extend(
@@ -89,7 +103,7 @@ def _load(path: Path, root: Path, out: _Loaded, stack: list[Path], seen: set[Pat
         else:
             out.diags.extend(diags)
         return
-    module, diags = parse_source(source)
+    module, diags = out.parse(source)
     out.diags.extend(diags)
     if module is None:
         return
@@ -119,7 +133,7 @@ def _load(path: Path, root: Path, out: _Loaded, stack: list[Path], seen: set[Pat
                 continue
             if resolved in seen:  # included twice through different paths: once is enough
                 continue
-            if not resolved.is_file():
+            if not resolved.is_file() and resolved not in out.overlay:
                 hint = None
                 if resolved.parent.is_dir():
                     names = [p.name for p in resolved.parent.glob("*.rules")]
@@ -145,7 +159,7 @@ def _norm_text(span: Span | None) -> str:
 
 
 class _Checker:
-    def __init__(self, loaded: _Loaded, root: Path, path: Path):
+    def __init__(self, loaded: Loaded, root: Path, path: Path):
         self.loaded = loaded
         self.root = root
         self.path = path
@@ -1168,6 +1182,23 @@ def _party_file(path: Path, csl: bool, list_name: str) -> tuple[tuple[PartyEntry
 DEFAULT_MATCH, DEFAULT_POSSIBLE = 90.0, 75.0
 
 
+@attrs.define
+class Analysis:
+    """Everything checking one file learnt, kept for tools that answer questions about the
+    text (an editor's hover and go-to-definition): the files read, the checker's tables
+    (filled as far as checking got, errors or not), the model when there was no error, and
+    the diagnostics, exactly as :func:`check_file` reports them."""
+
+    path: Path
+    root: Path
+    loaded: Loaded
+    diags: list[Diagnostic]
+    checker: _Checker | None = None
+    rules: dict | None = None
+    examples: list | None = None
+    ruleset: M.CheckedRuleset | None = None
+
+
 def check_file(path: Path | str, root: Path | None = None, *, as_version: bool | None = None
                ) -> tuple[M.CheckedRuleset | None, list[Diagnostic]]:
     """Parse and check one file (with its includes).
@@ -1176,13 +1207,34 @@ def check_file(path: Path | str, root: Path | None = None, *, as_version: bool |
     file has one, so that included fragments check on their own).
     Returns the model (None if there were errors) and all diagnostics.
     """
+    a = analyse(path, root, as_version=as_version)
+    return a.ruleset, a.diags
+
+
+def load_files(path: Path | str, root: Path | None = None, *, texts: Mapping[Path, str] | None = None,
+               parse=parse_source) -> tuple[Path, Loaded]:
+    """Read and parse a file and its includes, without checking them: the rules root and
+    what was read."""
     path = Path(path)
     root = (root or find_root(path)).resolve()
-    loaded = _Loaded()
+    loaded = Loaded(texts, parse)
     _load(path, root, loaded, [], set())
+    return root, loaded
+
+
+def analyse(path: Path | str, root: Path | None = None, *, as_version: bool | None = None,
+            texts: Mapping[Path, str] | None = None, parse=parse_source) -> Analysis:
+    """Check one file as :func:`check_file` does, keeping what was learnt on the way.
+
+    ``texts`` gives texts by resolved path to read instead of the files (unsaved
+    buffers); ``parse`` may be a memo of :func:`parse_source`."""
+    path = Path(path)
+    root, loaded = load_files(path, root, texts=texts, parse=parse)
+    out = Analysis(path, root, loaded, loaded.diags)
     if not loaded.modules or any(d.is_error for d in loaded.diags if d.code < "E200"):
-        return None, loaded.diags
+        return out
     c = _Checker(loaded, root, path)
+    out.checker = c
     c.collect()
     if as_version is None:
         as_version = c.header is not None
@@ -1192,11 +1244,11 @@ def check_file(path: Path | str, root: Path | None = None, *, as_version: bool |
     c.resolve_derived()
     c.resolve_lists()
     c.resolve_conditions()
-    rules = c.rules()
-    examples = c.examples(rules)
-    diags = c.diags
+    rules = out.rules = c.rules()
+    examples = out.examples = c.examples(rules)
+    diags = out.diags = c.diags
     if any(d.is_error for d in diags):
-        return None, diags
+        return out
     h = c.header
     effective, until = info if info else (None, None)
     digest = hashlib.sha256()
@@ -1236,7 +1288,8 @@ def check_file(path: Path | str, root: Path | None = None, *, as_version: bool |
         catalog_path=catalog_path,
         path=str(path),
     )
-    return ruleset, diags
+    out.ruleset = ruleset
+    return out
 
 
 def all_codes() -> frozenset[str]:

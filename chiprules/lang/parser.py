@@ -66,18 +66,19 @@ def _unescape(raw: str) -> str:
 class _Build(Transformer):
     """Lark tree -> AST nodes. One method per grammar rule."""
 
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, offset: int = 0):
         super().__init__(visit_tokens=False)
         self.src = source
+        self.offset = offset  # where the parsed text starts in the source
 
     # helpers
     def _span(self, meta) -> Span | None:
         if getattr(meta, "empty", True):
             return None
-        return Span(self.src, meta.start_pos, meta.end_pos)
+        return Span(self.src, meta.start_pos + self.offset, meta.end_pos + self.offset)
 
     def _tspan(self, tok: Token) -> Span:
-        return Span(self.src, tok.start_pos, tok.end_pos)
+        return Span(self.src, tok.start_pos + self.offset, tok.end_pos + self.offset)
 
     def _ident(self, tok: Token | None) -> A.Ident | None:
         if tok is None:
@@ -588,6 +589,55 @@ def parse_source(source: Source) -> tuple[A.Module | None, list[Diagnostic]]:
     return A.Module(tuple(items), tuple(comments), source), []
 
 
+class StatementTrees:
+    """A memory of parse trees by statement text, for parsing a text again after a small edit.
+
+    Statements begin lines with a reserved keyword, so a text splits into statements at
+    those lines, each parsed alone (and remembered) and the trees built into one module.
+    When any statement fails to parse, the whole text is parsed as :func:`parse_source`
+    does, so syntax errors are exactly its errors. An editor re-parses on each keystroke
+    only the statement typed in.
+    """
+
+    def __init__(self, limit: int = 20_000):
+        self.trees: dict[str, object] = {}
+        self.limit = limit
+
+    def tree(self, chunk: str):
+        hit = self.trees.get(chunk, _MISSING)
+        if hit is _MISSING:
+            try:
+                hit = lark_parser().parse(chunk)
+            except UnexpectedInput:
+                hit = None
+            if len(self.trees) >= self.limit:
+                self.trees.clear()
+            self.trees[chunk] = hit
+        return hit
+
+    def parse(self, source: Source) -> tuple[A.Module | None, list[Diagnostic]]:
+        """The module and diagnostics :func:`parse_source` gives, remembering statements."""
+        text = source.text
+        if _nesting_problem(source) is not None:
+            return parse_source(source)
+        starts = [0, *(m.end() - len(m.group().lstrip()) for m in _STATEMENT_START.finditer(text))]
+        ends = [*starts[1:], len(text)]
+        items: list = []
+        try:
+            for a, b in zip(starts, ends, strict=True):
+                if a == b:
+                    continue
+                tree = self.tree(text[a:b])
+                if tree is None:
+                    return parse_source(source)
+                items.extend(_Build(source, a).transform(tree))
+        except RecursionError:
+            return parse_source(source)
+        return A.Module(tuple(_fix_cites(items)), tuple(_collect_comments(source)), source), []
+
+
+_MISSING = object()
+
 _COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
@@ -641,6 +691,19 @@ def read_source(path: Path, name: str | None = None) -> tuple[Source | None, lis
         data = path.read_bytes()
     except OSError as exc:
         return None, [error("E001", f"cannot read `{shown}`: {exc.strerror or exc}", location=shown)]
+    return source_from_bytes(data, shown, path)
+
+
+def source_from_text(text: str, name: str, path: Path | None = None
+                     ) -> tuple[Source | None, list[Diagnostic]]:
+    """A source from text held in memory (an editor's buffer), checked exactly as the same
+    text saved in a file would be: its UTF-8 bytes go through :func:`source_from_bytes`."""
+    return source_from_bytes(text.encode("utf-8", "surrogatepass"), name, path)
+
+
+def source_from_bytes(data: bytes, shown: str, path: Path | None = None
+                      ) -> tuple[Source | None, list[Diagnostic]]:
+    """The text of a rules file's bytes, or the diagnostics that say why it is not text."""
     if len(data) > MAX_FILE_BYTES:
         return None, [error(
             "E002",
