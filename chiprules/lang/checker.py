@@ -21,7 +21,7 @@ from chiprules import model as M
 from chiprules.core.diagnostics import Diagnostic, did_you_mean, error, warning
 from chiprules.core.errors import ChiprulesError
 from chiprules.core.memo import Memo
-from chiprules.core.source import Span
+from chiprules.core.source import Source, Span
 from chiprules.data.countries import all_country_codes, check_code
 from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
 from chiprules.lang import ast as A
@@ -78,9 +78,12 @@ class _Loaded:
 
 
 def _load(path: Path, root: Path, out: _Loaded, stack: list[Path], seen: set[Path],
-          via: A.Include | None = None) -> None:
+          via: A.Include | None = None, text: str | None = None) -> None:
     rpath = path.resolve()
-    source, diags = read_source(path, display_name(path))
+    if text is None:
+        source, diags = read_source(path, display_name(path))
+    else:  # text not saved yet, checked as if it were the file at `path`
+        source, diags = Source(display_name(path), text, path), []
     if source is None:
         if via is not None:  # say where it was included from, then what is wrong
             out.diags.extend(
@@ -1155,18 +1158,20 @@ def _party_file(path: Path, csl: bool, list_name: str) -> tuple[tuple[PartyEntry
 DEFAULT_MATCH, DEFAULT_POSSIBLE = 90.0, 75.0
 
 
-def check_file(path: Path | str, root: Path | None = None, *, as_version: bool | None = None
-               ) -> tuple[M.CheckedRuleset | None, list[Diagnostic]]:
+def check_file(path: Path | str, root: Path | None = None, *, as_version: bool | None = None,
+               text: str | None = None) -> tuple[M.CheckedRuleset | None, list[Diagnostic]]:
     """Parse and check one file (with its includes).
 
     ``as_version``: require a `ruleset` header (None: require it only if the
     file has one, so that included fragments check on their own).
+    ``text``: check this text in place of the file's contents (an editor's
+    unsaved buffer); its includes are still read from beside ``path``.
     Returns the model (None if there were errors) and all diagnostics.
     """
     path = Path(path)
     root = (root or find_root(path)).resolve()
     loaded = _Loaded()
-    _load(path, root, loaded, [], set())
+    _load(path, root, loaded, [], set(), text=text)
     if not loaded.modules or any(d.is_error for d in loaded.diags if d.code < "E200"):
         return None, loaded.diags
     c = _Checker(loaded, root, path)
