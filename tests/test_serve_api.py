@@ -151,7 +151,7 @@ def test_a_malformed_record_is_an_error_decision_naming_the_field(service):
     ({"records": {"a": 1}}, 422, "records", "`records` must be an array of records, not an object"),
     ({"record": H100_CN, "records": [H100_CN]}, 422, "records", "not both"),
     ({"as_of": "2024-01-10"}, 422, "records", "give `record` (one record) or `records`"),
-    ({"recods": [H100_CN]}, 422, "recods", "unknown field `recods`; did you mean `records`?"),
+    ({"recods": [H100_CN]}, 422, "recods", "unknown field `recods` (did you mean `records`?)"),
     ("a string", 422, None, "the request body holds a string"),
     ({"records": [{}] * 51}, 413, "records", "`records` holds 51 items; at most 50"),
 ])

@@ -121,7 +121,7 @@ class Body:
         for key in obj:
             if key not in allowed:
                 guess = did_you_mean(str(key), allowed)
-                raise ApiError(422, f"unknown field `{key}`" + (f"; did you mean `{guess}`?" if guess else "")
+                raise ApiError(422, f"unknown field `{key}`" + (f" (did you mean `{guess}`?)" if guess else "")
                                + f"; this request takes {', '.join(f'`{a}`' for a in allowed)}", str(key))
 
     def has(self, name: str) -> bool:
@@ -516,7 +516,7 @@ class Service:
         for key in q:
             if key not in allowed:
                 guess = did_you_mean(key, allowed)
-                raise ApiError(422, f"unknown parameter `{key}`" + (f"; did you mean `{guess}`?" if guess else ""),
+                raise ApiError(422, f"unknown parameter `{key}`" + (f" (did you mean `{guess}`?)" if guess else ""),
                                key)
         as_of = check_date(q["as_of"], "as_of") if "as_of" in q else None
         timeline = check_timeline(q["timeline"]) if "timeline" in q else None
