@@ -112,6 +112,18 @@ def test_an_analyst_edits_checks_decides_and_compares(browser, shots):
         assert "review presumption of denial" in decision.text
         shots(by_id("decide-panel"), "workbench-decision.png")
 
+        # pasted CSV records: one decision each, in order
+        by_id("paste-box").find_element(By.TAG_NAME, "summary").click()
+        by_id("paste").send_keys('id,chip,destination,export_date,end_user,end_user_hq\n'
+                                 'P-1,NVIDIA A100 SXM,CN,2023-12-01,"Example Cloud, Ltd.",\n'
+                                 'P-2,NVIDIA H100 SXM,DE,2024-01-10,Max Planck Society,DE\n')
+        by_id("decide").click()
+        wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#decisions .decision")) == 2)
+        pasted = browser.find_elements(By.CSS_SELECTOR, "#decisions .decision")
+        assert [d.get_attribute("data-outcome") for d in pasted] == ["license_required", "no_license_required"]
+        assert pasted[0].text.startswith("P-1") and pasted[1].text.startswith("P-2")
+        by_id("paste-box").find_element(By.TAG_NAME, "summary").click()
+
         # two versions compared: what changed, and the regions with their witnesses
         by_id("diff-old").send_keys("2023-11-17")
         by_id("diff-new").send_keys("2024-03-15")
