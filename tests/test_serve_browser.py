@@ -56,6 +56,7 @@ def shots(update_goldens, tmp_path):
 
 
 def test_an_analyst_edits_checks_decides_and_compares(browser, shots):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -87,7 +88,17 @@ def test_an_analyst_edits_checks_decides_and_compares(browser, shots):
         assert "E204: cannot compare TPP with GB/s" in marked[0].get_attribute("title")
         assert by_id("check-summary").text == "1 error"
         browser.execute_script("arguments[0].scrollTop = arguments[0].scrollHeight", editor)
+        editor.send_keys(Keys.LEFT * 3)  # the caret inside the mistake: its message below the editor
+        assert by_id("at-caret").text == (f"{line}:15 error[E204]: cannot compare TPP with GB/s · "
+                                          "help: this quantity is measured in TPP")
+        mark, box = marked[0].rect, editor.rect  # and under the mouse (the text area lies over the marks)
+        dx = mark["x"] + mark["width"] / 2 - (box["x"] + box["width"] / 2)
+        dy = mark["y"] + mark["height"] / 2 - (box["y"] + box["height"] / 2)
+        ActionChains(browser).move_to_element_with_offset(editor, int(dx), int(dy)).perform()
+        wait.until(lambda b: by_id("tip").is_displayed())
+        assert by_id("tip").text.startswith(f"{line}:15 error[E204]: cannot compare TPP with GB/s")
         shots(by_id("rules-panel"), "workbench-error.png")
+        editor.send_keys(Keys.CONTROL, Keys.END)
 
         # fixed: the error goes, and the examples run again, showing what the new rule changes
         editor.send_keys(Keys.BACKSPACE * len(" GB/s"))

@@ -113,6 +113,16 @@ function offsetOf(text, line, column) {
   return off + column - 1;
 }
 
+let MARKS = [];  // the diagnostics of the edited file, as offsets into its text
+
+function diagnosticAt(offset) {
+  return MARKS.find((m) => m.a <= offset && offset < Math.max(m.b, m.a + 1));
+}
+
+function describe(d) {
+  return `${d.line}:${d.column} ${d.severity}[${d.code}]: ${d.message}${d.help ? "\nhelp: " + d.help : ""}`;
+}
+
 function render(diags) {
   const text = $("source").value;
   // underline the spans of the diagnostics in this file; the text between is highlighted
@@ -122,6 +132,8 @@ function render(diags) {
     if (b <= a) b = a + 1;
     return {a, b, d};
   }).sort((x, y) => x.a - y.a);
+  MARKS = marks;
+  showAtCaret();
   let html = "", pos = 0;
   for (const {a, b, d} of marks) {
     if (a < pos) continue;
@@ -130,7 +142,7 @@ function render(diags) {
     html += `<span class="diag-${d.severity}" title="${esc(title)}">${esc(text.slice(a, b)) || " "}</span>`;
     pos = b;
   }
-  html += highlight(text.slice(pos)) + "\n";
+  html += highlight(text.slice(pos)) + "\n\n\n";  // room to scroll as far as the text area does
   $("highlight").innerHTML = html;
   syncScroll();
 }
@@ -175,6 +187,44 @@ $("source").addEventListener("input", () => {
   checkTimer = setTimeout(check, 350);
 });
 $("source").addEventListener("scroll", syncScroll);
+
+// the message of the diagnostic under the caret, and under the mouse
+function showAtCaret() {
+  const m = diagnosticAt($("source").selectionStart);
+  $("at-caret").textContent = m ? describe(m.d).replace("\n", " · ") : "";
+}
+for (const ev of ["keyup", "click", "select"]) $("source").addEventListener(ev, showAtCaret);
+
+let CELL = null;
+function cellSize() {
+  if (!CELL) {
+    const probe = document.createElement("span");
+    probe.textContent = "M".repeat(100);
+    $("highlight").appendChild(probe);
+    const r = probe.getBoundingClientRect();
+    CELL = {w: r.width / 100, h: r.height};
+    probe.remove();
+  }
+  return CELL;
+}
+$("source").addEventListener("mousemove", (e) => {
+  const ta = $("source"), box = ta.getBoundingClientRect(), cell = cellSize();
+  const style = getComputedStyle(ta);
+  const x = e.clientX - box.left - parseFloat(style.paddingLeft) + ta.scrollLeft;
+  const y = e.clientY - box.top - parseFloat(style.paddingTop) + ta.scrollTop;
+  const line = Math.floor(y / parseFloat(style.lineHeight)) + 1, column = Math.floor(x / cell.w) + 1;
+  const lines = ta.value.split("\n");
+  const tip = $("tip");
+  const m = line >= 1 && line <= lines.length && column <= lines[line - 1].length
+    ? diagnosticAt(offsetOf(ta.value, line, column)) : null;
+  if (!m) { tip.hidden = true; return; }
+  tip.textContent = describe(m.d);
+  tip.hidden = false;
+  const above = e.clientY - box.top - tip.offsetHeight - 12;  // above the pointer, or below near the top
+  tip.style.left = `${Math.max(4, e.clientX - box.left - 40)}px`;
+  tip.style.top = `${above >= 0 ? above : e.clientY - box.top + 18}px`;
+});
+$("source").addEventListener("mouseleave", () => { $("tip").hidden = true; });
 $("source").addEventListener("keydown", (e) => {
   if (e.key === "Tab") {
     e.preventDefault();
