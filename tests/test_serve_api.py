@@ -408,3 +408,28 @@ def test_a_request_over_the_time_limit_is_stopped(served):
         assert "took longer than 0.05 s" in refused(res, 503)
         assert res.headers["retry-after"] == "1"
         assert client.get("/health").status_code == 200
+
+
+def test_check_tries_records_on_the_text_as_it_stands(service):
+    text = (EAR / "2024-03-15.rules").read_text(encoding="utf-8")
+    rec = {"id": "t1", "chip": "NVIDIA A10", "destination": "DE", "export_date": "2024-04-01",
+           "end_user": "Example Cloud Ltd.", "end_user_hq": "DE"}
+    saved = service.post("/v1/check", json={"text": text, "version": "2024-03-15", "records": [rec],
+                                            "examples": False}).json()
+    assert saved["examples"] is None
+    assert [d["outcome"] for d in saved["decisions"]] == ["no_license_required"]
+    # a draft that classifies every chip of 100 TPP or more: the same record, decided by it
+    draft = text + '\nclassify 3A090.z "Any chip"\n  cite "draft"\n  when tpp >= 100\n'
+    tried = service.post("/v1/check", json={"text": draft, "version": "2024-03-15", "records": [rec],
+                                            "explain": True}).json()
+    (d,) = tried["decisions"]
+    assert d["classification"] == ["3A090.z"] and d["ruleset"]["hash"] != saved["decisions"][0]["ruleset"]["hash"]
+    assert "3A090.z" in d["explanation"]
+    # the served rules are not changed by trying a draft
+    served = service.post("/v1/decisions", json={"record": rec}).json()["decisions"][0]
+    assert served["classification"] == []
+    broken = service.post("/v1/check", json={"text": draft.replace(">= 100", ">= 100 GB/s"),
+                                             "version": "2024-03-15", "records": [rec]}).json()
+    assert broken["errors"] == 1 and broken["decisions"] is None
+    assert "`records` must be an array" in refused(service.post("/v1/check", json={"text": "", "records": 1}),
+                                                   422, "records")

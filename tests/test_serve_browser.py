@@ -123,6 +123,16 @@ def test_an_analyst_edits_checks_decides_and_compares(browser, shots):
         assert "review presumption of denial" in decision.text
         shots(by_id("decide-panel"), "workbench-decision.png")
 
+        # the same shipment tried on the edited text, not saved: the new rule classifies it too
+        by_id("use-draft").click()
+        date = form.find_element(By.NAME, "export_date")
+        date.clear()
+        date.send_keys("2026-08-01")
+        by_id("decide").click()
+        wait.until(lambda b: "decided by the edited text of 2026-07-14" in by_id("decisions").text)
+        assert "classified 3A090.a, 3A090.z" in by_id("decisions").text
+        by_id("use-draft").click()
+
         # pasted CSV records: one decision each, in order
         by_id("paste-box").find_element(By.TAG_NAME, "summary").click()
         by_id("paste").send_keys('id,chip,destination,export_date,end_user,end_user_hq\n'

@@ -36,7 +36,7 @@ from chiprules.core.diagnostics import did_you_mean, render_all, summary_line
 from chiprules.core.errors import ChiprulesError
 from chiprules.core.memo import Memo
 from chiprules.data.records import json_records, parse_json
-from chiprules.engine import TIMELINES, Rules
+from chiprules.engine import TIMELINES, Rules, load_catalog_for
 from chiprules.eval.explain import decision_json, screening_json
 from chiprules.lang.checker import check_file, display_name
 from chiprules.lang.formatter import format_text
@@ -442,10 +442,16 @@ class Service:
         return folder / DRAFT_NAME
 
     async def check(self, request: Request) -> Response:
-        body = await self.fields(request, ("text", "version", "examples"))
+        body = await self.fields(request, ("text", "version", "examples", "records", "as_of", "explain"))
         text = body.text("text", required=True)
         path = self.draft_path(body.text("version"))
         want_examples = body.flag("examples", True)
+        items = body.obj.get("records")
+        if items is not None:
+            if not isinstance(items, list):
+                raise ApiError(422, f"`records` must be an array of records, not {_kind(items)}", "records")
+            self.count(items, "records")
+        as_of, explain = body.date("as_of"), body.flag("explain")
 
         def check():
             model, diags = check_file(path, text=text)
@@ -462,6 +468,12 @@ class Service:
             if want_examples and model is not None and model.examples:
                 out["examples"] = [{"name": r.name, "where": r.where, "ok": r.ok, "expected": r.expected,
                                     "actual": r.actual} for r in run_model_examples(model)]
+            if items is not None:  # tried on records: decided by the text alone, if it checks
+                out["decisions"] = None
+                if model is not None:
+                    draft = Rules([model], load_catalog_for(path), model.timeline or self.served.timeline)
+                    decided = draft.evaluate_many(json_records(items, "request"), as_of=as_of)
+                    out["decisions"] = [decision_json(d, explain) for d in decided]
             return out
 
         return json_response(await self.work(self.guarded(check)))

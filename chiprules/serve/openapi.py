@@ -161,15 +161,20 @@ def openapi_document(settings: Any) -> dict:
         },
         "/v1/check": {"post": {
             "summary": "Check rules text (in place of a version's file, or as a new file beside the versions); "
-                       "the diagnostics of `chiprules check --format json`, and the inline examples run.",
+                       "the diagnostics of `chiprules check --format json`, the inline examples run, and with "
+                       "`records` those records decided by the text, if it checks.",
             "requestBody": _body(_obj({"text": {"type": "string"}, "version": {"type": "string"},
-                                       "examples": {"type": "boolean"}}, ["text"])),
+                                       "examples": {"type": "boolean"},
+                                       "records": {"type": "array", "items": _RECORD,
+                                                   "maxItems": settings.max_records},
+                                       "as_of": _DATE, "explain": {"type": "boolean"}}, ["text"])),
             "responses": {"200": {"description": "Diagnostics (an empty list when clean).", **_json({
                 "type": "object", "properties": {
                     "diagnostics": {"type": "array", "items": _ref("Diagnostic")},
                     "errors": {"type": "integer"}, "warnings": {"type": "integer"}, "summary": {"type": "string"},
                     "text": {"type": "string"}, "version": {"type": ["string", "null"]},
-                    "examples": {"type": ["array", "null"]}},
+                    "examples": {"type": ["array", "null"]},
+                    "decisions": {"type": ["array", "null"], "items": _ref("Decision")}},
                 "required": ["diagnostics", "errors", "warnings"]})}, **_errors(*common)}}},
         "/v1/format": {"post": {
             "summary": "Format rules text canonically, as `chiprules fmt`.",

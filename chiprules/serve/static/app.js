@@ -334,6 +334,15 @@ $("decide").addEventListener("click", async () => {
   out.innerHTML = `<span class="muted">deciding…</span>`;
   try {
     const records = recordsToDecide();
+    if ($("use-draft").checked) {  // the edited text, not saved: decided only if it checks
+      const body = {text: $("source").value, records, explain: true, examples: false};
+      if (EDITED.version) body.version = EDITED.version;
+      const res = await api("POST", "/v1/check", body);
+      out.innerHTML = res.decisions
+        ? `<div class="muted">decided by the edited text of ${esc(res.version)}</div>` + res.decisions.map(showDecision).join("")
+        : `<div class="error-box">the edited text has errors; fix them to decide by it\n\n${esc(res.text)}</div>`;
+      return;
+    }
     const res = await api("POST", "/v1/decisions", {records, explain: true, timeline: $("timeline").value});
     out.innerHTML = res.decisions.map(showDecision).join("");
   } catch (err) { showError(out, err); }
