@@ -323,7 +323,8 @@ class _Row:
             self.ruleset.version = row["ruleset_version"]
         self.errors, self.warnings = tuple(row["errors"] or ()), tuple(row["warnings"] or ())
         self.missing = tuple(row["missing"] or ())
-        self.notes = tuple(row["possible_matches"] or ())
+        self.notes = tuple(row["possible_matches"] or ()) + tuple(
+            f"unsettled: {u.split(':', 1)[0]}" for u in row["unsettled"] or ())
 
 
 class _Named:
@@ -354,7 +355,7 @@ def _writer(fmt, out, explain):
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
-                    "possible_matches", "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
+                    "possible_matches", "unsettled", "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
                    + (["explanation"] if explain else []))
 
         def write(d):
@@ -363,7 +364,8 @@ def _writer(fmt, out, explain):
             row = [
                 d.id, d.outcome, ";".join(d.classification), d.review_policy or "",
                 ";".join(g.name for g in d.license_exceptions), ";".join(d.missing),
-                ";".join(possible_note(m) for m in d.possible_matches), d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
+                ";".join(possible_note(m) for m in d.possible_matches),
+                " | ".join(f"{u.condition}: {u.why} ({u.cite})" for u in d.unsettled), d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
                 ";".join(r.rule for r in d.reasons), " | ".join(d.errors), " | ".join(d.warnings),
                 d.location or "",
             ]
@@ -402,7 +404,8 @@ def _table_writer(out):
         if d.outcome == "error":
             notes = "; ".join(d.errors)
         elif d.outcome == "indeterminate":
-            found = d.notes if isinstance(d, _Row) else [possible_note(m) for m in d.possible_matches]
+            found = d.notes if isinstance(d, _Row) else [possible_note(m) for m in d.possible_matches] + [
+                f"unsettled: {u.condition}" for u in d.unsettled]
             notes = "; ".join(([f"missing: {', '.join(d.missing)}"] if d.missing else []) + list(found))
         else:
             notes = "; ".join(d.warnings)

@@ -24,7 +24,7 @@ from chiprules.core.errors import ChiprulesError, RulesError
 from chiprules.core.memo import Memo
 from chiprules.data.catalog import load_catalog
 from chiprules.data.records import RawRecord, read_records
-from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo
+from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo, UnsettledLaw
 from chiprules.eval.prepare import Prepared, Preparer
 from chiprules.eval.python import SINK, PythonProgram, Undecided
 from chiprules.eval.reference import possible_reasons, trace
@@ -32,6 +32,7 @@ from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
 from chiprules.lang.checker import check_file, find_root, root_settings
+from chiprules.model.walk import unsettled_zones
 
 TIMELINES = ("enforced", "written")
 _NO_DATE = ("no export date: the version in force cannot be chosen; give `export_date`, "
@@ -48,6 +49,7 @@ class Version:
         self.compiled = PythonProgram(self.program, self.screens)
         self.decide = self.compiled.decide
         self.splitter = Splitter(model, self.compiled, self.screens)
+        self.zones = unsettled_zones(model)
         self._grants = Memo(10_000)
         self._explainers = Memo(10_000)
         self.info = RulesetInfo(model.name, model.version, model.effective, model.content_hash,
@@ -278,9 +280,20 @@ class Rules:
             value = record.get(field)
             res = version.screens.of_field(list_name, field, value, on, record.get)
             found.append(ListMatch.of_result(field, value, list_name, res))
-        return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
-                        location=location, warnings=warnings, possible_matches=tuple(found),
-                        explain=version.doubts(on) if split.possible else None, detail=split.possible)
+        settled = split.settled
+        if settled is None:
+            d = Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
+                         location=location, warnings=warnings, possible_matches=tuple(found),
+                         explain=version.doubts(on) if split.possible else None, detail=split.possible)
+        else:
+            d = Decision(rid, M.Outcome.INDETERMINATE, settled.classification, settled.review_policy,
+                         version.grants(settled.exceptions) if settled.exceptions else (), split.missing,
+                         version.info, (), warnings, record, location, possible_matches=tuple(found),
+                         explain=version.doubts(on) if split.possible else None, detail=split.possible)
+            d.settled_fired = settled.fired
+        if split.unsettled:
+            d.unsettled = tuple(UnsettledLaw.of(version.zones[k]) for k in split.unsettled)
+        return d
 
 
 def rule_files(path: Path) -> list[Path]:

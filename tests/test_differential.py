@@ -39,7 +39,8 @@ def parts(d) -> tuple:
     """What a `Decision` says, in the reference's terms."""
     return (str(d.outcome), tuple(d.classification), d.review_policy,
             tuple((g.name, tuple(g.notify)) for g in d.license_exceptions), tuple(d.missing),
-            tuple(sorted({(m.field, m.list) for m in d.possible_matches})), tuple(d.warnings))
+            tuple(sorted({(m.field, m.list) for m in d.possible_matches})), tuple(d.warnings),
+            tuple(u.condition for u in d.unsettled))
 
 
 def reference_parts(rules, record: dict, on: dt.date) -> tuple:
@@ -47,7 +48,7 @@ def reference_parts(rules, record: dict, on: dt.date) -> tuple:
     version = rules.version_on(on)
     j = judge(version.model, prepared.record, on, version.screens)
     return (str(j.outcome), j.classification, j.review_policy, j.exceptions, j.missing,
-            tuple(sorted(set(j.possible))), prepared.warnings + j.warnings)
+            tuple(sorted(set(j.possible))), prepared.warnings + j.warnings, j.unsettled)
 
 
 def check_agrees(rules, record: dict, on: dt.date) -> None:
@@ -248,8 +249,16 @@ def rulesets(draw):
             until=draw(dates_or_none), when=draw(classify_conditions),
             excepts=tuple(A.ExceptWhen(None, c) for c in draw(st.lists(classify_conditions, max_size=1)))))
     exceptions = draw(st.lists(st.sampled_from(["NAC", "ACA"]), max_size=2, unique=True))
+    zone = draw(st.booleans())  # a named condition the law leaves unsettled in a zone
+    if zone:
+        statements.append(A.ConditionDecl(ident("zoned"), None, draw(any_conditions), unsettled=tuple(
+            A.Unsettled(A.Str(f"unsettled {k}"), A.Str("a source"), c)
+            for k, c in enumerate(draw(st.lists(any_conditions, min_size=1, max_size=2))))))
     for i in range(draw(st.integers(1, 3))):
         when = draw(any_conditions)
+        if zone and i == 0:
+            when = A.And((when, A.Truth(ident("zoned")))) if draw(st.booleans()) else A.Or(
+                (when, A.Truth(ident("zoned"))))
         listed = _mentions(when, A.Membership) and draw(st.booleans())
         if listed:
             review = A.Review("listed")

@@ -48,9 +48,9 @@ from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_na
 from chiprules.eval.decision import Decision
 
 LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missing", "possible_matches",
-                "rules_fired", "citations", "errors", "warnings")
+                "unsettled", "rules_fired", "citations", "errors", "warnings")
 #: How list columns are joined in a CSV file.
-CSV_SEPARATORS = {k: (" | " if k in ("notifications", "citations", "errors", "warnings") else ";")
+CSV_SEPARATORS = {k: (" | " if k in ("notifications", "unsettled", "citations", "errors", "warnings") else ";")
                   for k in LIST_COLUMNS}
 PY_BATCH = 20_000  # rows handed to the per-record engine at a time
 CHUNK_ROWS = 250_000  # rows sorted at a time when writing a file
@@ -394,7 +394,7 @@ class BatchEngine:
         for row in alone:
             self._python_decisions[row] = self._columns(row, answers[row])
         codes = [c for c, _ in CODE_COLUMNS]
-        groups = {k: [] for k in ("rep", *codes, "missing", "possible", "warnings")}
+        groups = {k: [] for k in ("rep", *codes, "missing", "possible", "unsettled", "warnings")}
         for row in reps:
             d = answers[row]
             encoded = plan.encode(d)
@@ -403,16 +403,17 @@ class BatchEngine:
                 groups[c].append(encoded[c])
             groups["missing"].append(list(d.missing))
             groups["possible"].append([f"{m.field}~{m.list}" for m in d.possible_matches])
+            groups["unsettled"].append(unsettled_texts(d))
             groups["warnings"].append([w for w in d.warnings if not w.startswith("chip `")])
         con.register("__groups_py", pa.table(groups, schema=pa.schema(
             [("rep", pa.int64()), *[(c, pa.int64()) for c in codes],
-             *[(k, pa.list_(pa.string())) for k in ("missing", "possible", "warnings")]])))
+             *[(k, pa.list_(pa.string())) for k in ("missing", "possible", "unsettled", "warnings")]])))
         run(con, "CREATE TABLE groups AS SELECT * FROM __groups_py")
         notes = [f"CASE WHEN list_contains(g.possible, {lit(f'{f}~{lname}')}) THEN u.{q(note_col(f, lname))} END"
                  for f, lname in plan.parties]
         possible = f"list_filter([{', '.join(notes)}], lambda x: x IS NOT NULL)" if notes else "[]::VARCHAR[]"
         run(con, f"CREATE TABLE settled AS SELECT u.__row, {', '.join('g.' + c for c in codes)}, g.missing, "
-                 f"{possible} AS possible_matches, g.warnings AS split_warnings "
+                 f"{possible} AS possible_matches, g.unsettled, g.warnings AS split_warnings "
                  f"FROM (SELECT *, min(__row) OVER (PARTITION BY {keys}) AS __rep FROM decided "
                  f"WHERE outcome_code IS NULL AND __signable) u JOIN groups g ON g.rep = u.__rep")
 
@@ -441,11 +442,13 @@ class BatchEngine:
         run(con, "CREATE TABLE final AS "
                  f"SELECT d.__row AS row, d.__v, {pick}, coalesce(s.missing, []::VARCHAR[]) AS missing, "
                  "coalesce(s.possible_matches, []::VARCHAR[]) AS possible_matches, "
+                 "coalesce(s.unsettled, []::VARCHAR[]) AS unsettled, "
                  "list_concat(list_filter([d.__chip_warning], lambda x: x IS NOT NULL), "
                  "coalesce(s.split_warnings, []::VARCHAR[])) AS warnings, FALSE AS py, "
                  f"{nulls} FROM decided d LEFT JOIN settled s ON s.__row = d.__row "
                  "WHERE d.outcome_code IS NOT NULL OR s.__row IS NOT NULL "
-                 f"UNION ALL SELECT row, __v, {', '.join(codes)}, p_missing, p_possible_matches, p_warnings, TRUE, "
+                 f"UNION ALL SELECT row, __v, {', '.join(codes)}, p_missing, p_possible_matches, p_unsettled, "
+                 "p_warnings, TRUE, "
                  f"{', '.join(q('p_' + k) for k in DECISION_COLUMNS[1:])} FROM __python_py")
         by_code = dict(run(con, "SELECT outcome_code, count(*) FROM final GROUP BY 1"))
         names = {code: str(o) for o, code in OUTCOME_CODE.items()}
@@ -595,6 +598,11 @@ def decision_row(rules, d: Decision, row: int) -> dict:
     return decision_columns(row, d, rules_by_id)
 
 
+def unsettled_texts(d: Decision) -> list[str]:
+    """The zones of unsettled law an undecided record turns on, as the output's cells show them."""
+    return [f"{u.condition}: {u.why} ({u.cite})" for u in d.unsettled]
+
+
 def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
     """The batch columns of a per-record decision (``rules_by_id``: the rules of its
     version, for the citations)."""
@@ -607,6 +615,7 @@ def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
         "notifications": [f"{g.name}: {n}" for g in d.license_exceptions for n in g.notify],
         "missing": list(d.missing),
         "possible_matches": [f"possible match: {m.field} ~ {m.entry} ({m.score:g})" for m in d.possible_matches],
+        "unsettled": unsettled_texts(d),
         "rules_fired": fired, "citations": cites,
         "ruleset_version": d.ruleset.version if d.ruleset else None,
         "ruleset_hash": d.ruleset.content_hash if d.ruleset else None,
@@ -616,4 +625,4 @@ def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
 
 
 __all__ = ["CSV_SEPARATORS", "DECISION_COLUMNS", "LIST_COLUMNS", "BatchEngine", "decision_columns", "decision_row",
-           "output_format"]
+           "output_format", "unsettled_texts"]

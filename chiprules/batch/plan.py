@@ -74,7 +74,7 @@ CHIP_FIGURES = ("tpp", "die_area", "interconnect_bw", "dram_bw", "memory_bw_dens
 SOURCE_KINDS = ("text", "number", "integer", "bool", "date", "other")
 #: The decision columns of a batch result, in order (the input's own columns follow).
 DECISION_COLUMNS = ("row", "id", "outcome", "classification", "review_policy", "license_exceptions",
-                    "notifications", "missing", "possible_matches", "rules_fired", "citations",
+                    "notifications", "missing", "possible_matches", "unsettled", "rules_fired", "citations",
                     "ruleset_version", "ruleset_hash", "timeline", "errors", "warnings")
 #: The decision of a row as the plan stores it (see `chiprules.batch.sql.VersionSql.codes`).
 CODE_COLUMNS = (("outcome_code", "TINYINT"), ("review_rank", "TINYINT"), ("cmask", "BIGINT"), ("rmask", "BIGINT"),

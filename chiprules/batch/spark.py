@@ -28,6 +28,7 @@ from chiprules.batch.duck import (
     fits,
     output_format,
     screen_all,
+    unsettled_texts,
 )
 from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, Plan
 from chiprules.batch.sql import NUMBER, OUTCOME_CODE, note_col
@@ -294,18 +295,19 @@ class SparkBatch:
             d = answers[row]
             encoded = self.plan.encode(d)
             groups.append((row, *[encoded[c] for c in codes], list(d.missing),
-                           [f"{m.field}~{m.list}" for m in d.possible_matches],
+                           [f"{m.field}~{m.list}" for m in d.possible_matches], unsettled_texts(d),
                            [w for w in d.warnings if not w.startswith("chip `")]))
         schema = ("rep bigint, " + ", ".join(f"{c} bigint" for c in codes)
-                  + ", missing array<string>, possible array<string>, warnings array<string>")
-        g = F.broadcast(spark.createDataFrame(groups or [(-1, *[None] * len(codes), [], [], [])], schema))
+                  + ", missing array<string>, possible array<string>, unsettled array<string>, warnings array<string>")
+        g = F.broadcast(spark.createDataFrame(groups or [(-1, *[None] * len(codes), [], [], [], [])], schema))
         u = undecided.where("__signable").join(sig_of, "__sig")
         notes = [F.when(F.array_contains(F.col("g.possible"), f"{f}~{lname}"), F.col(f"u.`{note_col(f, lname)}`"))
                  for f, lname in self.plan.parties]
         possible = F.filter(F.array(*notes), lambda x: x.isNotNull()) if notes else F.array().cast("array<string>")
         return (u.alias("u").join(g.alias("g"), F.col("g.rep") == F.col("u.__rep"))
                 .select(F.col("u.__row").alias("__row"), *[F.col(f"g.{c}") for c in codes], "g.missing",
-                        possible.alias("possible_matches"), F.col("g.warnings").alias("split_warnings")))
+                        possible.alias("possible_matches"), "g.unsettled",
+                        F.col("g.warnings").alias("split_warnings")))
 
     def _final(self, spark, decided, settled, decisions: dict):
         """Every row's decision as codes, or a Python row's own columns (``p_``)."""
@@ -320,6 +322,7 @@ class SparkBatch:
                               .cast("bigint").alias(c) for c in codes],
                             F.coalesce(s("s.missing"), empty).alias("missing"),
                             F.coalesce(s("s.possible_matches"), empty).alias("possible_matches"),
+                            F.coalesce(s("s.unsettled"), empty).alias("unsettled"),
                             F.concat(chip_warning, F.coalesce(s("s.split_warnings"), empty)).alias("warnings"),
                             F.lit(False).alias("py"),
                             *[F.lit(None).cast("array<string>" if k in LIST_COLUMNS else "string").alias(f"p_{k}")
@@ -328,11 +331,12 @@ class SparkBatch:
         for row, dec in sorted(decisions.items()):
             c, encoded = decision_row(self.rules, dec, row), self.plan.encode(dec)
             rows.append((row, encoded["__v"], *[encoded[k] for k in codes], c["missing"], c["possible_matches"],
-                         c["warnings"], True, *[c[k] for k in DECISION_COLUMNS[1:]]))
+                         c["unsettled"], c["warnings"], True, *[c[k] for k in DECISION_COLUMNS[1:]]))
         schema = T.StructType(
             [T.StructField("row", T.LongType()), T.StructField("__v", T.LongType()),
              *[T.StructField(k, T.LongType()) for k in codes],
-             *[T.StructField(k, T.ArrayType(T.StringType())) for k in ("missing", "possible_matches", "warnings")],
+             *[T.StructField(k, T.ArrayType(T.StringType()))
+               for k in ("missing", "possible_matches", "unsettled", "warnings")],
              T.StructField("py", T.BooleanType()),
              *[T.StructField(f"p_{k}", T.ArrayType(T.StringType()) if k in LIST_COLUMNS else T.StringType())
                for k in DECISION_COLUMNS[1:]]])

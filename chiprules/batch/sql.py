@@ -257,6 +257,9 @@ class VersionSql:
         flags = [col(self.names.c(self.classify_index[i])) for i in sorted(node.ids)]
         return or_(flags) if flags else exp.false()
 
+    def visit_Unsettled(self, node: I.Unsettled) -> exp.Expression:  # noqa: N802
+        return null_bool()  # unknown: the row is settled in Python, which names the zone
+
     def visit_Fired(self, node: I.Fired) -> exp.Expression:  # noqa: N802
         flags = [col(self.names.r(self.require_index[i])) for i in sorted(node.ids)]
         return or_(flags) if flags else exp.false()

@@ -41,6 +41,29 @@ class RulesetInfo:
 
 
 @attrs.frozen
+class UnsettledLaw:
+    """A zone where the public law does not decide, on which an undecided record turns."""
+
+    condition: str  # the zone's key: the condition's name (``#2`` for its second zone)
+    why: str
+    cite: str
+
+    @classmethod
+    def of(cls, zone) -> UnsettledLaw:
+        return cls(zone.key, zone.why, zone.cite)
+
+    def to_json(self) -> dict:
+        return {"condition": self.condition, "why": self.why, "cite": self.cite}
+
+    def words(self) -> str:
+        return f"`{self.condition}`: {self.why} ({self.cite})"
+
+    def reason(self) -> Reason:
+        return Reason(self.condition, "unsettled", self.why, self.cite,
+                      detail="the public law does not decide whether the condition holds here")
+
+
+@attrs.frozen
 class ListMatch:
     """The screening of one party name against one list: what was found, and why."""
 
@@ -145,6 +168,10 @@ class Decision:
     location: str | None = None
     #: for `indeterminate`: the possible list matches (``ListMatch``) a reviewer must settle
     possible_matches: tuple = ()
+    #: for `indeterminate`: the requirements that fire whatever the missing facts are
+    settled_fired: tuple[str, ...] = ()
+    #: for `indeterminate`: the zones of unsettled law (``UnsettledLaw``) the outcome turns on
+    unsettled: tuple = ()
 
     def __init__(self, id: str, outcome: str, classification: tuple[str, ...] = (),
                  review_policy: str | None = None, license_exceptions: tuple = (),
@@ -192,7 +219,7 @@ class Decision:
 
     def _key(self):
         return (self.id, self.outcome, self.classification, self.review_policy, self.license_exceptions,
-                self.missing, self.ruleset, self.errors, self.warnings, self.possible_matches)
+                self.missing, self.ruleset, self.errors, self.warnings, self.possible_matches, self.unsettled)
 
     def __eq__(self, other):
         return isinstance(other, Decision) and self._key() == other._key()
@@ -207,16 +234,18 @@ class Decision:
     @property
     def rules_fired(self) -> tuple[str, ...]:
         """The ids of the rules that fired: the classifications that hold, the licence
-        requirements that apply and the exceptions granted (none when undecided)."""
+        requirements that apply and the exceptions granted (for an undecided record, those
+        that hold whatever the missing facts are)."""
         detail = self._detail
-        fired = detail.fired if isinstance(detail, Verdict) else ()
+        fired = detail.fired if isinstance(detail, Verdict) else self.settled_fired
         return (*self.classification, *fired, *(g.name for g in self.license_exceptions))
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
         if self._reasons is None:
             explain = self._explain
-            self._reasons = () if explain is None else tuple(explain(self.record, self._detail))
+            self._reasons = (() if explain is None else tuple(explain(self.record, self._detail))) + tuple(
+                u.reason() for u in self.unsettled)
         return self._reasons
 
     def to_json(self) -> dict:
@@ -231,6 +260,8 @@ class Decision:
             "possible_matches": [m.to_json() for m in self.possible_matches],
             "ruleset": self.ruleset.to_json() if self.ruleset else None,
         }
+        if self.unsettled:
+            out["unsettled"] = [u.to_json() for u in self.unsettled]
         if self.errors:
             out["errors"] = list(self.errors)
         if self.warnings:

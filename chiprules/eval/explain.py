@@ -86,9 +86,21 @@ def _value(v) -> str:
     return str(v)
 
 
+def _settled(d: Decision) -> str:
+    """The parts of an undecided record's decision that every way of completing it shares."""
+    parts = [f"classified {', '.join(d.classification)}" if d.classification else "no classification settled"]
+    if d.settled_fired:
+        parts.append("licence required by " + ", ".join(f"`{r}`" for r in d.settled_fired))
+    if d.review_policy:
+        parts.append(f"review {words(d.review_policy)}")
+    if d.license_exceptions:
+        parts.append("licence exception " + ", ".join(g.name for g in d.license_exceptions) + " available")
+    return "; ".join(parts)
+
+
 def explain_decision(d: Decision) -> str:
     head = f"{d.id}: {OUTCOME_WORDS.get(d.outcome, d.outcome)}"
-    if d.review_policy:
+    if d.review_policy and d.outcome != "indeterminate":
         head += f" (review: {words(d.review_policy)})"
     lines = [head]
     if d.location:
@@ -102,9 +114,15 @@ def explain_decision(d: Decision) -> str:
     if d.outcome == "error":
         for e in d.errors:
             lines.append(f"  error: {e}")
-    if d.outcome == "indeterminate" and (d.missing or not d.possible_matches):
+    if d.outcome == "indeterminate" and (d.missing or not (d.possible_matches or d.unsettled)):
         lines.append("  cannot decide: " + ", ".join(f"`{m}`" for m in d.missing)
                      + (" is" if len(d.missing) == 1 else " are") + " missing and could change the outcome")
+    if d.outcome == "indeterminate" and (d.classification or d.review_policy or d.license_exceptions
+                                         or d.settled_fired):
+        lines.append("  settled whatever the missing facts are: " + _settled(d))
+    if d.outcome == "indeterminate" and d.unsettled:
+        lines.append("  cannot decide: the public law does not settle "
+                     + ("this case" if len(d.unsettled) == 1 else f"{len(d.unsettled)} points of this case"))
     if d.outcome == "indeterminate" and d.possible_matches:
         n = len(d.possible_matches)
         lines.append(f"  cannot decide: {'a possible match' if n == 1 else f'{n} possible matches'} on a party "
@@ -118,6 +136,7 @@ def explain_decision(d: Decision) -> str:
             "excluded": f"not {reason.rule}, excluded by {reason.detail or 'a note'}",
             "screened": f"screened against `{reason.rule}`",
             "possible-match": f"possible match on `{reason.rule}`",
+            "unsettled": f"unsettled law in `{reason.rule}`",
         }.get(reason.kind, reason.rule)
         if reason.kind in ("screened", "possible-match"):
             lines.append(f"  {verb}{f': {reason.title}' if reason.title else ''}")

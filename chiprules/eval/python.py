@@ -210,6 +210,9 @@ class _Emitter:
     def visit_Classified(self, node: I.Classified) -> str:  # noqa: N802
         return f"(not {self.const(node.ids)}.isdisjoint(classes))"
 
+    def visit_Unsettled(self, node: I.Unsettled) -> str:  # noqa: N802
+        return f"(U.add({self.const('?' + node.key)}) or None)"
+
     def visit_Fired(self, node: I.Fired) -> str:  # noqa: N802
         return f"(not {self.const(node.ids)}.isdisjoint(fired))"
 

@@ -58,6 +58,10 @@ class CaseSplit:
     warnings: tuple[str, ...] = ()
     #: (field, list) of the possible matches on which the outcome turns
     possible: tuple[tuple[str, str], ...] = ()
+    #: for an indeterminate record: what every branch agrees on (outcome `indeterminate`)
+    settled: Verdict | None = None
+    #: keys of the zones where the law is unsettled that leave some branch unknown
+    unsettled: tuple[str, ...] = ()
 
 
 class _TooMany(Exception):
@@ -111,6 +115,7 @@ class Splitter:
         leaves: list = []
         mixed: set = set()
         seen: set = set()
+        zones: set = set()
         budget = [MAX_NODES]
 
         def explore(values: dict, assumed: dict) -> set:
@@ -128,6 +133,7 @@ class Splitter:
             candidates = [u for u in unknowns if u in reps and u not in values and u not in assumed]
             seen.update(candidates)
             if not candidates:  # unknown for a reason no split can settle
+                zones.update(u[1:] for u in unknowns if u[:1] == "?")
                 leaves.append(None)
                 return {M.Outcome.INDETERMINATE}
             name = min(candidates, key=_rank)
@@ -150,11 +156,30 @@ class Splitter:
             outcomes = explore({}, {})
         except _TooMany:
             missing, possible = inputs(seen)
-            return CaseSplit(None, missing, possible=possible)
+            return CaseSplit(None, missing, possible=possible, unsettled=tuple(sorted(zones)))
         if len(outcomes) == 1 and M.Outcome.INDETERMINATE not in outcomes:
             return self._agreed(leaves, inputs(seen))
         missing, possible = inputs(mixed or seen)
-        return CaseSplit(None, missing, possible=possible)
+        return CaseSplit(None, missing, possible=possible, settled=self._settled(leaves),
+                         unsettled=tuple(sorted(zones)))
+
+    @staticmethod
+    def _settled(leaves: list) -> Verdict | None:
+        """What holds in every branch of an indeterminate record: the classifications,
+        the review policy (when every branch has the same one), the exceptions and the
+        requirements that fire. None when a branch stayed unknown."""
+        if not leaves or any(v is None for v in leaves):
+            return None
+        first, rest = leaves[0], leaves[1:]
+        reviews = {v.review_policy for v in leaves}
+        settled = Verdict(M.Outcome.INDETERMINATE,
+                          tuple(c for c in first.classification if all(c in v.classification for v in rest)),
+                          first.review_policy if len(reviews) == 1 else None,
+                          tuple(g for g in first.exceptions if all(g in v.exceptions for v in rest)),
+                          tuple(f for f in first.fired if all(f in v.fired for v in rest)))
+        if not (settled.classification or settled.review_policy or settled.exceptions or settled.fired):
+            return None
+        return settled
 
     @staticmethod
     def _agreed(leaves: list, unsure) -> CaseSplit:

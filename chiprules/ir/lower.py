@@ -66,6 +66,8 @@ class _Lower:
             return I.Not(test) if node.negated else test
         if t is M.Classified:
             return I.Classified(self.covered((node.eccn,)))
+        if t is M.Unsettled:
+            return I.Unsettled(node.key)
         raise TypeError(f"cannot lower {t.__name__}")
 
     def covered(self, items) -> frozenset[str]:

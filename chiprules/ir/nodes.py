@@ -108,6 +108,15 @@ class Classified:
 
 
 @attrs.frozen
+class Unsettled:
+    """Where the public law does not decide: unknown, and no missing fact can settle it.
+
+    The unknown is noted as ``?KEY`` (KEY the zone's key in the checked model)."""
+
+    key: str
+
+
+@attrs.frozen
 class Fired:
     """One of these licence requirements fired (known once requirements are decided)."""
 

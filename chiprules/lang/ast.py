@@ -292,11 +292,22 @@ class DeriveDecl:
 
 
 @attrs.frozen
+class Unsettled:
+    """`unsettled "why" cite "..." when expr`: where the public law does not decide."""
+
+    why: Str
+    cite: Str
+    when: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class ConditionDecl:
     name: Ident
     doc: Str | None
     expr: object
     span: Span | None = span_field()
+    unsettled: tuple[Unsettled, ...] = ()
 
 
 class RuleKind(enum.Enum):

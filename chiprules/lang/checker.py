@@ -561,6 +561,17 @@ class _Checker:
         self.resolving.append(name)
         try:
             expr = self.cond(decl.expr)
+            for i, zone in enumerate(decl.unsettled):
+                when = self.cond(zone.when)
+                if expr is None or when is None:
+                    expr = None
+                    continue
+                key = name if i == 0 else f"{name}#{i + 1}"
+                mark = M.Unsettled(key, zone.why.value, zone.cite.value, f"unsettled: {zone.why.value}",
+                                   span=zone.span)
+                text = expr.text
+                expr = M.Or((M.And((M.Not(when, f"not ({when.text})", span=zone.span), expr), text, span=zone.span),
+                             M.And((when, mark), f"{when.text} (unsettled)", span=zone.span)), text, span=zone.span)
         finally:
             self.resolving.pop()
         self.conds[name] = expr

@@ -422,6 +422,11 @@ class _Formatter:
         o.line(0, f"condition {c.name.text}{self._title(c.doc)}", _start(c))
         o.line(2, "= ", self.kw_before(c.expr))
         self.emit_cond(o, c.expr, 4)
+        for u in c.unsettled:
+            o.line(2, f"unsettled {quote(u.why.value)}", _start(u))
+            o.line(4, f"cite {quote(u.cite.value)}", self.kw_before(u.cite))
+            o.line(4, "when ", self.kw_before(u.when))
+            self.emit_cond(o, u.when, 6)
 
     def _Rule(self, o: _Out, r: A.Rule) -> None:  # noqa: N802
         o.line(0, f"{_RULE_HEAD[r.kind]} {r.id.text}{self._title(r.title)}", _start(r))

@@ -283,8 +283,14 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def condition(self, meta, c):
-        name, doc, expr = c
-        return A.ConditionDecl(self._ident(name), self._str(doc), expr, span=self._span(meta))
+        name, doc, expr, *unsettled = c
+        return A.ConditionDecl(self._ident(name), self._str(doc), expr, span=self._span(meta),
+                               unsettled=tuple(unsettled))
+
+    @v_args(meta=True)
+    def unsettled(self, meta, c):
+        why, cite, when = c
+        return A.Unsettled(self._str(why), self._str(cite), when, span=self._span(meta))
 
     def _arith(op):  # noqa: N805
         @v_args(meta=True)

@@ -199,6 +199,23 @@ class Or:
 
 
 @attrs.frozen
+class Unsettled:
+    """Where the public law does not decide a condition: always unknown, never split.
+
+    `condition NAME = E unsettled "why" cite "..." when W` is checked as
+    `(not W and E) or (W and Unsettled(NAME))`: E outside the zone, unknown inside it,
+    and unknown where W itself is. ``key`` names the zone (the condition's name, with
+    ``#2``, ``#3`` for its later zones).
+    """
+
+    key: str
+    why: str
+    cite: str
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class TrueCond:
     """An absent `when`: the rule always applies."""
 
@@ -328,6 +345,7 @@ __all__ = [
     "STRICTNESS",
     "KINDS",
     "FieldDef",
+    "Unsettled",
     "AField",
     "AConst",
     "ABin",

@@ -24,6 +24,7 @@ from chiprules.model.checked import (
     Or,
     Rule,
     TrueCond,
+    Unsettled,
 )
 
 #: The order in which analyses split on fields and list them: the item first,
@@ -52,6 +53,11 @@ def atoms(node) -> Iterator:
         yield from atoms(node.expr)
     elif t is not TrueCond:
         yield node
+
+
+def unsettled_zones(rs: CheckedRuleset) -> dict[str, Unsettled]:
+    """Every zone where the law is unsettled that a version's rules meet, by key."""
+    return {a.key: a for c in all_conditions(rs) for a in atoms(c) if type(a) is Unsettled}
 
 
 def list_atoms(node) -> Iterator[InList]:
@@ -183,6 +189,8 @@ def render(node) -> str:
         return " or ".join(f"({render(i)})" if isinstance(i, And) else render(i) for i in node.items)
     if t is TrueCond:
         return "always"
+    if t is Unsettled:
+        return f"unsettled {node.key}"
     return "?"
 
 
@@ -193,5 +201,5 @@ def _side(side) -> str:
 __all__ = [
     "FIELD_ORDER", "all_conditions", "atom_fields", "atoms", "compared_constants", "conjuncts", "contains",
     "expand", "field_rank", "fields_of", "fields_read", "list_atoms", "render", "rule_conditions",
-    "rule_fields", "tests_list",
+    "rule_fields", "tests_list", "unsettled_zones",
 ]

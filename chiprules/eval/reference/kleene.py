@@ -160,6 +160,10 @@ def evaluate(node, env: Env):
         return None if unknown else False
     if t is M.TrueCond:
         return True
+    if t is M.Unsettled:  # the law does not decide here
+        if env.unknowns is not None:
+            env.unknowns.add("?" + node.key)
+        return None
     raise TypeError(f"unknown condition node {t.__name__}")
 
 

@@ -29,7 +29,10 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     #: (field, list) of the possible matches on which the outcome turns
     possible: tuple[tuple[str, str], ...] = ()
-
+    #: indeterminate: the parts every completion tried agrees on
+    settled: Verdict | None = None
+    #: the zones of unsettled law that leave a branch unknown
+    unsettled: tuple[str, ...] = ()
 
 
 MAX_NODES = 5000
@@ -59,6 +62,7 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
     leaves: list = []
     mixed: set = set()
     seen: set = set()
+    unsettled: set = set()
     budget = [MAX_NODES]
 
     def explore(overrides: dict) -> set:
@@ -77,6 +81,7 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
         candidates = [u for u in e.unknowns if u in reps and u not in overrides]
         seen.update(candidates)
         if not candidates:  # unknown for a reason no split can settle
+            unsettled.update(u.removeprefix("?") for u in e.unknowns if u.startswith("?"))
             leaves.append(None)
             return {"indeterminate"}
         name = min(candidates, key=lambda n: (rank.get(n, len(rank)), n))
@@ -99,7 +104,7 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
         outcomes = explore({})
     except _TooMany:
         missing, possible = inputs(seen)
-        return Outcome(None, tuple(missing), possible=possible)
+        return Outcome(None, tuple(missing), possible=possible, unsettled=tuple(sorted(unsettled)))
     if len(outcomes) == 1 and "indeterminate" not in outcomes:
         first = leaves[0]
         if all(r == first for r in leaves):
@@ -126,7 +131,26 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
                          tuple(f for f in first.fired if all(f in r.fired for r in leaves)))
         return Outcome(merged, (), warn)
     missing, possible = inputs(mixed or seen)
-    return Outcome(None, tuple(missing), possible=possible)
+    return Outcome(None, tuple(missing), possible=possible, settled=_common(leaves),
+                   unsettled=tuple(sorted(unsettled)))
+
+
+def _common(leaves: list) -> Verdict | None:
+    """The parts of the verdict every leaf shares (none if a leaf is unknown)."""
+    if not leaves or None in leaves:
+        return None
+    classes = set.intersection(*(set(v.classification) for v in leaves))
+    granted = set.intersection(*(set(v.exceptions) for v in leaves))
+    fired = set.intersection(*(set(v.fired) for v in leaves))
+    reviews = {v.review_policy for v in leaves}
+    first = leaves[0]
+    common = Verdict("indeterminate", tuple(c for c in first.classification if c in classes),
+                     reviews.pop() if len(reviews) == 1 else None,
+                     tuple(g for g in first.exceptions if g in granted),
+                     tuple(f for f in first.fired if f in fired))
+    if common.classification or common.review_policy or common.exceptions or common.fired:
+        return common
+    return None
 
 
 # ---- explanations ------------------------------------------------------------------------
@@ -146,6 +170,7 @@ class Judgement:
     missing: tuple[str, ...] = ()
     possible: tuple[tuple[str, str], ...] = ()  # (field, list) of the possible matches it turns on
     warnings: tuple[str, ...] = ()
+    unsettled: tuple[str, ...] = ()  # keys of the zones of unsettled law it turns on
 
 
 def judge(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens) -> Judgement:
@@ -153,8 +178,12 @@ def judge(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens) -> J
     out = decide(rs, record, on, screen)
     v = out.verdict
     if v is None:
-        return Judgement(M.Outcome.INDETERMINATE, missing=out.missing, possible=out.possible,
-                         warnings=out.warnings)
+        s = out.settled
+        if s is None:
+            return Judgement(M.Outcome.INDETERMINATE, missing=out.missing, possible=out.possible,
+                             warnings=out.warnings, unsettled=out.unsettled)
+        return Judgement(M.Outcome.INDETERMINATE, s.classification, s.review_policy, s.exceptions,
+                         out.missing, out.possible, out.warnings, out.unsettled)
     return Judgement(v.outcome, v.classification, v.review_policy, v.exceptions, out.missing, (), out.warnings)
 
 
