@@ -24,7 +24,7 @@ from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import render_all, summary_line
 from chiprules.core.errors import ChiprulesError
 from chiprules.data.records import read_records
-from chiprules.eval.explain import explain_decision, screening_words
+from chiprules.eval.explain import decision_json, explain_decision, screening_json, screening_words
 from chiprules.lang.checker import check_file
 from chiprules.lang.formatter import format_file
 from chiprules.model.checked import OUTCOMES
@@ -33,6 +33,8 @@ from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
 from chiprules.screening.names import normalize_name
+from chiprules.serve import Logs, Served, Settings, create_app
+from chiprules.serve.server import run as run_server
 
 
 def _fail(exc: ChiprulesError, fmt: str = "text") -> None:
@@ -360,11 +362,7 @@ def _writer(fmt, out, explain):
         def write(d):
             if d is None:
                 return
-            obj = d.to_json()
-            if d.location:
-                obj["location"] = d.location
-            if explain:
-                obj["explanation"] = explain_decision(d)
+            obj = decision_json(d, explain)
             out.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
         return write
     if fmt == "csv":
@@ -532,10 +530,7 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
         sys.exit(2)
     if fmt == "jsonl":
         for m in rows:
-            obj = m.to_json()
-            del obj["field"]
-            obj["explanation"] = screening_words(m)
-            click.echo(json.dumps(obj, ensure_ascii=False))
+            click.echo(json.dumps(screening_json(m), ensure_ascii=False))
     else:
         click.echo(f"screened on {on.isoformat()} against version {model.version}")
         for m in rows:
@@ -681,6 +676,66 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
         _fail(exc)
         sys.exit(2)
     click.echo(output)
+
+
+# ---- serve --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("rules", type=click.Path(exists=True))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default keeps the service to this machine.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--token", envvar="CHIPRULES_TOKEN", show_envvar=True,
+              help="Require `Authorization: Bearer TOKEN` on every route but /health.")
+@click.option("--allow-edit", "allow_edit", is_flag=True,
+              help="Let the workbench save the versions' files (inside the rules root only).")
+@click.option("--decision-log", "decision_log", type=click.Path(dir_okay=False),
+              help="Append one JSON line per decision to this file (record hash, outcome, ruleset, time).")
+@click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
+              help="The timeline of requests that name none.")
+@click.option("--max-body", "max_body", default=1 << 20, show_default=True, type=click.IntRange(1),
+              help="Largest request body, in bytes.")
+@click.option("--max-records", "max_records", default=1000, show_default=True, type=click.IntRange(1),
+              help="Most records (or names) in one request.")
+@click.option("--time-limit", "time_limit", default=10.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds one request may take.")
+@click.option("--reload-interval", "reload_interval", default=1.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds between looks at the rules files for changes; 0 turns reloading off.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="Allow browsers on this origin to call the API (repeatable; none by default).")
+def serve(rules, host, port, token, allow_edit, decision_log, timeline, max_body, max_records, time_limit,
+          reload_interval, cors_origins):
+    """Serve decisions on RULES over HTTP, and the workbench at `/`.
+
+    The API is under /v1 (described at /openapi.json), with /health and /ready. The
+    rules reload when their files change; rules that do not check leave the last good
+    ones serving, with the diagnostics at /ready. Runs until stopped (Ctrl-C).
+    """
+    try:
+        logs = Logs(decision_log=decision_log)
+    except OSError as exc:
+        click.echo(f"error: cannot open the decision log `{decision_log}`: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    try:
+        served = Served(rules, timeline=timeline, interval=reload_interval, log=logs.event)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    settings = Settings(token=token or None, allow_edit=allow_edit, max_body=max_body, max_records=max_records,
+                        time_limit=time_limit, cors_origins=tuple(cors_origins))
+    app = create_app(served, settings, logs)
+    n = len(served.rules.models)
+    click.echo(f"serving {n} version{'s' if n != 1 else ''} of {rules} (rules {served.current.hash}) "
+               f"at http://{host}:{port}/ : the workbench at /, the API under /v1, its schema at /openapi.json",
+               err=True)
+    if host not in ("127.0.0.1", "localhost", "::1") and not token:
+        click.echo("warning: listening beyond this machine without a token; set --token or CHIPRULES_TOKEN",
+                   err=True)
+    try:
+        run_server(app, host, port)
+    finally:
+        logs.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,7 +54,9 @@ __all__ = [
     "FieldSpec",
     "RawRecord",
     "convert_record",
+    "json_records",
     "normalize_field_name",
+    "parse_json",
     "problems_to_diagnostics",
     "read_records",
     "typed_check",
@@ -925,6 +927,18 @@ def _json_items(items: list, name: str) -> Iterator[RawRecord]:
         else:
             problem = f"record {number} is not a JSON object (got {_json_kind(obj)})"
             yield RawRecord(number, location, {}, problem)
+
+
+def json_records(items: Iterable[object], name: str) -> Iterator[RawRecord]:
+    """Records from JSON values already parsed (numbers as `Decimal`), read as the records of
+    a JSON file named ``name`` are: keys normalised, anything but an object a record that
+    cannot be read."""
+    return _json_items(list(items), name)
+
+
+def parse_json(text: str | bytes) -> object:
+    """JSON text parsed as the record reader parses it: numbers exact, as `Decimal`."""
+    return _parse_json(text)
 
 
 def _read_parquet(source: Any, name: str) -> Iterator[RawRecord]:

@@ -167,3 +167,23 @@ def explain_decision(d: Decision) -> str:
     for w in d.warnings:
         lines.append(f"  warning: {w}")
     return "\n".join(lines)
+
+
+def decision_json(d: Decision, explain: bool = False) -> dict:
+    """A decision as one line of `chiprules eval --format jsonl` shows it, and the decision
+    service returns it: the fields of the decision, where its record was read, and its
+    explanation when asked."""
+    obj = d.to_json()
+    if d.location:
+        obj["location"] = d.location
+    if explain:
+        obj["explanation"] = explain_decision(d)
+    return obj
+
+
+def screening_json(m: ListMatch) -> dict:
+    """A name screened on its own, as `chiprules screen --format jsonl` shows it."""
+    obj = m.to_json()
+    del obj["field"]
+    obj["explanation"] = screening_words(m)
+    return obj

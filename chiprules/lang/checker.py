@@ -1199,15 +1199,18 @@ class Analysis:
     ruleset: M.CheckedRuleset | None = None
 
 
-def check_file(path: Path | str, root: Path | None = None, *, as_version: bool | None = None
-               ) -> tuple[M.CheckedRuleset | None, list[Diagnostic]]:
+def check_file(path: Path | str, root: Path | None = None, *, as_version: bool | None = None,
+               text: str | None = None) -> tuple[M.CheckedRuleset | None, list[Diagnostic]]:
     """Parse and check one file (with its includes).
 
     ``as_version``: require a `ruleset` header (None: require it only if the
     file has one, so that included fragments check on their own).
+    ``text``: check this text in place of the file's contents (an editor's
+    unsaved buffer); its includes are still read from beside ``path``.
     Returns the model (None if there were errors) and all diagnostics.
     """
-    a = analyse(path, root, as_version=as_version)
+    texts = None if text is None else {Path(path).resolve(): text}
+    a = analyse(path, root, as_version=as_version, texts=texts)
     return a.ruleset, a.diags
 
 
