@@ -182,7 +182,7 @@ def test(paths, verbose):
               help="batch: DuckDB, embedded (the default for -o); record: one record at a time (the "
                    "default on stdout); spark: Apache Spark (see --master).")
 @click.option("--memory-limit", "memory_limit", metavar="SIZE",
-              help="Memory for the batch engine (e.g. 2GB); larger inputs spill to a temporary folder.")
+              help="Memory for the batch engine (e.g. 2GB; larger inputs spill to a temporary folder), or for the Spark driver (default 4GB).")
 @click.option("--master", help="Spark master URL for --engine spark (default local[*]).")
 @click.option("--reasons", is_flag=True, help="Add every reason (rules, citations, values) to the output.")
 @click.option("--explain", is_flag=True, help="Explain every decision in plain words.")
@@ -285,7 +285,8 @@ def _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, rea
     """The batch engine (DuckDB) or Spark: the whole table at once."""
     with _progress() as progress:
         if engine == "spark":
-            runner = SparkBatch(ruleset, timeline=timeline, as_of=as_of, master=master, progress=progress)
+            runner = SparkBatch(ruleset, timeline=timeline, as_of=as_of, master=master, progress=progress,
+                                memory=memory_limit)
         else:
             runner = BatchEngine(ruleset, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
                                  progress=progress)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from sqlglot import exp
 
 from chiprules import model as M
@@ -46,6 +47,12 @@ try:  # Spark is optional: `pip install chiprules[spark]`, and Java
 except ImportError:  # pragma: no cover - reported when used
     SparkSession = None
 
+def spark_size(size: str) -> str:
+    """A size as the batch engine takes it (`4GB`, `512MB`) in Spark's spelling (`4g`, `512m`)."""
+    text = size.strip().lower().replace(" ", "").removesuffix("ib").removesuffix("b")
+    return text if text[-1:].isalpha() else text + "m"
+
+
 SPARK_EXTRA = "install Spark support: pip install 'chiprules[spark]' (and Java 17, e.g. openjdk-17-jre-headless)"
 
 
@@ -69,7 +76,9 @@ class SparkBatch:
     """Decides DataFrames of records on Spark, exactly as the per-record engine would."""
 
     def __init__(self, rules, *, timeline: str | None = None, as_of=None, master: str | None = None,
-                 spark=None, progress=None, partitions: int | None = None):
+                 spark=None, progress=None, partitions: int | None = None, memory: str | None = None):
+        """``memory``: the driver's memory when this runner starts the session (default 4g; in
+        local mode the driver does the work, and the decided table is collected there)."""
         if SparkSession is None:
             raise ChiprulesError(f"Spark is not installed: {SPARK_EXTRA}")
         self.rules = rules
@@ -79,6 +88,7 @@ class SparkBatch:
         self.master = master
         self._spark = spark
         self.partitions = partitions
+        self.memory = memory
         self.progress = progress or (lambda message: None)
         self.counts: dict[str, int] = {}
 
@@ -88,6 +98,8 @@ class SparkBatch:
             try:
                 builder = (SparkSession.builder.appName("chiprules").master(self.master or "local[*]")
                            .config("spark.ui.enabled", "false")
+                           .config("spark.driver.memory", spark_size(self.memory or "4GB"))
+                           .config("spark.driver.maxResultSize", "0")
                            .config("spark.sql.shuffle.partitions", str(self.partitions or 8)))
                 self._spark = builder.getOrCreate()
             except Exception as exc:  # the JVM could not start: say what to install
@@ -116,11 +128,22 @@ class SparkBatch:
                 df = None
         if df is None:
             df, odd = self._python_frame(source, fmt)
-        result = self.decide_dataframe(df, odd=odd)
-        table = result.orderBy("row").toArrow()
+        try:
+            result = self.decide_dataframe(df, odd=odd)
+            table = result.orderBy("row").toArrow()
+        except Exception as exc:  # a failed Spark job: its first line, and what to try
+            if isinstance(exc, ChiprulesError):
+                raise
+            first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
+            raise ChiprulesError(f"the Spark job failed: {first[:300]}; in local mode give the driver more "
+                                 "memory with --memory-limit (e.g. 8GB), or run on a cluster with --master") from None
         if output is None:
             return table
-        write_rows(table.to_pylist(), str(output), out_format or output_format(output))
+        fmt_out = out_format or output_format(output)
+        if fmt_out == "parquet":
+            pq.write_table(table, str(output))
+        else:
+            write_rows(table.to_pylist(), str(output), fmt_out)
         return table.num_rows
 
     @staticmethod
