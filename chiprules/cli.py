@@ -95,9 +95,12 @@ def check(paths, fmt):
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change.")
-@click.option("--diff", "show_diff", is_flag=True, help="Print what would change.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what would change as a unified diff; change nothing.")
 def fmt(paths, check_only, show_diff):
-    """Format rules files canonically, keeping comments."""
+    """Format rules files canonically, keeping comments.
+
+    With --check or --diff no file is written; --check exits 1 if a file would change."""
 
     changed, failed = [], 0
     for f in _rules_files(paths):
@@ -113,9 +116,9 @@ def fmt(paths, check_only, show_diff):
         if show_diff:
             click.echo("".join(difflib.unified_diff(
                 old.splitlines(True), new.splitlines(True), f"{f} (before)", f"{f} (formatted)")))
-        if not check_only:
+        if not (check_only or show_diff):
             f.write_text(new, encoding="utf-8")
-    verb = "would reformat" if check_only else "reformatted"
+    verb = "would reformat" if check_only or show_diff else "reformatted"
     for f in changed:
         click.echo(f"{verb} {f}", err=True)
     if failed:

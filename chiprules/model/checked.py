@@ -264,6 +264,7 @@ class ExpectSpec:
     exceptions: tuple[str, ...] | None = None
     missing: tuple[str, ...] | None = None
     possible: tuple[str, ...] | None = None
+    notify: tuple[str, ...] | None = None  # the available exceptions that carry a notification duty
 
 
 @attrs.frozen
