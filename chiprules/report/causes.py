@@ -48,6 +48,7 @@ class Cause:
     parts: tuple = ()  # rule causes: ((rule id, facet), ...); facet also `added`, `removed`
     lists: tuple[str, ...] = ()  # list causes
     signature: tuple = ()  # group causes: ((group, "+" or "-"), ...)
+    conditions: tuple[str, ...] = ()  # rule causes: the named conditions whose edit it is
 
     def to_json(self) -> dict:
         out = {"id": self.id, "kind": self.kind, "subjects": list(self.subjects)}
@@ -100,18 +101,20 @@ def find_causes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Cause]:
         causes.append(Cause("", "group", tuple(g for g, _ in sig), frozenset(countries), signature=sig))
     # ---- rules
     old_rules, new_rules = {r.id: r for r in old.rules}, {r.id: r for r in new.rules}
-    rule_causes: list[list] = []  # [subjects, parts]
+    rule_causes: list[list] = []  # [subjects, parts, named conditions]
     when_by_text: dict[tuple, int] = {}
     added_exceptions = {r.id for r in new.exceptions if r.id not in old_rules}
     exception_cause: dict[str, int] = {}
     for r in new.rules:
         if r.id not in old_rules:
-            rule_causes.append([[r.id], [(r.id, "added")]])
+            rule_causes.append([[r.id], [(r.id, "added")], ()])
             if r.id in added_exceptions:
                 exception_cause[r.id] = len(rule_causes) - 1
     for r in old.rules:
         if r.id not in new_rules:
-            rule_causes.append([[r.id], [(r.id, "removed")]])
+            rule_causes.append([[r.id], [(r.id, "removed")], ()])
+    edited = {name for name in set(old.conditions) & set(new.conditions)
+              if _cond_text(old.conditions[name]) != _cond_text(new.conditions[name])}
     text_parts = []
     for r in new.rules:
         a = old_rules.get(r.id)
@@ -131,16 +134,19 @@ def find_causes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Cause]:
                     rule_causes[hosts[0]][1].append((r.id, facet))
                     continue
             if facet == "when":
-                shape = _when_shape(a, r)
+                named = _named(a.when) & _named(r.when) & edited
+                shape = ("named", tuple(sorted(named))) if named else _when_shape(a, r)
                 if shape in when_by_text:
                     host = rule_causes[when_by_text[shape]]
                     host[0].append(r.id)
                     host[1].append((r.id, facet))
                     continue
                 when_by_text[shape] = len(rule_causes)
-            rule_causes.append([[r.id], [(r.id, facet)]])
-    for subjects, parts in rule_causes:
-        causes.append(Cause("", "rule", tuple(dict.fromkeys(subjects)), parts=tuple(parts)))
+                rule_causes.append([[r.id], [(r.id, facet)], tuple(sorted(named))])
+                continue
+            rule_causes.append([[r.id], [(r.id, facet)], ()])
+    for subjects, parts, named in rule_causes:
+        causes.append(Cause("", "rule", tuple(dict.fromkeys(subjects)), parts=tuple(parts), conditions=named))
     # ---- lists
     for name in sorted(set(old.lists) | set(new.lists)):
         a, b = old.lists.get(name), new.lists.get(name)
@@ -150,6 +156,18 @@ def find_causes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Cause]:
         causes.append(Cause("", "text", tuple(dict.fromkeys(rid for rid, _ in text_parts)),
                             parts=tuple(text_parts)))
     return [attrs.evolve(c, id=f"c{i}") for i, c in enumerate(causes, 1)]
+
+
+def _named(node) -> set[str]:
+    """The named conditions a condition refers to, at any depth."""
+    t = type(node)
+    if t is M.CondRef:
+        return {node.name} | _named(node.expr)
+    if t in (M.And, M.Or):
+        return set().union(*(_named(i) for i in node.items))
+    if t is M.Not:
+        return _named(node.operand)
+    return set()
 
 
 def _when_shape(a: M.Rule, b: M.Rule) -> tuple:
@@ -302,6 +320,9 @@ def hybrid(old: M.CheckedRuleset, new: M.CheckedRuleset, causes, on_old: dt.date
     ids = "+".join(c.id for c in causes)
     return attrs.evolve(
         old, groups=groups, lists=lists, effective=None, until=None,
+        # fields, derived quantities and named conditions the new rules read come along with them
+        fields={**new.fields, **old.fields}, derived={**new.derived, **old.derived},
+        conditions={**new.conditions, **old.conditions},
         classify=build(old.classify, new.classify),
         requirements=build(old.requirements, new.requirements),
         exceptions=build(old.exceptions, new.exceptions),

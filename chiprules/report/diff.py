@@ -858,9 +858,12 @@ def real_witness(region: Region, axes, rules: Rules, model: M.CheckedRuleset, ve
             if axis.name == "end_user_hq" and base.get("destination") in codes:
                 base[axis.name] = base["destination"]
                 continue
-            pick = next((c for c in favoured if c in codes), None)
-            if pick is None:
-                pick = min(codes, key=lambda code: (MARKETS.index(code) if code in MARKETS else 99, code))
+            pick = "US" if axis.name == "exported_from" and "US" in codes else None
+            if pick is None and axis.name in ("destination", "end_user_hq"):
+                pick = next((c for c in favoured if c in codes), None)
+            if pick is None:  # the largest market; not the US as a destination when another will do
+                pick = min(codes, key=lambda code: (axis.name == "destination" and code == "US",
+                                                    MARKETS.index(code) if code in MARKETS else 99, code))
             base[axis.name] = pick
         elif axis.kind == "party":
             values = [axis.values[k] for k in allowed]

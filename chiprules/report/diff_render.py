@@ -14,7 +14,7 @@ import re
 import attrs
 
 from chiprules import model as M
-from chiprules.model.walk import conjuncts, expand, fields_of
+from chiprules.model.walk import atoms, expand, fields_of
 from chiprules.model.walk import render as render_cond
 from chiprules.report.diff import ITEM_FIELDS, DiffReport, Region, _cond_changes, _jsonable
 from chiprules.report.words import (
@@ -34,8 +34,9 @@ RULE_KIND = {"classify": "classification", "require": "licence requirement", "ex
 FACET_WORD = {"when": "when it applies", "items": "the items it covers", "excepts": "its carve-outs",
               "review": "its review policy", "allows": "the licence exceptions it allows",
               "notify": "its notification duties", "dates": "its dates", "text": "its title or citation"}
-MAX_WHERE = 4  # plain-language cases shown per effect before "and N more"
+MAX_WHERE = 3  # plain-language cases shown per effect before "and N more"
 MAX_EXAMPLES = 3  # witnesses shown per section
+MAX_EFFECTS = 5  # effects shown per section before "and N more"
 
 
 # ---- the memo's content, shared by the three formats -------------------------------------------
@@ -111,6 +112,17 @@ def cause_text(cause, old: M.CheckedRuleset, new: M.CheckedRuleset) -> tuple[str
     ro, rn = _rules(old), _rules(new)
     lines: list[tuple[str, str | None]] = []
     heads = []
+    if cause.conditions:
+        users = [rid for rid, _ in cause.parts]
+        first = rn.get(users[0])
+        for name in cause.conditions:
+            a, b = old.conditions[name], new.conditions[name]
+            change = "; ".join(_cond_changes(a, b)) or "it is rewritten"
+            lines.append((f"condition `{name}`: {change}; it decides {', '.join(f'`{u}`' for u in users)}.",
+                          first.cite if first is not None else None))
+        title = "Condition " + ", ".join(f"`{n}`" for n in cause.conditions) + " changes (" + \
+            ", ".join(users) + ")"
+        return title, lines
     for rid, facet in cause.parts:
         a, b = ro.get(rid), rn.get(rid)
         if facet == "added":
@@ -196,10 +208,10 @@ def _cause_fields(cause, old, new) -> set[str]:
             if r.review is not None and r.review.condition is not None:
                 out |= fields_of(r.review.condition)
         elif facet == "when":
-            ca = {render_cond(x): x for x in conjuncts(a.when)}
-            cb = {render_cond(x): x for x in conjuncts(b.when)}
-            for k in set(ca) ^ set(cb):
-                out |= fields_of((ca | cb)[k])
+            aa = {render_cond(x): x for x in atoms(a.when)}
+            ab = {render_cond(x): x for x in atoms(b.when)}
+            for k in set(aa) ^ set(ab):
+                out |= fields_of((aa | ab)[k])
         elif facet == "review":
             for r in (a, b):
                 if r.review is not None and r.review.condition is not None:
@@ -296,41 +308,57 @@ def build_memo(report: DiffReport) -> Memo:
             c = parent[c]
         return c
 
+    # a cause that changes nothing alone joins the causes it acts with (a rule split in two);
+    # causes that also act alone keep their own sections, and what they do together has its own
+    alone = {r.causes[0] for r in report.regions if len(r.causes) == 1}
     for r in report.regions:
-        if 1 < len(r.causes) <= 2:
-            a, b = (find(c) for c in r.causes)
-            parent[b] = a
+        if len(r.causes) > 1 and any(c not in alone for c in r.causes):
+            first = find(r.causes[0])
+            for c in r.causes[1:]:
+                parent[find(c)] = first
     groups: dict[tuple, list[int]] = {}
     for k, r in enumerate(report.regions):
-        key = tuple(sorted({find(c) for c in r.causes}, key=lambda c: int(c[1:]))) if len(r.causes) <= 2 \
-            else tuple(r.causes)
+        key = tuple(sorted({find(c) for c in r.causes}, key=lambda c: int(c[1:])))
         groups.setdefault(key, []).append(k)
     order = {c.id: n for n, c in enumerate(report.causes)}
     sections = []
     used: set[str] = set()
-    for number, key in enumerate(sorted(groups, key=lambda k: (len(k) > 2, min(order[c] for c in k))), 1):
-        members = [c for c in report.causes if find(c.id) in key] if len(key) <= 2 else \
-            [causes[c] for c in key]
-        used.update(c.id for c in members)
+    numbered: dict[tuple, int] = {}
+    for number, key in enumerate(sorted(groups, key=lambda k: (len(k) > 1, [order[c] for c in k])), 1):
+        numbered[key] = number
+        members = [c for c in report.causes if find(c.id) in key]
         titles, what, keep = [], [], set()
         for c in members:
             title, lines = cause_text(c, old, new)
             titles.append(title)
-            what += lines
             keep |= _cause_fields(c, old, new)
-        title = titles[0] if len(titles) == 1 else (
-            "Several changes acting together" if len(key) > 2 else "; ".join(titles))
+            if len(key) == 1:
+                what += lines
+        if len(key) == 1:
+            used.update(c.id for c in members)
+            title = "; ".join(titles)
+        else:
+            parts = [f"{numbered[(k,)]}" for k in key if (k,) in numbered]
+            title = ("Changes " + " and ".join(parts) + " together") if len(parts) == len(key) else \
+                "Several changes together"
+            what = [(f"the regions below change only when {' and '.join(parts) if parts else 'these changes'} "
+                     "apply together; each alone leaves them as they were.", None)]
         idxs = groups[key]
         by_effect: dict[tuple, list[int]] = {}
         for k in idxs:
             r = report.regions[k]
-            by_effect.setdefault((without_classes(r.old), without_classes(r.new)), []).append(k)
+            o, n = without_classes(r.old), without_classes(r.new)
+            by_effect.setdefault((o, n) if o != n else ("", ""), []).append(k)
         effects = []
-        for (o, n), ks in sorted(by_effect.items(), key=lambda kv: (not _real(report.regions[kv[1][0]]),
+        for (o, n), ks in sorted(by_effect.items(), key=lambda kv: (kv[0] == ("", ""),
+                                                                     not _real(report.regions[kv[1][0]]),
                                                                      -len(kv[1]), kv[0])):
+            if (o, n) == ("", ""):
+                effects.append(Effect("", "", _items(report.regions[k] for k in ks), (), tuple(ks)))
+                continue
             where = tuple(dict.fromkeys(_box_words(report, box) for box in _project(report, ks, keep)))
             effects.append(Effect(o, n, _items(report.regions[k] for k in ks), where, tuple(ks)))
-        examples = tuple(e.regions[0] for e in effects[:MAX_EXAMPLES])
+        examples = tuple(e.regions[0] for e in effects[:MAX_EXAMPLES] if e.old)
         sections.append(Section(number, tuple(c.id for c in members), title, tuple(what), tuple(effects),
                                 examples))
     quiet = []
@@ -375,7 +403,7 @@ def witness_words(w: dict) -> str:
             text += f", headquartered in {names([w['end_user_hq']])}"
     elif "end_user_hq" in w:
         text += f", for a buyer headquartered in {names([w['end_user_hq']])}"
-    if "end_user_parent" in w:
+    if "end_user_parent" in w and w["end_user_parent"] != "Example Holdings Ltd.":
         text += f" (parent {w['end_user_parent']})"
     if "export_date" in w:
         text += f", on {w['export_date']}"
@@ -399,7 +427,7 @@ def _summary_line(report: DiffReport, memo: Memo) -> str:
         return (f"The two versions decide every shipment the same way (proved over {report.cells:,} classes "
                 "of records, not sampled).")
     exact = "exact" if not report.truncated else "INCOMPLETE: the analysis was cut short"
-    n = len(memo.sections)
+    n = sum(1 for s in memo.sections if not s.title.startswith(("Changes ", "Several changes")))
     return (f"{n} change{'s' if n != 1 else ''} to the rules alter{'s' if n == 1 else ''} decisions, in "
             f"{len(report.regions)} regions of shipments ({exact}; {report.cells:,} classes of records). "
             "Each region is attributed to the change that causes it: the old version with only that change "
@@ -408,10 +436,29 @@ def _summary_line(report: DiffReport, memo: Memo) -> str:
 
 def _effect_line(e: Effect) -> tuple[str, str]:
     items = (", ".join(e.items) + " items") if e.items else "items the rules do not classify"
+    if not e.old:
+        return ("same outcome, another classification",
+                f"{items} in {len(e.regions)} region{'s' if len(e.regions) != 1 else ''} (see the appendix)")
     shown = list(e.where[:MAX_WHERE])
     more = len(e.where) - len(shown)
     where = "; or ".join(shown) + (f"; and {more} more cases (see the appendix)" if more > 0 else "")
     return f"{outcome_words(e.old)} → {outcome_words(e.new)}", f"{items}: {where}"
+
+
+def _shown(s: Section) -> list[Effect]:
+    """The effects a section shows in its main part; a change of classification alone is
+    always shown (last), as one line."""
+    main = [e for e in s.effects if e.old]
+    same = [e for e in s.effects if not e.old]
+    if len(s.effects) <= MAX_EFFECTS:
+        return main + same
+    return main[: MAX_EFFECTS - 1] + same[:1] if same else main[:MAX_EFFECTS]
+
+
+def _more(s: Section) -> str:
+    rest = [e for e in s.effects if e not in _shown(s)]
+    regions = sum(len(e.regions) for e in rest)
+    return f"and {len(rest)} more outcome changes in {regions} regions (see the appendix)"
 
 
 # ---- text -----------------------------------------------------------------------------------------
@@ -427,9 +474,11 @@ def render_text(report: DiffReport) -> str:
         lines += ["", f"{s.number}. {s.title}  [{', '.join(s.causes)}]", "  What changed:"]
         lines += [f"    - {text}" + (f" ({cite})" if cite else "") for text, cite in s.what]
         lines.append("  Effect on shipments:")
-        for e in s.effects:
+        for e in _shown(s):
             head, body = _effect_line(e)
             lines += [f"    - {head}", f"        {body}"]
+        if len(s.effects) > MAX_EFFECTS:
+            lines.append(f"    - {_more(s)}")
         lines.append("  Examples (decided under both versions):")
         for k in s.examples:
             r = report.regions[k]
@@ -491,9 +540,11 @@ def render_markdown(report: DiffReport) -> str:
         out += ["", f"## {s.number}. {s.title}", "", "**What changed.**", ""]
         out += [f"- {text}" + (f" *{cite}*" if cite else "") for text, cite in s.what]
         out += ["", "**Effect on shipments.**", ""]
-        for e in s.effects:
+        for e in _shown(s):
             head, body = _effect_line(e)
             out.append(f"- **{head}** for {body}.")
+        if len(s.effects) > MAX_EFFECTS:
+            out.append(f"- {_more(s)}")
         out += ["", "**Examples**, each decided under both versions:", ""]
         for k in s.examples:
             r = report.regions[k]

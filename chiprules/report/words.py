@@ -80,7 +80,7 @@ def outcome_words(text: str) -> str:
     return outcome.replace("_", " ")
 
 
-def names(codes, limit: int = 6) -> str:
+def names(codes, limit: int = 6, conj: str = "and") -> str:
     """`Malaysia (MY) and Thailand (TH)`; past ``limit`` countries, the first ones and a count."""
     codes = sorted(codes, key=_market_rank)
     shown = [_name(c) for c in codes[:limit]]
@@ -88,7 +88,7 @@ def names(codes, limit: int = 6) -> str:
         return ", ".join(shown) + f" and {len(codes) - limit} more"
     if len(shown) <= 1:
         return "".join(shown)
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
+    return ", ".join(shown[:-1]) + f" {conj} " + shown[-1]
 
 
 def _name(code: str) -> str:
@@ -150,7 +150,7 @@ def country_words(axis, idxs, titles: dict) -> str:
     universe = all_country_codes() | {c for m in axis.members for c in m}
     rest = sorted(universe - set(codes))
     if len(codes) <= 6:
-        return f"{role_in} {names(codes)}"
+        return f"{role_in} {names(codes, conj='or')}"
     if len(rest) <= 6:
         return f"{role_out} anywhere except {names(rest)}"
     inside, outside = [], []
