@@ -85,16 +85,16 @@ def three_change_report(tmp_path_factory):
     assert fragment.count("= tpp >= 4800 or") == 1
     (root / "ear" / "common" / "3a090-2027.rules").write_text(fragment.replace("= tpp >= 4800 or", "= tpp >= 4000 or"),
                                                               encoding="utf-8")
-    rules = chiprules.load(root / "ear")
-    return diff(chiprules.Rules([rules.version("2026-07-14")], rules.catalog),
-                chiprules.Rules([rules.version("2027-01-01")], rules.catalog))
+    return diff(chiprules.load(root / "ear" / "2026-07-14.rules"), chiprules.load(root / "ear" / "2027-01-01.rules"))
 
 
+@pytest.mark.slow  # the diff of the latest version takes some 20 s
 @pytest.mark.parametrize("fmt", ["md", "txt"])
 def test_golden_memo_three_changes(three_change_report, fmt, golden):
     golden(GOLDEN / "diff" / f"three-changes.{fmt}", render(three_change_report, "text" if fmt == "txt" else fmt))
 
 
+@pytest.mark.slow  # the diff of the latest version takes some 20 s
 def test_three_changes_one_section_each(three_change_report):
     from chiprules.report.diff_render import build_memo
 
@@ -138,6 +138,7 @@ def test_attribution_is_complete(pair, reports):
     assert_attribution_complete(reports[pair], RULES.catalog)
 
 
+@pytest.mark.slow  # the diff of the latest version takes some 20 s
 def test_attribution_is_complete_three_changes(three_change_report):
     assert_attribution_complete(three_change_report, RULES.catalog)
 
