@@ -126,6 +126,48 @@ def fmt(paths, check_only, show_diff):
     sys.exit(1 if check_only and changed else 0)
 
 
+# ---- new-version --------------------------------------------------------------------------
+
+
+@main.command("new-version")
+@click.argument("rules", type=click.Path(exists=True, file_okay=False))
+@click.argument("date")
+@click.option("--timeline", type=click.Choice(["both", "enforced", "written"]), default="both", show_default=True,
+              help="Copy the latest version of this timeline (both: of each, one file when they are the same).")
+def new_version(rules, date, timeline):
+    """Scaffold the version(s) in force from DATE, copied from the latest version in RULES.
+
+    Examples dated before DATE are re-dated to it; those that then fail are set aside as
+    comments saying what they expected and what they get. The report names the shared files
+    the new version includes: editing one changes every version that includes it.
+    """
+    from chiprules.report.versions import scaffold
+
+    try:
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise ChiprulesError(f"`{date}` is not a date: write YYYY-MM-DD") from None
+        made = scaffold(rules, day, timeline)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    for s in made:
+        where = f" ({s.timeline} timeline)" if s.timeline else ""
+        click.echo(f"wrote {s.path}: version {s.version}, copied from {s.copied_from}{where}")
+        click.echo("  header: write its `source` and, in the comment at the top, what it changes")
+        click.echo(f"  examples: {s.kept} kept, {len(s.redated)} of them re-dated to {s.version[:10]}; "
+                   f"{len(s.set_aside)} set aside as comments (they fail under the copy)")
+        for name, expected, actual in s.set_aside:
+            click.echo(f"    {name}: expected {expected}; actual {actual}")
+        click.echo("  shared files it includes (editing one changes every version listed):")
+        for f, users in s.shared:
+            span = f"{users[0]} to {users[-1]}" if len(users) > 2 else ", ".join(users)
+            click.echo(f"    {f}: {len(users)} version{'s' if len(users) != 1 else ''} ({span})")
+        click.echo("  to change a shared file for this version only, copy it under a new name and point "
+                   "this version's `include` at the copy")
+
+
 # ---- test ---------------------------------------------------------------------------------
 
 
