@@ -74,9 +74,15 @@ def check(paths, fmt):
     if not files:
         click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
         sys.exit(1)
+    models = []
     for f in files:
-        _, ds = check_file(f)
+        model, ds = check_file(f)
         diags.extend(ds)
+        models.append(model)
+    if not any(d.is_error for d in diags):
+        from chiprules.report.versions import fragment_warnings
+
+        diags.extend(fragment_warnings(models))
     n_err = sum(d.is_error for d in diags)
     if fmt == "json":
         click.echo(render_all(diags, "json"))

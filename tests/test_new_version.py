@@ -64,3 +64,28 @@ def test_new_version_refuses_an_earlier_date(tmp_path):
     assert code == 2 and "is not after" in err
     code, _, err = run("new-version", str(root / "ear"), "1 January 2027")
     assert code == 2 and "write YYYY-MM-DD" in err
+
+
+# ---- W310: a shared fragment edited since the last commit -----------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_check_warns_when_a_shared_fragment_changes_decisions(tmp_path):
+    import subprocess
+
+    root = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", root)
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "rules"], check=True)
+    fragment = root / "ear" / "common" / "3a090.rules"
+    text = fragment.read_text(encoding="utf-8")
+    fragment.write_text("# a comment changes no rule\n" + text, encoding="utf-8")
+    code, _, err = run("check", str(root))
+    assert code == 0 and "W310" not in err
+    fragment.write_text(text.replace("= tpp >= 4800 or", "= tpp >= 4000 or"), encoding="utf-8")
+    code, _, err = run("check", str(root))
+    assert code == 0
+    assert "warning[W310]: `3a090.rules` differs from the last commit and changes the rules of" in err
+    assert "2023-11-17, 2024-03-15" in err and "copy it under a new name" in err

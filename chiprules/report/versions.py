@@ -170,3 +170,77 @@ def scaffold(folder: str | Path, date: dt.date, timeline: str = "both") -> list[
 
 
 __all__ = ["Scaffold", "scaffold"]
+
+
+# ---- shared fragments that changed -------------------------------------------------------------
+
+
+def _git(cwd: Path, *args: str) -> tuple[int, str]:
+    import subprocess
+
+    try:
+        res = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return 1, ""
+    return res.returncode, res.stdout
+
+
+def _root_of(path: Path) -> Path | None:
+    for parent in path.resolve().parents:
+        if (parent / "chiprules.toml").exists():
+            return parent
+    return None
+
+
+def fragment_warnings(models) -> list:
+    """W310 for every file included by several of ``models`` (checked versions) that differs from
+    the last commit in a way that changes the rules of the versions including it."""
+    import shutil
+    import tempfile
+
+    from chiprules.core.diagnostics import warning
+    from chiprules.report.diff import structural
+
+    users: dict[Path, list] = {}
+    for m in models:
+        if m is None or not m.version:
+            continue
+        for f in m.files[1:]:
+            users.setdefault(Path(f).resolve(), []).append(m)
+    out = []
+    for frag, ms in sorted(users.items()):
+        if len(ms) < 2:
+            continue
+        code, changed = _git(frag.parent, "status", "--porcelain", "--", frag.name)
+        if code != 0 or not changed.strip() or changed.startswith("??"):
+            continue
+        code, top = _git(frag.parent, "rev-parse", "--show-toplevel")
+        root = _root_of(frag)
+        if code != 0 or root is None:
+            continue
+        rel = frag.relative_to(Path(top.strip()).resolve()).as_posix()
+        code, before = _git(frag.parent, "show", f"HEAD:{rel}")
+        if code != 0:
+            continue
+        moved = []
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp) / root.name
+            shutil.copytree(root, copy)
+            (copy / frag.relative_to(root)).write_text(before, encoding="utf-8")
+            for m in ms:
+                old, _ = check_file(copy / Path(m.path).resolve().relative_to(root), as_version=True)
+                if old is None:
+                    continue
+                changes = [c for c in structural(old, m) if c.kind != "header"]
+                if changes:
+                    moved.append(m.version)
+        if moved:
+            shown = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
+            out.append(warning(
+                "W310", f"`{frag.name}` differs from the last commit and changes the rules of {len(moved)} "
+                f"version{'s' if len(moved) != 1 else ''} that include it: {shown}",
+                location=str(Path(ms[0].files[ms[0].files.index(next(f for f in ms[0].files
+                                                                   if Path(f).resolve() == frag))])),
+                help="to change it for one version only, copy it under a new name and include the copy "
+                     "there; otherwise run `chiprules test` and `chiprules diff` on the versions named"))
+    return out
