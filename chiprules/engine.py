@@ -26,7 +26,7 @@ from chiprules.data.records import RawRecord, read_records
 from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo
 from chiprules.eval.prepare import Prepared, Preparer
 from chiprules.eval.python import SINK, PythonProgram, Undecided
-from chiprules.eval.reference import possible_reasons, trace
+from chiprules.eval.reference import missing_reasons, possible_reasons, trace
 from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
@@ -76,11 +76,15 @@ class Version:
         return f
 
     def doubts(self, on: dt.date):
-        """Reasons for an undecided record that turns on possible list matches."""
+        """Reasons for an undecided record: what each missing fact would decide, and the
+        possible list matches it turns on."""
         model, screens = self.model, self.screens
 
-        def f(record, possible):
-            return possible_reasons(model, record, on, screens, possible)
+        def f(record, split):
+            out = missing_reasons(model, record, on, screens, split.missing) if split.missing else []
+            if split.possible:
+                out += possible_reasons(model, record, on, screens, split.possible)
+            return out
 
         return f
 
@@ -269,7 +273,7 @@ class Rules:
             found.append(ListMatch.of_result(field, value, list_name, res))
         return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
                         location=location, warnings=warnings, possible_matches=tuple(found),
-                        explain=version.doubts(on) if split.possible else None, detail=split.possible)
+                        explain=version.doubts(on), detail=split)
 
 
 def rule_files(path: Path) -> list[Path]:

@@ -118,7 +118,17 @@ def explain_decision(d: Decision) -> str:
             "excluded": f"not {reason.rule}, excluded by {reason.detail or 'a note'}",
             "screened": f"screened against `{reason.rule}`",
             "possible-match": f"possible match on `{reason.rule}`",
+            "missing": f"`{reason.rule}` is missing",
+            "not-available": f"licence exception {reason.rule} not available",
         }.get(reason.kind, reason.rule)
+        if reason.kind == "missing":
+            lines.append(f"  {verb}:")
+            lines += [f"    {c}" for c in reason.conditions]
+            continue
+        if reason.kind == "not-available":
+            lines.append(f"  {verb}" + (f" ({reason.title})" if reason.title else ""))
+            lines += [f"    because {c}" for c in reason.conditions]
+            continue
         if reason.kind in ("screened", "possible-match"):
             lines.append(f"  {verb}{f': {reason.title}' if reason.title else ''}")
             lines += [f"    {c}" for c in reason.conditions]
