@@ -250,9 +250,7 @@ def missing_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Scr
     """For each missing fact, what each answer would mean: the record decided again with the
     fact set to one value of each class the rules tell apart, classes with the same outcome
     said together."""
-    from chiprules.model.classes import VariableTable, field_tests
-
-    table = VariableTable.build(rs, on)
+    table, tests = _tables(rs, on)
     out = []
     for name in missing:
         var = table.variables.get(name)
@@ -279,11 +277,28 @@ def missing_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Scr
         if len({t for _, t in outcomes}) < 2:
             continue
         kind = var.kind if var is not None else (f.kind if f is not None else "")
-        ft = field_tests(rs).get(name)
+        ft = tests.get(name)
         points = ft.constants if ft is not None else ()
         parts = [f"if {_answer(name, kind, outcomes, i, points)}: {t}" for i, t in _runs_by_outcome(outcomes, kind)]
         out.append(Reason(name, "missing", None, None, tuple(parts)))
     return out
+
+
+_TABLES: dict = {}
+
+
+def _tables(rs: M.CheckedRuleset, on: dt.date):
+    """The value classes of a version (built once per version and day: explaining many
+    undecided records of one run reads them many times)."""
+    from chiprules.model.classes import VariableTable, field_tests
+
+    key = (id(rs), on)
+    hit = _TABLES.get(key)
+    if hit is None or hit[0] is not rs:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        hit = _TABLES[key] = (rs, VariableTable.build(rs, on), field_tests(rs))
+    return hit[1], hit[2]
 
 
 def _runs_by_outcome(outcomes, kind):
