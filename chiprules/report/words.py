@@ -216,6 +216,11 @@ def _group(text: str, titles: dict, axis) -> str:
         return names(members)
     title = titles.get(base)
     label = f"{title} (`{base}`)" if title else f"`{base}`"
+    texts = {t for t, _ in axis.sets}
+    if text.endswith(" (new)"):
+        label += " as it is now"
+    elif f"{base} (new)" in texts:
+        label += " as it was before"
     if 0 < len(members) <= 4:
         return f"{label}: {names(members)}"
     return label
