@@ -887,7 +887,8 @@ def real_witness(region: Region, axes, rules: Rules, model: M.CheckedRuleset, ve
         spellings = {spec.name, *spec.aliases}
         if named is not None and not (spellings & named) and not (other and not spellings & listed_names):
             continue
-        name = next((n for n in (named or ()) if n in spellings), spec.name)
+        name = spec.name if named is None or spec.name in named else min(spellings & named) \
+            if spellings & named else spec.name
         rec = {**base, "chip": name}
         try:
             typed = rules.prepare(rec).record

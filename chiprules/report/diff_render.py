@@ -427,9 +427,12 @@ def _summary_line(report: DiffReport, memo: Memo) -> str:
         return (f"The two versions decide every shipment the same way (proved over {report.cells:,} classes "
                 "of records, not sampled).")
     exact = "exact" if not report.truncated else "INCOMPLETE: the analysis was cut short"
-    n = sum(1 for s in memo.sections if not s.title.startswith(("Changes ", "Several changes")))
-    return (f"{n} change{'s' if n != 1 else ''} to the rules alter{'s' if n == 1 else ''} decisions, in "
-            f"{len(report.regions)} regions of shipments ({exact}; {report.cells:,} classes of records). "
+    own = [s for s in memo.sections if not s.title.startswith(("Changes ", "Several changes"))]
+    n, k = sum(len(s.causes) for s in own), len(own)
+    head = f"{n} change{'s' if n != 1 else ''} to the rules alter{'s' if n == 1 else ''} decisions"
+    if k != n:
+        head += f" (those that act only together share a section: {k} section{'s' if k != 1 else ''})"
+    return (f"{head}, in {len(report.regions)} regions of shipments ({exact}; {report.cells:,} classes of records). "
             "Each region is attributed to the change that causes it: the old version with only that change "
             "applied decides it as the new version does. Every example below was decided under both versions.")
 
