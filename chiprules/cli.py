@@ -32,6 +32,7 @@ from chiprules.report import plot as P
 from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
+from chiprules.report.versions import fragment_warnings, scaffold
 from chiprules.screening.names import normalize_name
 
 
@@ -80,8 +81,6 @@ def check(paths, fmt):
         diags.extend(ds)
         models.append(model)
     if not any(d.is_error for d in diags):
-        from chiprules.report.versions import fragment_warnings
-
         diags.extend(fragment_warnings(models))
     n_err = sum(d.is_error for d in diags)
     if fmt == "json":
@@ -147,8 +146,6 @@ def new_version(rules, date, timeline):
     comments saying what they expected and what they get. The report names the shared files
     the new version includes: editing one changes every version that includes it.
     """
-    from chiprules.report.versions import scaffold
-
     try:
         try:
             day = dt.date.fromisoformat(date)

@@ -303,3 +303,20 @@ def test_generated_pairs_witnesses_flip_and_nothing_flips_outside(tmp_path, p1, 
             assert region.transition == f"{_decision_summary(a)} -> {_decision_summary(b)}"
         else:
             assert report.region_of(a.record) is None, rec
+
+
+def test_changed_notification_shows_old_and_new_text(tmp_path):
+    params = {"a": 4800, "b": 1600, "c": 2400, "pd": "5.92", "scope": "CN, VN", "deny": "CN",
+              "policy": "presumption_of_approval", "allows": "allows X", "transaction": ""}
+    old = tmp_path / "old.rules"
+    new = tmp_path / "new.rules"
+    base = TEMPLATE.format(version="old", **params)
+    old.write_text(base + '  notify "tell BIS"\n', encoding="utf-8")
+    new.write_text(base.replace('version "old"', 'version "new"') + '  notify "tell BIS 10 days ahead"\n',
+                   encoding="utf-8")
+    report = diff(chiprules.load(old), chiprules.load(new))
+    (change,) = [c for c in report.changes if c.subject == "X"]
+    assert change.details == ('notification removed: "tell BIS"', 'notification added: "tell BIS 10 days ahead"')
+    memo = render(report, "md")
+    assert 'notification "tell BIS" becomes "tell BIS 10 days ahead"' in memo
+    assert "Changes that alter no decision" in memo  # a notice changes no outcome

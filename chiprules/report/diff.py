@@ -118,7 +118,8 @@ def _rule_changes(a: M.Rule, b: M.Rule) -> list[str]:
     na = [(n.text, render(expand(n.condition)) if n.condition else "") for n in a.notify]
     nb = [(n.text, render(expand(n.condition)) if n.condition else "") for n in b.notify]
     if na != nb:
-        out.append("notification duties changed")
+        out += [f"notification removed: \"{t}\"" + (f" if {c}" if c else "") for t, c in na if (t, c) not in nb]
+        out += [f"notification added: \"{t}\"" + (f" if {c}" if c else "") for t, c in nb if (t, c) not in na]
     return out
 
 
@@ -154,6 +155,10 @@ def structural(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Change]:
             details.append(f"when `{render(expand(r.when))}`")
             if r.review:
                 details.append(f"review {_review(r)}")
+            if r.kind == "require":
+                details.append(f"allows {', '.join(sorted(r.allows)) or 'none'}")
+            details += [f"notification: \"{n.text}\"" + (f" if {render(expand(n.condition))}" if n.condition else "")
+                        for n in r.notify]
             out.append(Change("rule-added", rid, tuple(details), r.cite))
     for rid, r in old_rules.items():
         if rid not in new_rules:
@@ -698,6 +703,12 @@ class _Attribution:
         return _summary(v) == target
 
     def causes_of(self, leaf: Leaf) -> tuple[str, ...]:
+        try:
+            return self._causes_of(leaf)
+        except Exception:  # noqa: BLE001 - a hybrid that cannot be built: every cause together
+            return tuple(c.id for c in self.causes)
+
+    def _causes_of(self, leaf: Leaf) -> tuple[str, ...]:
         overrides = {self.axes[i].name: self.axes[i].values[j] for i, j in leaf.assignment}
         target = _summary(leaf.new)
         ids = [c.id for c in self.causes]

@@ -312,7 +312,7 @@ def build_memo(report: DiffReport) -> Memo:
     # causes that also act alone keep their own sections, and what they do together has its own
     alone = {r.causes[0] for r in report.regions if len(r.causes) == 1}
     for r in report.regions:
-        if len(r.causes) > 1 and any(c not in alone for c in r.causes):
+        if len(r.causes) == 2 and any(c not in alone for c in r.causes):
             first = find(r.causes[0])
             for c in r.causes[1:]:
                 parent[find(c)] = first

@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import attrs
 
+from chiprules.core.diagnostics import warning
 from chiprules.core.errors import ChiprulesError
 from chiprules.engine import load
 from chiprules.lang import ast as A
 from chiprules.lang.checker import check_file
 from chiprules.lang.formatter import format_text
 from chiprules.lang.parser import parse_text
+from chiprules.report.diff import structural
 from chiprules.report.examples import run_model_examples
 
 STATEMENT = re.compile(r"^(include|group|treat|list|field|derive|condition|classify|require|exception|example)\b",
@@ -176,8 +181,6 @@ __all__ = ["Scaffold", "scaffold"]
 
 
 def _git(cwd: Path, *args: str) -> tuple[int, str]:
-    import subprocess
-
     try:
         res = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
@@ -192,15 +195,25 @@ def _root_of(path: Path) -> Path | None:
     return None
 
 
+def _versions_moved(frag: Path, root: Path, before: str, ms, structural) -> list[str]:
+    """The versions among ``ms`` whose rules differ when ``frag`` holds ``before`` instead."""
+    moved = []
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / root.name
+        shutil.copytree(root, copy)
+        (copy / frag.relative_to(root)).write_text(before, encoding="utf-8")
+        for m in ms:
+            old, _ = check_file(copy / Path(m.path).resolve().relative_to(root), as_version=True)
+            if old is None:
+                continue
+            if [c for c in structural(old, m) if c.kind != "header"]:
+                moved.append(m.version)
+    return moved
+
+
 def fragment_warnings(models) -> list:
     """W310 for every file included by several of ``models`` (checked versions) that differs from
     the last commit in a way that changes the rules of the versions including it."""
-    import shutil
-    import tempfile
-
-    from chiprules.core.diagnostics import warning
-    from chiprules.report.diff import structural
-
     users: dict[Path, list] = {}
     for m in models:
         if m is None or not m.version:
@@ -222,25 +235,16 @@ def fragment_warnings(models) -> list:
         code, before = _git(frag.parent, "show", f"HEAD:{rel}")
         if code != 0:
             continue
-        moved = []
-        with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp) / root.name
-            shutil.copytree(root, copy)
-            (copy / frag.relative_to(root)).write_text(before, encoding="utf-8")
-            for m in ms:
-                old, _ = check_file(copy / Path(m.path).resolve().relative_to(root), as_version=True)
-                if old is None:
-                    continue
-                changes = [c for c in structural(old, m) if c.kind != "header"]
-                if changes:
-                    moved.append(m.version)
+        try:
+            moved = _versions_moved(frag, root, before, ms, structural)
+        except OSError:  # the copy could not be made: no warning rather than a crash
+            continue
         if moved:
             shown = ", ".join(moved[:6]) + (f" and {len(moved) - 6} more" if len(moved) > 6 else "")
             out.append(warning(
                 "W310", f"`{frag.name}` differs from the last commit and changes the rules of {len(moved)} "
                 f"version{'s' if len(moved) != 1 else ''} that include it: {shown}",
-                location=str(Path(ms[0].files[ms[0].files.index(next(f for f in ms[0].files
-                                                                   if Path(f).resolve() == frag))])),
+                location=next(f for f in ms[0].files if Path(f).resolve() == frag),
                 help="to change it for one version only, copy it under a new name and include the copy "
                      "there; otherwise run `chiprules test` and `chiprules diff` on the versions named"))
     return out

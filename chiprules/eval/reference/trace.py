@@ -22,7 +22,7 @@ from chiprules.eval.reference.kleene import (
     review_of,
 )
 from chiprules.eval.screens import Screens
-from chiprules.model.classes import possible_var
+from chiprules.model.classes import VariableTable, field_tests, possible_var
 from chiprules.model.walk import list_atoms
 from chiprules.model.walk import render as render_cond
 
@@ -290,8 +290,6 @@ _TABLES: dict = {}
 def _tables(rs: M.CheckedRuleset, on: dt.date):
     """The value classes of a version (built once per version and day: explaining many
     undecided records of one run reads them many times)."""
-    from chiprules.model.classes import VariableTable, field_tests
-
     key = (id(rs), on)
     hit = _TABLES.get(key)
     if hit is None or hit[0] is not rs:
