@@ -595,8 +595,9 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
               help="Which timeline to take version ids from, when OLD is a folder.")
 def diff(old, new, new_version, records_path, fmt, timeline):
-    """What changed from OLD to NEW: rules, groups and lists, and every region of shipments whose
-    outcome changes, each with a witness record checked under both versions.
+    """What changed from OLD to NEW, as a memo by cause: each change to the rules, groups and
+    lists, with the shipments whose outcome it changes in words and witness records checked
+    under both versions; then every region exactly, and every structural change.
 
     OLD and NEW are rules files; or OLD is a folder of versions and NEW and NEW_VERSION are two
     version ids in it (e.g. `chiprules diff rules/ear 2022-10-07 2023-11-17`).
