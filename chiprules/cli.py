@@ -32,6 +32,7 @@ from chiprules.report import plot as P
 from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
+from chiprules.report.versions import fragment_warnings, scaffold
 from chiprules.screening.names import normalize_name
 from chiprules.serve import Logs, Served, Settings, create_app
 from chiprules.serve.server import run as run_server
@@ -76,9 +77,13 @@ def check(paths, fmt):
     if not files:
         click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
         sys.exit(1)
+    models = []
     for f in files:
-        _, ds = check_file(f)
+        model, ds = check_file(f)
         diags.extend(ds)
+        models.append(model)
+    if not any(d.is_error for d in diags):
+        diags.extend(fragment_warnings(models))
     n_err = sum(d.is_error for d in diags)
     if fmt == "json":
         click.echo(render_all(diags, "json"))
@@ -110,9 +115,12 @@ def lsp(stdio):
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change.")
-@click.option("--diff", "show_diff", is_flag=True, help="Print what would change.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print what would change as a unified diff; change nothing.")
 def fmt(paths, check_only, show_diff):
-    """Format rules files canonically, keeping comments."""
+    """Format rules files canonically, keeping comments.
+
+    With --check or --diff no file is written; --check exits 1 if a file would change."""
 
     changed, failed = [], 0
     for f in _rules_files(paths):
@@ -128,14 +136,54 @@ def fmt(paths, check_only, show_diff):
         if show_diff:
             click.echo("".join(difflib.unified_diff(
                 old.splitlines(True), new.splitlines(True), f"{f} (before)", f"{f} (formatted)")))
-        if not check_only:
+        if not (check_only or show_diff):
             f.write_text(new, encoding="utf-8")
-    verb = "would reformat" if check_only else "reformatted"
+    verb = "would reformat" if check_only or show_diff else "reformatted"
     for f in changed:
         click.echo(f"{verb} {f}", err=True)
     if failed:
         sys.exit(1)
     sys.exit(1 if check_only and changed else 0)
+
+
+# ---- new-version --------------------------------------------------------------------------
+
+
+@main.command("new-version")
+@click.argument("rules", type=click.Path(exists=True, file_okay=False))
+@click.argument("date")
+@click.option("--timeline", type=click.Choice(["both", "enforced", "written"]), default="both", show_default=True,
+              help="Copy the latest version of this timeline (both: of each, one file when they are the same).")
+def new_version(rules, date, timeline):
+    """Scaffold the version(s) in force from DATE, copied from the latest version in RULES.
+
+    Examples dated before DATE are re-dated to it; those that then fail are set aside as
+    comments saying what they expected and what they get. The report names the shared files
+    the new version includes: editing one changes every version that includes it.
+    """
+    try:
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise ChiprulesError(f"`{date}` is not a date: write YYYY-MM-DD") from None
+        made = scaffold(rules, day, timeline)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(2)
+    for s in made:
+        where = f" ({s.timeline} timeline)" if s.timeline else ""
+        click.echo(f"wrote {s.path}: version {s.version}, copied from {s.copied_from}{where}")
+        click.echo("  header: write its `source` and, in the comment at the top, what it changes")
+        click.echo(f"  examples: {s.kept} kept, {len(s.redated)} of them re-dated to {s.version[:10]}; "
+                   f"{len(s.set_aside)} set aside as comments (they fail under the copy)")
+        for name, expected, actual in s.set_aside:
+            click.echo(f"    {name}: expected {expected}; actual {actual}")
+        click.echo("  shared files it includes (editing one changes every version listed):")
+        for f, users in s.shared:
+            span = f"{users[0]} to {users[-1]}" if len(users) > 2 else ", ".join(users)
+            click.echo(f"    {f}: {len(users)} version{'s' if len(users) != 1 else ''} ({span})")
+        click.echo("  to change a shared file for this version only, copy it under a new name and point "
+                   "this version's `include` at the copy")
 
 
 # ---- test ---------------------------------------------------------------------------------
@@ -559,8 +607,9 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
               help="Which timeline to take version ids from, when OLD is a folder.")
 def diff(old, new, new_version, records_path, fmt, timeline):
-    """What changed from OLD to NEW: rules, groups and lists, and every region of shipments whose
-    outcome changes, each with a witness record checked under both versions.
+    """What changed from OLD to NEW, as a memo by cause: each change to the rules, groups and
+    lists, with the shipments whose outcome it changes in words and witness records checked
+    under both versions; then every region exactly, and every structural change.
 
     OLD and NEW are rules files; or OLD is a folder of versions and NEW and NEW_VERSION are two
     version ids in it (e.g. `chiprules diff rules/ear 2022-10-07 2023-11-17`).

@@ -27,7 +27,7 @@ from chiprules.data.records import RawRecord, read_records
 from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo, UnsettledLaw
 from chiprules.eval.prepare import Prepared, Preparer
 from chiprules.eval.python import SINK, PythonProgram, Undecided
-from chiprules.eval.reference import possible_reasons, trace
+from chiprules.eval.reference import missing_reasons, possible_reasons, trace
 from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
@@ -79,11 +79,15 @@ class Version:
         return f
 
     def doubts(self, on: dt.date):
-        """Reasons for an undecided record that turns on possible list matches."""
+        """Reasons for an undecided record: what each missing fact would decide, and the
+        possible list matches it turns on."""
         model, screens = self.model, self.screens
 
-        def f(record, possible):
-            return possible_reasons(model, record, on, screens, possible)
+        def f(record, split):
+            out = missing_reasons(model, record, on, screens, split.missing) if split.missing else []
+            if split.possible:
+                out += possible_reasons(model, record, on, screens, split.possible)
+            return out
 
         return f
 
@@ -284,12 +288,12 @@ class Rules:
         if settled is None:
             d = Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
                          location=location, warnings=warnings, possible_matches=tuple(found),
-                         explain=version.doubts(on) if split.possible else None, detail=split.possible)
+                         explain=version.doubts(on), detail=split)
         else:
             d = Decision(rid, M.Outcome.INDETERMINATE, settled.classification, settled.review_policy,
                          version.grants(settled.exceptions) if settled.exceptions else (), split.missing,
                          version.info, (), warnings, record, location, possible_matches=tuple(found),
-                         explain=version.doubts(on) if split.possible else None, detail=split.possible)
+                         explain=version.doubts(on), detail=split)
             d.settled_fired = settled.fired
         if split.unsettled:
             d.unsettled = tuple(UnsettledLaw.of(version.zones[k]) for k in split.unsettled)

@@ -22,7 +22,7 @@ DIAGNOSTICS = GOLDEN / "diagnostics"
 CHECK_CASES = sorted(p for p in DIAGNOSTICS.glob("*.rules") if p.name != "fields.rules")
 # the pairs of tests/test_diff.py, whose text goldens are in tests/golden/diff/
 DIFF_PAIRS = [("2022-10-07", "2023-11-17"), ("2023-11-17", "2024-12-02"), ("2025-05-13", "2026-01-15"),
-              ("2023-11-17", "2024-03-15")]
+              ("2023-11-17", "2024-03-15"), ("2024-12-02", "2025-04-09")]
 
 
 @pytest.fixture

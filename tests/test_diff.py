@@ -21,7 +21,9 @@ from .conftest import GOLDEN, ROOT
 EAR = ROOT / "rules" / "ear"
 RULES = chiprules.load(EAR)
 PAIRS = [("2022-10-07", "2023-11-17"), ("2023-11-17", "2024-12-02"), ("2025-05-13", "2026-01-15"),
-         ("2023-11-17", "2024-03-15")]
+         ("2023-11-17", "2024-03-15"), ("2024-12-02", "2025-04-09")]
+# the memo goldens (md and text): the real diffs an analyst reads, and the three-change pair
+MEMO_PAIRS = [("2023-11-17", "2024-03-15"), ("2024-12-02", "2025-04-09"), ("2025-05-13", "2026-01-15")]
 
 
 def one(version: str) -> chiprules.Rules:
@@ -40,6 +42,106 @@ def test_golden_text(pair, reports, golden):
 
 def test_golden_memo(reports, golden):
     golden(GOLDEN / "diff" / "2022-10-07_2023-11-17.md", render(reports[PAIRS[0]], "md"))
+
+
+@pytest.mark.parametrize("pair", MEMO_PAIRS, ids=lambda p: f"{p[0]}_{p[1]}")
+def test_golden_memo_by_cause(pair, reports, golden):
+    golden(GOLDEN / "diff" / f"{pair[0]}_{pair[1]}.md", render(reports[pair], "md"))
+
+
+# ---- a three-change version, as an analyst would write it ----------------------------------------
+
+THREE_CHANGES = [
+    # 1. the 3A090.a TPP threshold lowered to 4000, in a fragment of the new version's own
+    ('include "common/3a090.rules"', 'include "common/3a090-2027.rules"'),
+    # 2. Malaysia and Thailand into the licence scope, reviewed with a presumption of approval
+    ("  when destination in RS_SCOPE | {AE} - MACAU_D5\n",
+     "  when destination in RS_SCOPE | {AE} - MACAU_D5 | {MY, TH}\n"),
+    # 3. a licence exception for buyers headquartered in Japan or the Netherlands, with notice
+    ("  review presumption_of_approval\n  allows NAC, ACA\n",
+     "  review presumption_of_approval\n  allows NAC, ACA, JPNL\n"),
+    ("  version 2026-07-14\n  effective 2026-07-14\n", "  version 2027-01-01\n  effective 2027-01-01\n"),
+    ("  supersedes 2026-02-03\n", "  supersedes 2026-07-14\n"),
+]
+JPNL = """
+exception JPNL "Buyers headquartered in Japan or the Netherlands"
+  cite "hypothetical 15 CFR 740.30"
+  for 3A090, 4A090
+  when end_user_hq in {JP, NL} and destination not in MACAU_D5
+  notify "notify BIS 10 days before the export"
+"""
+
+
+@pytest.fixture(scope="module")
+def three_change_report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("three") / "rules"
+    shutil.copytree(ROOT / "rules", root)
+    text = (root / "ear" / "2026-07-14.rules").read_text(encoding="utf-8")
+    for old, new in THREE_CHANGES:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    text = text.split("\n# ---- examples")[0] + JPNL
+    (root / "ear" / "2027-01-01.rules").write_text(text, encoding="utf-8")
+    fragment = (root / "ear" / "common" / "3a090.rules").read_text(encoding="utf-8")
+    assert fragment.count("= tpp >= 4800 or") == 1
+    (root / "ear" / "common" / "3a090-2027.rules").write_text(fragment.replace("= tpp >= 4800 or", "= tpp >= 4000 or"),
+                                                              encoding="utf-8")
+    return diff(chiprules.load(root / "ear" / "2026-07-14.rules"), chiprules.load(root / "ear" / "2027-01-01.rules"))
+
+
+@pytest.mark.slow  # the diff of the latest version takes some 20 s
+@pytest.mark.parametrize("fmt", ["md", "txt"])
+def test_golden_memo_three_changes(three_change_report, fmt, golden):
+    golden(GOLDEN / "diff" / f"three-changes.{fmt}", render(three_change_report, "text" if fmt == "txt" else fmt))
+
+
+@pytest.mark.slow  # the diff of the latest version takes some 20 s
+def test_three_changes_one_section_each(three_change_report):
+    from chiprules.report.diff_render import build_memo
+
+    memo = build_memo(three_change_report)
+    titles = [s.title for s in memo.sections]
+    alone = [t for t in titles if not t.startswith("Changes ")]
+    assert len(alone) == 3, titles  # one section per change; what they do together after them
+    assert alone[1] == "Condition `meets_3a090_a` changes (3A090.a, 3A090.b, 4A090.a, 4A090.b)"
+    text = render(three_change_report, "md")
+    main = text.split("## Appendix A")[0]
+    assert "Malaysia (MY)" in main and "Thailand (TH)" in main
+    assert '"notify BIS 10 days before the export"' in main  # the new exception's notification, in full
+    assert "allows ACA, NAC becomes ACA, JPNL, NAC" in main  # the changed `allows`, old and new
+
+
+def hybrid_outcome(report, region, catalog) -> str:
+    """The region's witness decided by the old version with only the region's causes applied."""
+    from chiprules.report.causes import hybrid
+    from chiprules.report.diff import _decision_summary
+
+    old, new = report.models
+    chosen = [c for c in report.causes if c.id in region.causes]
+    moved = frozenset().union(*(c.countries for c in report.causes))
+    model = hybrid(old, new, chosen, *report.compared_on, moved)
+    decision = chiprules.Rules([model], catalog).evaluate(region.witness, as_of=max(report.compared_on))
+    return _decision_summary(decision)
+
+
+def assert_attribution_complete(report, catalog):
+    """Every changed region names its causes, and the old version with only those causes
+    applied decides the region's witness as the new version does (and, without them, as the
+    old version does: the witness is verified under both)."""
+    ids = {c.id for c in report.causes}
+    for region in report.regions:
+        assert region.causes and set(region.causes) <= ids, region
+        assert hybrid_outcome(report, region, catalog) == region.new, region
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=lambda p: f"{p[0]}_{p[1]}")
+def test_attribution_is_complete(pair, reports):
+    assert_attribution_complete(reports[pair], RULES.catalog)
+
+
+@pytest.mark.slow  # the diff of the latest version takes some 20 s
+def test_attribution_is_complete_three_changes(three_change_report):
+    assert_attribution_complete(three_change_report, RULES.catalog)
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: f"{p[0]}_{p[1]}")
@@ -186,6 +288,7 @@ def test_generated_pairs_witnesses_flip_and_nothing_flips_outside(tmp_path, p1, 
     assert not report.truncated
     for region in report.regions:
         assert region.verified
+    assert_attribution_complete(report, None)
     values = [Decimal(v) for v in (0, 499, 500, 999, 1000, 1199, 1200, 1599, 1600, 1999, 2000, 2399, 2400,
                                    2999, 3000, 4799, 4800, 5999, 6000, 9000)]
     for _ in range(60):
@@ -203,3 +306,20 @@ def test_generated_pairs_witnesses_flip_and_nothing_flips_outside(tmp_path, p1, 
             assert region.transition == f"{_decision_summary(a)} -> {_decision_summary(b)}"
         else:
             assert report.region_of(a.record) is None, rec
+
+
+def test_changed_notification_shows_old_and_new_text(tmp_path):
+    params = {"a": 4800, "b": 1600, "c": 2400, "pd": "5.92", "scope": "CN, VN", "deny": "CN",
+              "policy": "presumption_of_approval", "allows": "allows X", "transaction": ""}
+    old = tmp_path / "old.rules"
+    new = tmp_path / "new.rules"
+    base = TEMPLATE.format(version="old", **params)
+    old.write_text(base + '  notify "tell BIS"\n', encoding="utf-8")
+    new.write_text(base.replace('version "old"', 'version "new"') + '  notify "tell BIS 10 days ahead"\n',
+                   encoding="utf-8")
+    report = diff(chiprules.load(old), chiprules.load(new))
+    (change,) = [c for c in report.changes if c.subject == "X"]
+    assert change.details == ('notification removed: "tell BIS"', 'notification added: "tell BIS 10 days ahead"')
+    memo = render(report, "md")
+    assert 'notification "tell BIS" becomes "tell BIS 10 days ahead"' in memo
+    assert "Changes that alter no decision" in memo  # a notice changes no outcome

@@ -225,6 +225,21 @@ def test_cli_fmt_check_and_write(tmp_path):
     assert result.exit_code == 0
 
 
+def test_cli_fmt_diff_prints_and_writes_nothing(tmp_path):
+    path = tmp_path / "a.rules"
+    path.write_text("field a:text", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["fmt", "--diff", str(path)])
+    assert result.exit_code == 0
+    assert "-field a:text" in result.stdout and "+field a: text" in result.stdout
+    assert f"would reformat {path}" in result.stderr
+    assert path.read_text(encoding="utf-8") == "field a:text"
+    result = runner.invoke(main, ["fmt", "--check", "--diff", str(path)])
+    assert result.exit_code == 1
+    assert "+field a: text" in result.stdout
+    assert path.read_text(encoding="utf-8") == "field a:text"
+
+
 # ---- generated modules ---------------------------------------------------------------
 
 NAMES = ["a", "b", "tpp", "die_area", "x_1", "Flag", "datacenter", "end_user", "destination",
@@ -355,7 +370,8 @@ rules = st.sampled_from(list(A.RuleKind)).flatmap(lambda kind: st.builds(
 ))
 expects = st.builds(
     A.Expect, st.sampled_from(OUTCOMES), classified=st.none() | st.just(()) | some(eccns),
-    review=opt(policies), exceptions=opt(some(idents)), missing=opt(some(idents)),
+    review=opt(policies), exceptions=st.none() | st.just(()) | some(idents), missing=opt(some(idents)),
+    notify=st.none() | st.just(()) | some(idents),
 )
 statements = st.one_of(
     headers,

@@ -49,3 +49,60 @@ def test_every_file_with_examples_is_covered():
     loaded = {Path(p).resolve(): len(m.examples) for p, m in MODELS.items() if m.examples}
     assert loaded == written
     assert len(CASES) == sum(written.values())
+
+
+# ---- the `exceptions none` and `notify` clauses ------------------------------------------------
+
+CLAUSE_FIELDS = """\
+field export_date: date
+field destination: country
+field tpp: number TPP
+"""
+
+CLAUSE_VERSION = """\
+ruleset clauses version "2024-01-01" effective 2024-01-01
+classify 3A090.a when tpp >= 4800
+require license RS cite "r" for 3A090 when destination in {CN, VN} review case_by_case
+  allows NAC, ACA
+exception NAC cite "n" when destination in {CN} notify "tell BIS"
+exception ACA cite "a" when destination in {VN}
+"""
+
+
+def clause_results(tmp_path, examples: str) -> list:
+    (tmp_path / "chiprules.toml").write_text("# root\n", encoding="utf-8")
+    (tmp_path / "fields.rules").write_text(CLAUSE_FIELDS, encoding="utf-8")
+    (tmp_path / "ear").mkdir()
+    path = tmp_path / "ear" / "2024-01-01.rules"
+    path.write_text('include "../fields.rules"\n' + CLAUSE_VERSION + examples, encoding="utf-8")
+    (model,) = chiprules.load(tmp_path / "ear").models
+    return run_model_examples(model)
+
+
+def test_exceptions_none_and_notify_pass_and_fail(tmp_path):
+    results = clause_results(tmp_path, """
+example "CN: NAC, notified" record { destination: CN, tpp: 5000 }
+  expect license_exception exceptions NAC notify NAC
+example "VN: ACA, no notice" record { destination: VN, tpp: 5000 }
+  expect license_exception exceptions ACA notify none
+example "US: none" record { destination: US, tpp: 5000 }
+  expect no_license_required exceptions none notify none
+example "wrong: VN notified" record { destination: VN, tpp: 5000 }
+  expect license_exception notify ACA
+example "wrong: CN without exceptions" record { destination: CN, tpp: 5000 }
+  expect license_exception exceptions none
+""")
+    assert [r.ok for r in results] == [True, True, True, False, False]
+    assert results[3].expected == "license_exception, notify ACA"
+    assert results[3].actual == ("license_exception, classified 3A090.a, review case_by_case, exceptions ACA, "
+                                 "notify none")
+    assert results[4].expected == "license_exception, exceptions none"
+    assert results[4].actual.endswith("exceptions NAC")
+
+
+def test_notify_names_a_declared_exception(tmp_path):
+    with pytest.raises(chiprules.RulesError) as info:
+        clause_results(tmp_path, """
+example "typo" record { destination: CN, tpp: 5000 } expect license_exception notify NACC
+""")
+    assert "E215" in str(info.value.render("text")) and "did you mean `NAC`" in info.value.render("text")

@@ -137,7 +137,17 @@ def explain_decision(d: Decision) -> str:
             "screened": f"screened against `{reason.rule}`",
             "possible-match": f"possible match on `{reason.rule}`",
             "unsettled": f"unsettled law in `{reason.rule}`",
+            "missing": f"`{reason.rule}` is missing",
+            "not-available": f"licence exception {reason.rule} not available",
         }.get(reason.kind, reason.rule)
+        if reason.kind == "missing":
+            lines.append(f"  {verb}:")
+            lines += [f"    {c}" for c in reason.conditions]
+            continue
+        if reason.kind == "not-available":
+            lines.append(f"  {verb}" + (f" ({reason.title})" if reason.title else ""))
+            lines += [f"    because {c}" for c in reason.conditions]
+            continue
         if reason.kind in ("screened", "possible-match"):
             lines.append(f"  {verb}{f': {reason.title}' if reason.title else ''}")
             lines += [f"    {c}" for c in reason.conditions]

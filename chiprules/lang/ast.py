@@ -369,10 +369,11 @@ class Expect:
     outcome: str
     classified: tuple[Ident, ...] | None = None  # () for `classified none`
     review: str | None = None
-    exceptions: tuple[Ident, ...] | None = None
+    exceptions: tuple[Ident, ...] | None = None  # () for `exceptions none`
     missing: tuple[Ident, ...] | None = None
     possible: tuple[Ident, ...] | None = None  # party fields with a possible list match
     unsettled: tuple[Ident, ...] | None = None  # conditions whose unsettled zone the record is in
+    notify: tuple[Ident, ...] | None = None  # exceptions with a notification duty; () for `notify none`
     span: Span | None = span_field()
 
 

@@ -1053,6 +1053,7 @@ class _Checker:
                 (e.missing, set(self.fields) | set(self.derived_ast), "E203"),
                 (e.possible, {n for n, f in self.fields.items() if f.kind == "party"}, "E203"),
                 (e.unsettled, {n for n, c in self.cond_ast.items() if c.unsettled}, "E202"),
+                (e.notify, exception_names, "E215"),
             ):
                 for i in group or ():
                     if pool is None:
@@ -1077,6 +1078,7 @@ class _Checker:
                 tuple(i.text for i in e.missing) if e.missing is not None else None,
                 tuple(i.text for i in e.possible) if e.possible is not None else None,
                 tuple(i.text for i in e.unsettled) if e.unsettled is not None else None,
+                tuple(i.text for i in e.notify) if e.notify is not None else None,
             )
             out.append(M.ExampleCase(ex.name.value, record, spec, span=ex.name.span))
         return out

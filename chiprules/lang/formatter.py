@@ -519,7 +519,9 @@ class _Formatter:
         if e.review is not None:
             clauses.append(("review", e.review))
         if e.exceptions is not None:
-            clauses.append(("exceptions", ", ".join(i.text for i in e.exceptions)))
+            clauses.append(("exceptions", ", ".join(i.text for i in e.exceptions) or "none"))
+        if e.notify is not None:
+            clauses.append(("notify", ", ".join(i.text for i in e.notify) or "none"))
         if e.missing is not None:
             clauses.append(("missing", ", ".join(i.text for i in e.missing)))
         if e.possible is not None:

@@ -432,6 +432,15 @@ class _Build(Transformer):
     def expect_exceptions(self, c):
         return ("exceptions", tuple(self._ident(t) for t in c))
 
+    def expect_exceptions_none(self, c):
+        return ("exceptions", ())
+
+    def expect_notify(self, c):
+        return ("notify", tuple(self._ident(t) for t in c))
+
+    def expect_notify_none(self, c):
+        return ("notify", ())
+
     def expect_missing(self, c):
         return ("missing", tuple(self._ident(t) for t in c))
 

@@ -311,6 +311,22 @@ def _better_span(label: str, span: Span, source: Source, text: str) -> Span:
     return Span(source, end, end)
 
 
+_GROUPED_NUMBER = re.compile(r"(?<![\w.])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![\w.])")
+
+
+def _grouped_number(source: Source, text: str, pos: int) -> Diagnostic | None:
+    """A number written with thousands separators (`4,000`) where the error is."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line_end = len(text) if line_end < 0 else line_end
+    for m in _GROUPED_NUMBER.finditer(text, line_start, line_end):
+        if m.start() <= pos < m.end():
+            plain = m.group().replace(",", "")
+            return error("E127", f"numbers are written without thousands separators: `{m.group()}`",
+                         Span(source, m.start(), m.end()), help=f"write `{plain}`")
+    return None
+
+
 def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str, parser) -> Diagnostic:
     """A diagnostic for a syntax error; ``parser`` is the Lark parser that raised it (its
     states are matched against the table of labelled mistakes)."""
@@ -324,6 +340,9 @@ def describe_syntax_error(exc: UnexpectedInput, source: Source, text: str, parse
         tok = exc.token
         start, end = tok.start_pos, tok.end_pos if tok.end_pos is not None else tok.start_pos + 1
     span = Span(source, start, max(end, start + 1) if start < len(source.text) else start)
+    grouped = _grouped_number(source, text, start)
+    if grouped is not None:
+        return grouped
 
     label = _by_context(exc, text)
     if label is None and not isinstance(exc, UnexpectedCharacters):

@@ -282,6 +282,7 @@ class ExpectSpec:
     missing: tuple[str, ...] | None = None
     possible: tuple[str, ...] | None = None
     unsettled: tuple[str, ...] | None = None
+    notify: tuple[str, ...] | None = None  # the available exceptions that carry a notification duty
 
 
 @attrs.frozen

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import time
 from collections import Counter
 from decimal import Decimal
@@ -51,6 +52,8 @@ from chiprules.model.walk import (
     fields_of,
     render,
 )
+from chiprules.report.causes import Cause, find_causes, hybrid
+from chiprules.report.words import MARKETS
 
 # ---- structural diff ------------------------------------------------------------------------
 
@@ -117,7 +120,8 @@ def _rule_changes(a: M.Rule, b: M.Rule) -> list[str]:
     na = [(n.text, render(expand(n.condition)) if n.condition else "") for n in a.notify]
     nb = [(n.text, render(expand(n.condition)) if n.condition else "") for n in b.notify]
     if na != nb:
-        out.append("notification duties changed")
+        out += [f"notification removed: \"{t}\"" + (f" if {c}" if c else "") for t, c in na if (t, c) not in nb]
+        out += [f"notification added: \"{t}\"" + (f" if {c}" if c else "") for t, c in nb if (t, c) not in na]
     return out
 
 
@@ -153,6 +157,10 @@ def structural(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Change]:
             details.append(f"when `{render(expand(r.when))}`")
             if r.review:
                 details.append(f"review {_review(r)}")
+            if r.kind == "require":
+                details.append(f"allows {', '.join(sorted(r.allows)) or 'none'}")
+            details += [f"notification: \"{n.text}\"" + (f" if {render(expand(n.condition))}" if n.condition else "")
+                        for n in r.notify]
             out.append(Change("rule-added", rid, tuple(details), r.cite))
     for rid, r in old_rules.items():
         if rid not in new_rules:
@@ -317,10 +325,15 @@ class Region:
     witness: dict = attrs.field(eq=False)
     verified: bool = True
     box: tuple = attrs.field(default=(), eq=False, repr=False)  # ((axis index, class indexes), ...)
+    #: the causes (ids) that together, applied alone to the old version, give the new outcome
+    causes: tuple[str, ...] = ()
+    #: the value classes the region covers, per axis (the box); cells: how many leaves
+    cells: int = attrs.field(default=1, eq=False)
 
     def to_json(self) -> dict:
         return {"transition": self.transition, "old": self.old, "new": self.new,
-                "where": list(self.description), "witness": _jsonable(self.witness), "verified": self.verified}
+                "where": list(self.description), "witness": _jsonable(self.witness), "verified": self.verified,
+                "causes": list(self.causes)}
 
 
 def _jsonable(record: dict) -> dict:
@@ -653,6 +666,8 @@ class DiffReport:
     models: tuple = attrs.field(default=(), eq=False, repr=False)
     #: limits of the semantic analysis the reader must know (screening scores that changed)
     caveats: tuple[str, ...] = ()
+    #: the structural changes cut into causes a region is attributed to (report.causes)
+    causes: tuple[Cause, ...] = ()
 
     def region_of(self, record: dict) -> Region | None:
         """The reported region holding a (typed) record, if any."""
@@ -720,17 +735,75 @@ def class_of(axis: Axis, value, screens=()) -> int | None:
     return None
 
 
-def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None):
+class _Attribution:
+    """Which causes explain a changed leaf: the old version with only those causes applied
+    decides the leaf as the new version does (every class of the fields it still reads)."""
+
+    def __init__(self, old, new, axes, causes):
+        self.old, self.new, self.axes = old, new, axes
+        self.on_old, self.on_new = compare_date(old), compare_date(new)
+        self.on = max(self.on_old, self.on_new)
+        self.causes = [c for c in causes if c.kind != "text"]
+        self.countries = frozenset().union(*(c.countries for c in self.causes)) if self.causes else frozenset()
+        self.position = {a.name: i for i, a in enumerate(axes)}
+        self.programs: dict = {}
+
+    def program(self, ids: tuple):
+        prog = self.programs.get(ids)
+        if prog is None:
+            chosen = [c for c in self.causes if c.id in ids]
+            model = hybrid(self.old, self.new, chosen, self.on_old, self.on_new, self.countries)
+            prog = PythonProgram(lower(model), Screens(model, evidence=False), evidence=False,
+                                 prepared=False).decide
+            self.programs[ids] = prog
+        return prog
+
+    def reproduces(self, ids: tuple, overrides: dict, target: str, depth: int = 0) -> bool:
+        v = self.program(ids)(overrides, self.on, {}, SINK)
+        if type(v) is Undecided:
+            pending = sorted(self.position[u] for u in v.fields if u in self.position and u not in overrides)
+            if not pending or depth > 12:
+                return False
+            axis = self.axes[pending[0]]
+            return all(self.reproduces(ids, {**overrides, axis.name: value}, target, depth + 1)
+                       for value in axis.values)
+        return _summary(v) == target
+
+    def causes_of(self, leaf: Leaf) -> tuple[str, ...]:
+        try:
+            return self._causes_of(leaf)
+        except Exception:  # noqa: BLE001 - a hybrid that cannot be built: every cause together
+            return tuple(c.id for c in self.causes)
+
+    def _causes_of(self, leaf: Leaf) -> tuple[str, ...]:
+        overrides = {self.axes[i].name: self.axes[i].values[j] for i, j in leaf.assignment}
+        target = _summary(leaf.new)
+        ids = [c.id for c in self.causes]
+        for one in ids:
+            if self.reproduces((one,), overrides, target):
+                return (one,)
+        for k, a in enumerate(ids):
+            for b in ids[k + 1:]:
+                if self.reproduces((a, b), overrides, target):
+                    return (a, b)
+        return tuple(ids)
+
+
+def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, causes=None):
     axes = _axes(old, new)
     ex = _Explorer(old, new, axes)
     ex.run()
-    changed: dict[str, list[Leaf]] = {}
+    if causes is None:
+        causes = find_causes(old, new)
+    attribution = _Attribution(old, new, axes, causes)
+    order = {c.id: k for k, c in enumerate(causes)}
+    changed: dict[tuple, list[Leaf]] = {}
     for leaf in ex.leaves:
         so, sn = _summary(leaf.old), _summary(leaf.new)
         if so != sn:
-            changed.setdefault(f"{so} -> {sn}", []).append(leaf)
+            changed.setdefault((attribution.causes_of(leaf), f"{so} -> {sn}"), []).append(leaf)
     regions = []
-    for transition, leaves in changed.items():
+    for (ids, transition), leaves in changed.items():
         for group in _merge(leaves, axes):
             desc = []
             for i, axis in enumerate(axes):
@@ -745,8 +818,9 @@ def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None):
             old_s, new_s = transition.split(" -> ")
             ok = verify(witness, old_s, new_s) if verify else True
             box = tuple((i, tuple(v)) for i, v in sorted(group.items()))
-            regions.append(Region(transition, old_s, new_s, tuple(desc) or ("everywhere",), witness, ok, box))
-    regions.sort(key=lambda r: (r.transition, r.description))
+            regions.append(Region(transition, old_s, new_s, tuple(desc) or ("everywhere",), witness, ok, box,
+                                  ids))
+    regions.sort(key=lambda r: ([order[c] for c in r.causes], r.transition, r.description))
     return regions, len(ex.leaves), ex.truncated, axes
 
 
@@ -793,6 +867,132 @@ def _merge(leaves: list[Leaf], axes: list[Axis]) -> list[dict]:
     return out
 
 
+# ---- witnesses from the real world ---------------------------------------------------------------
+
+ITEM_FIELDS = frozenset({"tpp", "performance_density", "die_area", "datacenter", "interconnect_bw", "dram_bw",
+                         "memory_bw_density", "chip"})
+READABLE = {"end_user": "Example Cloud Co.", "end_user_parent": "Example Holdings Ltd."}
+OTHER_TEXT = "(another value)"
+
+
+def _derived_value(model: M.CheckedRuleset, name: str, record: dict):
+    d = model.derived.get(name)
+    if d is None:
+        return record.get(name)
+
+    def ev(node):
+        if isinstance(node, M.AField):
+            v = record.get(node.name)
+            return v if v is not None else _derived_value(model, node.name, record) \
+                if node.name in model.derived else None
+        if isinstance(node, M.AConst):
+            return node.value
+        a, b = ev(node.left), ev(node.right)
+        if a is None or b is None:
+            return None
+        if node.op == "/":
+            return a / b if b else None
+        return {"+": a + b, "-": a - b, "*": a * b}[node.op]
+
+    return ev(d.expr)
+
+
+def favoured_countries(old: M.CheckedRuleset, new: M.CheckedRuleset, causes) -> dict[str, list[str]]:
+    """Per cause, the countries it names: those moved between groups, or written as literals in
+    the conditions it changes."""
+    out = {}
+    rules = {**{r.id: r for r in old.rules}, **{r.id: r for r in new.rules}}
+    for c in causes:
+        found = set(c.countries)
+        for rid, _ in c.parts:
+            r = rules.get(rid)
+            if r is None:
+                continue
+            conds = [r.when] + [e.expr for e in r.excepts]
+            conds += [r.review.condition] if r.review and r.review.condition else []
+            for cond in conds:
+                for a in atoms(cond):
+                    if isinstance(a, M.InSet) and "{" in a.set_text:
+                        for lit in re.findall(r"\{([^}]*)\}", a.set_text):
+                            found.update(x.strip() for x in lit.split(",") if x.strip())
+        out[c.id] = sorted(found, key=lambda code: (MARKETS.index(code) if code in MARKETS else 99, code))
+    return out
+
+
+def real_witness(region: Region, axes, rules: Rules, model: M.CheckedRuleset, verify,
+                 favoured: list[str]) -> dict | None:
+    """A witness of ``region`` made of real things: a catalog chip whose figures fall in the
+    region, the countries the change names (else the largest markets), a readable unlisted
+    buyer; None when no such record is decided as the region says under both versions."""
+    box = dict(region.box)
+    base: dict = {}
+    for i, axis in enumerate(axes):
+        idxs = box.get(i)
+        allowed = range(len(axis.values)) if idxs is None else idxs
+        if axis.name in ITEM_FIELDS:
+            continue
+        if axis.kind == "country":
+            codes = [c for k in allowed for c in axis.members[k]]
+            if axis.name == "end_user_hq" and base.get("destination") in codes:
+                base[axis.name] = base["destination"]
+                continue
+            pick = "US" if axis.name == "exported_from" and "US" in codes else None
+            if pick is None and axis.name in ("destination", "end_user_hq"):
+                pick = next((c for c in favoured if c in codes), None)
+            if pick is None:  # the largest market; not the US as a destination when another will do
+                pick = min(codes, key=lambda code: (axis.name == "destination" and code == "US",
+                                                    MARKETS.index(code) if code in MARKETS else 99, code))
+            base[axis.name] = pick
+        elif axis.kind == "party":
+            values = [axis.values[k] for k in allowed]
+            if UNLISTED in values:
+                if axis.name in READABLE:
+                    base[axis.name] = READABLE[axis.name]
+            else:
+                base[axis.name] = values[0]
+        elif idxs is not None:
+            base[axis.name] = axis.values[idxs[0]]
+    item_axes = [(i, axes[i]) for i in box if axes[i].name in ITEM_FIELDS and axes[i].name != "chip"]
+    chip_axis = next(((i, a) for i, a in enumerate(axes) if a.name == "chip"), None)
+    named = None  # chip names the region allows (None: any)
+    if chip_axis is not None and chip_axis[0] in box:
+        i, axis = chip_axis
+        named = {axis.values[k] for k in box[i]}
+    other = chip_axis is not None and (named is None or OTHER_TEXT in named)
+    listed_names = set(chip_axis[1].values) if chip_axis is not None else set()
+    candidates = []
+    for spec in rules.catalog or ():
+        spellings = {spec.name, *spec.aliases}
+        if named is not None and not (spellings & named) and not (other and not spellings & listed_names):
+            continue
+        name = spec.name if named is None or spec.name in named else min(spellings & named) \
+            if spellings & named else spec.name
+        rec = {**base, "chip": name}
+        try:
+            typed = rules.prepare(rec).record
+        except Exception:  # noqa: BLE001 - a catalog entry that does not prepare is no witness
+            continue
+        fits = True
+        for i, axis in item_axes:
+            value = typed.get(axis.name)
+            if value is None and axis.name in model.derived:
+                value = _derived_value(model, axis.name, typed)
+            if class_of(axis, value) not in box[i]:
+                fits = False
+                break
+        if fits:
+            candidates.append(rec)
+    plain = {**base, **{axis.name: region.witness[axis.name] for _, axis in item_axes
+                        if axis.name in region.witness}}
+    if named is not None:
+        plain["chip"] = next((n for n in sorted(named) if n != OTHER_TEXT), "Example Accelerator")
+    candidates.append(plain)
+    for rec in candidates[:12]:
+        if verify(rec, region.old, region.new):
+            return rec
+    return None
+
+
 def replay(old_rules, new_rules, old: M.CheckedRuleset, new: M.CheckedRuleset, records) -> Replay:
     on_old, on_new = compare_date(old), compare_date(new)
     flips = []
@@ -834,7 +1034,15 @@ def diff(old, new, records=None) -> DiffReport:
 
     start = time.perf_counter()
     changes = structural(om, nm)
-    regions, cells, truncated, axes = semantic(om, nm, verify=verify)
+    causes = find_causes(om, nm)
+    regions, cells, truncated, axes = semantic(om, nm, verify=verify, causes=causes)
+    favoured = favoured_countries(om, nm, causes)
+    better = []
+    for region in regions:
+        names = [c for cid in region.causes for c in favoured.get(cid, [])]
+        w = real_witness(region, axes, nm_rules, nm, verify, names)
+        better.append(attrs.evolve(region, witness=w, verified=True) if w is not None else region)
+    regions = better
     elapsed = time.perf_counter() - start
     rep = None
     if records is not None:
@@ -846,7 +1054,7 @@ def diff(old, new, records=None) -> DiffReport:
         "unlisted, so a name scoring between the old and new scores can change outcome outside them"
         for name in sorted(set(om.lists) & set(nm.lists)) if screening_changes(om.lists[name], nm.lists[name]))
     return DiffReport(info_o, info_n, tuple(changes), tuple(regions), not regions and not truncated, cells,
-                      elapsed, truncated, rep, (on_old, on_new), tuple(axes), (om, nm), caveats)
+                      elapsed, truncated, rep, (on_old, on_new), tuple(axes), (om, nm), caveats, tuple(causes))
 
 
 __all__ = ["Change", "DiffReport", "Region", "diff", "render", "semantic", "structural"]

@@ -40,7 +40,9 @@ def describe_expect(case: ExampleCase) -> str:
     if e.review is not None:
         parts.append(f"review {e.review}")
     if e.exceptions is not None:
-        parts.append("exceptions " + ", ".join(e.exceptions))
+        parts.append("exceptions " + (", ".join(e.exceptions) or "none"))
+    if e.notify is not None:
+        parts.append("notify " + (", ".join(e.notify) or "none"))
     if e.missing is not None:
         parts.append("missing " + ", ".join(e.missing))
     if e.possible is not None:
@@ -59,6 +61,8 @@ def describe_decision(d: Decision, case: ExampleCase) -> str:
         parts.append(f"review {d.review_policy or 'none'}")
     if e.exceptions is not None or d.license_exceptions:
         parts.append("exceptions " + (", ".join(g.name for g in d.license_exceptions) or "none"))
+    if e.notify is not None:
+        parts.append("notify " + (", ".join(_notified(d)) or "none"))
     if e.missing is not None or d.missing:
         parts.append("missing " + (", ".join(d.missing) or "none"))
     if e.possible is not None or d.possible_matches:
@@ -80,6 +84,8 @@ def matches(d: Decision, case: ExampleCase) -> bool:
         return False
     if e.exceptions is not None and {g.name for g in d.license_exceptions} != set(e.exceptions):
         return False
+    if e.notify is not None and set(_notified(d)) != set(e.notify):
+        return False
     if e.missing is not None and set(d.missing) != set(e.missing):
         return False
     if e.possible is not None and set(_possible_fields(d)) != set(e.possible):
@@ -92,6 +98,11 @@ def matches(d: Decision, case: ExampleCase) -> bool:
 def _unsettled(d: Decision) -> list[str]:
     """The conditions whose unsettled zones the decision turns on (a zone key without its ``#n``)."""
     return sorted({u.condition.partition("#")[0] for u in d.unsettled})
+
+
+def _notified(d: Decision) -> list[str]:
+    """The available licence exceptions that carry a notification duty for this record."""
+    return [g.name for g in d.license_exceptions if g.notify]
 
 
 def _possible_fields(d: Decision) -> list[str]:

@@ -8,6 +8,7 @@ Nothing here is shared with the backends (`chiprules.eval.python`,
 
 from chiprules.eval.reference.kleene import Env, evaluate, partial_verdict
 from chiprules.eval.reference.split import Judgement, Outcome, decide, judge
-from chiprules.eval.reference.trace import possible_reasons, trace
+from chiprules.eval.reference.trace import missing_reasons, possible_reasons, trace
 
-__all__ = ["Env", "Judgement", "Outcome", "decide", "judge", "evaluate", "partial_verdict", "possible_reasons", "trace"]
+__all__ = ["Env", "Judgement", "Outcome", "decide", "judge", "evaluate", "partial_verdict", "missing_reasons", "possible_reasons",
+           "trace"]

@@ -22,8 +22,9 @@ from chiprules.eval.reference.kleene import (
     review_of,
 )
 from chiprules.eval.screens import Screens
-from chiprules.model.classes import possible_var
+from chiprules.model.classes import VariableTable, field_tests, possible_var
 from chiprules.model.walk import list_atoms
+from chiprules.model.walk import render as render_cond
 
 
 def show(value) -> str:
@@ -129,6 +130,18 @@ def trace(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
     for rule in rs.exceptions:
         if rule.id in granted:
             out.append(Reason(rule.id, "exception", rule.title, rule.cite, tuple(held(rule.when, env))))
+    allowed = {x for rule in rs.requirements if rule.id in verdict.fired for x in rule.allows}
+    for rule in rs.exceptions:
+        if rule.id in granted or rule.id not in allowed or not in_force(rule, on):
+            continue
+        if not covers_any(rule.items, verdict.classification):
+            why = (f"it is not for {', '.join(verdict.classification) or 'unclassified items'}",)
+        elif evaluate(rule.when, env) is False:
+            why = tuple(_why_not(rule.when, env))
+        else:
+            why = tuple(f"excluded: {e.label or render_cond(e.expr)}" for e in rule.excepts
+                        if evaluate(e.expr, env) is True)
+        out.append(Reason(rule.id, "not-available", rule.title, rule.cite, why))
     out += screening_notes(rs, env, explained)
     if not verdict.classification:
         # why no classification applied: the tests that failed, or the note that excluded the item
@@ -232,6 +245,128 @@ def possible_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Sc
     return out
 
 
+def missing_reasons(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
+                    missing: tuple[str, ...]) -> list[Reason]:
+    """For each missing fact, what each answer would mean: the record decided again with the
+    fact set to one value of each class the rules tell apart, classes with the same outcome
+    said together."""
+    table, tests = _tables(rs, on)
+    out = []
+    for name in missing:
+        var = table.variables.get(name)
+        if var is None:
+            if name in rs.derived:
+                continue  # said through the fields it is computed from
+            var = None
+        reps = var.representatives if var is not None else ()
+        f = rs.fields.get(name)
+        if f is not None and f.kind == "bool":
+            reps = (True, False)
+        if not reps:
+            continue
+        outcomes = []
+        for value in reps:
+            verdict = partial_verdict(Env(rs, {**record, name: value}, on, screen))
+            text = ("still undecided (other facts are missing)" if verdict is None
+                    else OUTCOME_WORDS.get(verdict.outcome, verdict.outcome))
+            if verdict is not None and verdict.review_policy:
+                text += f" ({words(verdict.review_policy)})"
+            if verdict is not None and verdict.exceptions:
+                text += " with " + ", ".join(n for n, _ in verdict.exceptions)
+            outcomes.append((value, text))
+        if len({t for _, t in outcomes}) < 2:
+            continue
+        kind = var.kind if var is not None else (f.kind if f is not None else "")
+        ft = tests.get(name)
+        points = ft.constants if ft is not None else ()
+        parts = [f"if {_answer(name, kind, outcomes, i, points)}: {t}" for i, t in _runs_by_outcome(outcomes, kind)]
+        out.append(Reason(name, "missing", None, None, tuple(parts)))
+    return out
+
+
+_TABLES: dict = {}
+
+
+def _tables(rs: M.CheckedRuleset, on: dt.date):
+    """The value classes of a version (built once per version and day: explaining many
+    undecided records of one run reads them many times)."""
+    key = (id(rs), on)
+    hit = _TABLES.get(key)
+    if hit is None or hit[0] is not rs:
+        if len(_TABLES) > 64:
+            _TABLES.clear()
+        hit = _TABLES[key] = (rs, VariableTable.build(rs, on), field_tests(rs))
+    return hit[1], hit[2]
+
+
+def _runs_by_outcome(outcomes, kind):
+    """Indexes of the classes grouped by outcome: for numbers and dates, runs of neighbours."""
+    groups: list[tuple[list[int], str]] = []
+    for i, (_, text) in enumerate(outcomes):
+        if kind in ("number", "date") and groups and groups[-1][1] == text:
+            groups[-1][0].append(i)
+        elif kind not in ("number", "date") and any(g[1] == text for g in groups):
+            next(g for g in groups if g[1] == text)[0].append(i)
+        else:
+            groups.append(([i], text))
+    return groups
+
+
+def _answer(name: str, kind: str, outcomes, idxs: list[int], points=()) -> str:
+    values = [outcomes[i][0] for i in idxs]
+    if kind in ("number", "date"):
+        lo_v, hi_v = values[0], values[-1]
+        pts = sorted(p for p in points if type(p) is type(lo_v) or kind == "number")
+        bounds = []
+        if lo_v in pts:
+            bounds.append(f">= {show(lo_v)}")
+        elif any(p < lo_v for p in pts):
+            bounds.append(f"> {show(max(p for p in pts if p < lo_v))}")
+        if hi_v in pts and not (lo_v == hi_v):
+            bounds.append(f"<= {show(hi_v)}")
+        elif hi_v in pts:
+            return f"`{name}` = {show(hi_v)}"
+        elif any(p > hi_v for p in pts):
+            bounds.append(f"< {show(min(p for p in pts if p > hi_v))}")
+        return f"`{name}` " + " and ".join(bounds) if bounds else f"`{name}` is any value"
+    if kind == "bool":
+        return f"`{name}` is " + " or ".join(show(v) for v in values)
+    shown = [show(v) for v in values if not str(v).startswith("(")]
+    other = len(shown) < len(values)
+    if not shown:
+        return f"`{name}` is another value"
+    text = f"`{name}` is " + ", ".join(shown[:6]) + (f" or one of {len(shown) - 6} more" if len(shown) > 6 else "")
+    return text + (" or another value" if other else "")
+
+
+def _why_not(node, env: Env) -> list[str]:
+    """Why a condition did not hold, in words for an exception that was not available."""
+    t = type(node)
+    if t is M.And:
+        for i in node.items:
+            if evaluate(i, env) is False:
+                return _why_not(i, env)
+        return []
+    if t is M.Or:
+        out = []
+        for i in node.items:
+            out.extend(_why_not(i, env))
+        return out
+    if t is M.CondRef:
+        return _why_not(node.expr, env)
+    if t is M.InSet:
+        v = env.value(node.field)
+        return [f"`{node.field}` is {v}, {'in' if node.negated else 'not in'} {node.set_text}"]
+    if t is M.Cmp and node.op in ("==", "!=") and isinstance(node.left, M.FieldRef):
+        return [f"`{node.left.name}` is {show(env.value(node.left.name))}"]
+    if t is M.IsTrue or (t is M.Not and type(node.operand) is M.IsTrue):
+        name = node.field if t is M.IsTrue else node.operand.field
+        return [f"`{name}` is {show(env.value(name))}"]
+    if t is M.Classified:
+        return [f"the item is classified {', '.join(env.classes) or 'under no ECCN'}, not {node.eccn}"]
+    return failed(node, env)
+
+
 def failed(node, env: Env) -> list[str]:
     """The parts of a condition that did not hold, with the values that failed them."""
     t = type(node)
@@ -254,4 +389,4 @@ def failed(node, env: Env) -> list[str]:
 
 
 
-__all__ = ["held", "failed", "list_match", "possible_reasons", "screening_notes", "screening_words", "show", "trace"]
+__all__ = ["held", "failed", "list_match", "missing_reasons", "possible_reasons", "screening_notes", "screening_words", "show", "trace"]
