@@ -341,8 +341,10 @@ def build_memo(report: DiffReport) -> Memo:
             parts = [f"{numbered[(k,)]}" for k in key if (k,) in numbered]
             title = ("Changes " + " and ".join(parts) + " together") if len(parts) == len(key) else \
                 "Several changes together"
-            what = [(f"the regions below change only when {' and '.join(parts) if parts else 'these changes'} "
-                     "apply together; each alone leaves them as they were.", None)]
+            together = (" and ".join(parts) if len(parts) == len(key)
+                        else "these changes: " + "; ".join(titles) + ",")
+            what = [(f"the regions below change only when {together} apply together; each alone leaves "
+                     "them as they were.", None)]
         idxs = groups[key]
         by_effect: dict[tuple, list[int]] = {}
         for k in idxs:
