@@ -162,6 +162,8 @@ def main() -> None:
             res: dict[str, dict] = {}
             out = folder / f"out-{kind}-{lst}"
             print(f"\n== {args.rows:,} {kind} records, {lst} list ==", flush=True)
+            for stale in folder.glob(f"out-{kind}-{lst}-*.parquet"):
+                stale.unlink()
             res["batch"] = run([*eval_cmd, rules, str(data), "-o", f"{out}-batch.parquet", "--as-of", AS_OF],
                                folder / "batch.log")
             res["batch"]["n"] = args.rows
@@ -196,9 +198,12 @@ def main() -> None:
             diff = sum(a != b for a, b in decided)
             checks.append(f"batch vs baseline on the {len(decided):,} rows the baseline decides: "
                           f"{diff} differences")
-            if args.spark:
+            if args.spark and Path(f"{out}-spark.parquet").exists():
                 sp = outcomes(Path(f"{out}-spark.parquet"))
                 checks.append(f"spark vs batch: {sum(a != b for a, b in zip(batch, sp, strict=True))} differences")
+            elif args.spark:
+                checks.append(f"spark wrote no output: see {folder / 'spark.log'}")
+                del res["spark"]
             counts = Counter(batch)
             print("batch outcomes as of " + AS_OF + ": " + ", ".join(f"{k} {v:,}" for k, v in counts.most_common()))
             for c in checks:
