@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import csv
 import datetime as _dt
 import gzip
 import io
@@ -45,6 +44,7 @@ from chiprules.data.countries import (
     country_name,
     resolve_country,
 )
+from chiprules.data.csvtext import CsvRows
 
 __all__ = [
     "DEFAULTS",
@@ -743,7 +743,7 @@ def _records(
     try:
         with _read_errors(name, rescan):
             if fmt in ("csv", "tsv"):
-                reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
+                reader = CsvRows(lines, delimiter="\t" if fmt == "tsv" else ",")
                 rows = _csv_rows(reader, name, _csv_header(reader, name))
             elif fmt == "jsonl":
                 rows = _jsonl_rows(lines, name)
@@ -770,27 +770,26 @@ def _streamed(
             close()
 
 
-def _csv_header(reader: Any, name: str) -> list[str]:
-    """The normalized column names from the first non-blank row."""
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                break
-        else:
-            row = None
-    except csv.Error as exc:
-        raise _fail(
-            "R013", f"cannot read the header of `{name}`: {exc}", f"{name}:{reader.line_num}"
-        ) from None
-    if row is None:
+def _csv_header(reader: CsvRows, name: str) -> list[str]:
+    """The normalized column names from the first non-blank row; sets the reader's width."""
+    rows = iter(reader)
+    for row in rows:
+        if row.problem is not None:
+            raise _fail(
+                "R013", f"cannot read the header of `{name}`: {row.problem}", f"{name}:{row.line}",
+                row.help,
+            )
+        if any(cell.strip() for cell in row.cells):
+            break
+    else:
         raise _fail(
             "R013",
             f"`{name}` has no header line",
             f"{name}:1",
             "the first line must name the columns, e.g. `id,export_date,destination,chip`",
         )
-    location = f"{name}:{reader.line_num}"
-    columns = _column_names(row, name, location)
+    location = f"{name}:{row.line}"
+    columns = _column_names(row.cells, name, location)
     if not any(c in DEFAULT_FIELDS for c in columns):
         fields = ", ".join(f"`{f}`" for f in list(DEFAULT_FIELDS)[:6])
         raise _fail(
@@ -799,6 +798,8 @@ def _csv_header(reader: Any, name: str) -> list[str]:
             location,
             f"start the file with a header line naming the columns, e.g. {fields} ...",
         )
+    reader.width = len(columns)
+    reader.rows = rows
     return columns
 
 
@@ -818,33 +819,20 @@ def _column_names(header: list[str], name: str, location: str) -> list[str]:
     return columns
 
 
-def _csv_rows(reader: Any, name: str, columns: list[str]) -> Iterator[RawRecord]:
+def _csv_rows(reader: CsvRows, name: str, columns: list[str]) -> Iterator[RawRecord]:
     width = len(columns)
     number = 0
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _fail(
-                "R013",
-                f"cannot read `{name}`: {exc}",
-                f"{name}:{start}",
-                'look for a quote `"` that opens a cell and is never closed',
-            ) from None
-        if not any(row) or (len(row) == 1 and not row[0].strip()):
-            start = reader.line_num + 1
+    for row in reader.rows:
+        cells = row.cells
+        if row.problem is None and (not any(cells) or (len(cells) == 1 and not cells[0].strip())):
             continue  # a blank line, or a spreadsheet's row of empty cells
         number += 1
-        problem = None
-        if len(row) > width:
-            if any(cell.strip() for cell in row[width:]):
-                problem = f"row has {len(row)} cells but the header names {width} columns"
-            row = row[:width]
-        yield RawRecord(number, f"{name}:{start}", dict(zip(columns, row, strict=False)), problem)
-        start = reader.line_num + 1
+        problem = row.problem if row.help is None else f"{row.problem}; {row.help}"
+        if len(cells) > width:
+            if problem is None and any(cell.strip() for cell in cells[width:]):
+                problem = f"row has {len(cells)} cells but the header names {width} columns"
+            cells = cells[:width]
+        yield RawRecord(number, f"{name}:{row.line}", dict(zip(columns, cells, strict=False)), problem)
 
 
 def _parse_json(text: str) -> object:
