@@ -86,3 +86,48 @@ def test_huge_cell_costs_one_record(tmp_path, quoted):
     decided, code, err = eval_jsonl(str(path))
     assert len(decided) == 10 and code != 0
     assert "10 records" in err
+
+
+# --------------------------------------------------------------------------- no number hangs a run
+
+
+@pytest.mark.parametrize("field,value", [("tpp", "1E+999999999"), ("die_area", "1e-999999999"),
+                                         ("tpp", "1e-31"), ("performance_density", "1e31")])
+def test_huge_exponent_is_a_located_error(tmp_path, field, value):
+    path = tmp_path / "e.jsonl"
+    path.write_text(json.dumps({"id": "R1", "export_date": "2024-01-10", "destination": "CN",
+                                "tpp": "4800", "die_area": "800", field: value}) + "\n"
+                    + '{"id": "R2", "export_date": "2024-01-10", "destination": "CN", "tpp": '
+                    + value.replace("E+", "e") + "}\n")
+    decided, code, _ = eval_jsonl(str(path))
+    assert [d["outcome"] for d in decided] == ["error", "error"]
+    assert "out of range" in decided[0]["errors"][0] and field in decided[0]["errors"][0]
+    assert code != 0
+
+
+def test_long_json_integer_is_no_internal_message(tmp_path):
+    path = tmp_path / "n.jsonl"
+    path.write_text('{"id": "R1", "quantity": ' + "9" * 5000 + ', "tpp": ' + "9" * 5000 + "}\n")
+    decided, _, _ = eval_jsonl(str(path))
+    errors = " ".join(decided[0]["errors"])
+    assert "too large" in errors and "out of range" in errors
+    assert "set_int_max_str_digits" not in errors
+
+
+def test_api_decimal_out_of_range():
+    from decimal import Decimal
+    d = chiprules.load(EAR).evaluate({"tpp": Decimal("1e999999999"), "destination": "CN"}, as_of="2024-01-10")
+    assert d.outcome == "error" and "out of range" in d.errors[0]
+
+
+@pytest.mark.parametrize("command", ["check", "test"])
+def test_huge_number_in_rules_is_a_diagnostic(tmp_path, command):
+    (tmp_path / "fields.rules").write_text((ROOT / "tests/golden/diagnostics/fields.rules").read_text())
+    (tmp_path / "a.rules").write_text(
+        'ruleset t version 2024-01-01 effective 2024-01-01 source "test"\ninclude "fields.rules"\n'
+        'classify 3A090.a cite "x"\n  when tpp >= 1e999999999 TPP\n')
+    res = CliRunner().invoke(main, [command, str(tmp_path)])
+    assert res.exit_code != 0 and not isinstance(res.exception, ArithmeticError)
+    assert "E228" in res.output + res.stderr
+    res = CliRunner().invoke(main, ["eval", str(tmp_path), str(ROOT / "examples/shipments.csv")])
+    assert "E228" in res.stderr and "Traceback" not in res.output

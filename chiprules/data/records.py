@@ -49,6 +49,7 @@ from chiprules.data.csvtext import CsvRows
 __all__ = [
     "DEFAULTS",
     "DEFAULT_FIELDS",
+    "MAGNITUDE",
     "FORMATS",
     "FieldProblem",
     "FieldSpec",
@@ -281,15 +282,32 @@ def _check_sign(d: Decimal, spec: FieldSpec, raw: object) -> None:
             )
 
 
-def _convert_quantity(value: object, spec: FieldSpec) -> Decimal:
-    d = _to_decimal(value, spec)
-    if d.is_finite() and d > 0:  # the common case, checked first
-        return d
-    _check_sign(d, spec, value)
+# Numbers are exact, so a size such as 1e999999999 would cost the arithmetic without end;
+# no figure a record or a rule holds comes near these bounds (in its canonical unit).
+MAGNITUDE = 30
+
+
+def _check_size(d: Decimal, spec: FieldSpec, raw: object) -> Decimal:
+    if d and not -MAGNITUDE <= d.adjusted() <= MAGNITUDE:
+        raise _Invalid(
+            f"`{spec.name}` is out of range: `{_shown(raw)}`",
+            f"give a number between 1e-{MAGNITUDE} and 1e{MAGNITUDE} in size"
+            + (f" in {spec.unit}" if spec.unit else "")
+            + ", or leave the field empty if it is not known",
+        )
     return d
 
 
+def _convert_quantity(value: object, spec: FieldSpec) -> Decimal:
+    d = _to_decimal(value, spec)
+    if d.is_finite() and d > 0:  # the common case, checked first
+        return _check_size(d, spec, value)
+    _check_sign(d, spec, value)
+    return _check_size(d, spec, value)
+
+
 _MAX_INT_DIGITS = 30  # larger counts are mistakes, and huge exponents would eat memory
+_TOO_MANY = 10**_MAX_INT_DIGITS
 
 
 def _convert_integer(value: object, spec: FieldSpec) -> int:
@@ -311,6 +329,8 @@ def _convert_integer(value: object, spec: FieldSpec) -> int:
             f"`{spec.name}` must not be negative, got `{_shown(value)}`",
             "give the count as a whole number of 0 or more",
         )
+    if n >= _TOO_MANY:
+        raise _Invalid(f"`{spec.name}` is too large: `{_shown(value)}`", "check the value")
     if n == 0 and not spec.allow_zero:
         raise _Invalid(f"`{spec.name}` must be greater than zero, got `{_shown(value)}`")
     return n
@@ -507,11 +527,15 @@ def typed_check(spec: FieldSpec) -> Callable[[object], bool]:
     far cheaper than converting again."""
     kind = spec.kind
     if kind == "quantity":
+        low, high = -MAGNITUDE, MAGNITUDE
         if spec.allow_zero:
-            return lambda v: type(v) is Decimal and v.is_finite() and v >= 0
-        return lambda v: type(v) is Decimal and v.is_finite() and v > 0
+            return lambda v: type(v) is Decimal and v.is_finite() and (
+                v == 0 or v > 0 and low <= v.adjusted() <= high
+            )
+        return lambda v: type(v) is Decimal and v.is_finite() and v > 0 and low <= v.adjusted() <= high
     if kind == "integer":
-        return lambda v: type(v) is int and v >= 0
+        top = 10**_MAX_INT_DIGITS
+        return lambda v: type(v) is int and 0 <= v < top
     if kind == "bool":
         return lambda v: v is True or v is False
     if kind == "date":
@@ -835,8 +859,14 @@ def _csv_rows(reader: CsvRows, name: str, columns: list[str]) -> Iterator[RawRec
         yield RawRecord(number, f"{name}:{row.line}", dict(zip(columns, cells, strict=False)), problem)
 
 
+def _json_int(text: str) -> int | Decimal:
+    # a whole number too long for `int` (and its limit on digits) stays an exact Decimal,
+    # which the field's converter then finds out of range
+    return int(text) if len(text) <= _MAX_INT_DIGITS + 1 else Decimal(text)
+
+
 def _parse_json(text: str) -> object:
-    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal, parse_int=_json_int)
 
 
 def _jsonl_rows(lines: Iterable[str], name: str) -> Iterator[RawRecord]:

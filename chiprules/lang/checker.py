@@ -24,6 +24,7 @@ from chiprules.core.memo import Memo
 from chiprules.core.source import Span
 from chiprules.data.countries import all_country_codes, check_code
 from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
+from chiprules.data.records import MAGNITUDE
 from chiprules.lang import ast as A
 from chiprules.lang.parser import parse_source, read_source
 from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
@@ -368,6 +369,10 @@ class _Checker:
             value = Decimal(q.number)
         except InvalidOperation:
             self.err("E105", f"`{q.number}` is not a number", q.span)
+            return None, DIMENSIONLESS
+        if value and not -MAGNITUDE <= value.adjusted() <= MAGNITUDE:
+            self.err("E228", f"`{q.number}` is out of range", q.span,
+                     help=f"write a number between 1e-{MAGNITUDE} and 1e{MAGNITUDE} in size")
             return None, DIMENSIONLESS
         if q.unit is None:
             return value, DIMENSIONLESS
