@@ -10,6 +10,7 @@ import difflib
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from chiprules.core.diagnostics import render_all, summary_line
 from chiprules.core.errors import ChiprulesError
 from chiprules.data.records import read_records
 from chiprules.eval.explain import explain_decision, screening_words
+from chiprules.eval.prepare import UnknownFieldWarning, near_field, unknown_field_message
 from chiprules.lang.checker import check_file
 from chiprules.lang.formatter import format_file
 from chiprules.model.checked import OUTCOMES
@@ -200,20 +202,41 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
         engine = "batch" if output is not None and records != "-" else "record"
     try:
         ruleset = chiprules.load(rules, timeline=timeline)
-        if engine == "record":
-            counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons)
-        else:
-            counts = _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons, engine,
-                                 memory_limit, master, timeline)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownFieldWarning)  # said once below, in the house style
+            if engine == "record":
+                counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons)
+                near = ruleset.preparer.near_misses
+            else:
+                counts = _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons,
+                                     engine, memory_limit, master, timeline)
+                near = _near_misses(ruleset, records, input_format)
     except ChiprulesError as exc:
         _fail(exc)
         sys.exit(2)
+    for name, guess in near.items():
+        click.echo(f"warning: {records}: {unknown_field_message(name, guess)}", err=True)
     n = sum(counts.values())
     summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o))
     click.echo(f"{n} record{'s' if n != 1 else ''}: {summary or 'none'}", err=True)
     if any(counts.get(o) for o in fail_on):
         sys.exit(3)
     sys.exit(2 if counts.get("error") else 0)
+
+
+def _near_misses(ruleset, records, input_format) -> dict[str, str]:
+    """Columns of a records file that no version reads but are spelled close to a field."""
+    first = next(iter(read_records(records, input_format)), None)
+    if first is None:
+        return {}
+    specs = ruleset.specs
+    found = {}
+    for name in first.data:
+        if name not in specs:
+            guess = near_field(name, specs)
+            if guess is not None:
+                found[name] = guess
+    return found
 
 
 def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons) -> dict:

@@ -131,3 +131,39 @@ def test_huge_number_in_rules_is_a_diagnostic(tmp_path, command):
     assert "E228" in res.output + res.stderr
     res = CliRunner().invoke(main, ["eval", str(tmp_path), str(ROOT / "examples/shipments.csv")])
     assert "E228" in res.stderr and "Traceback" not in res.output
+
+
+# --------------------------------------------------------------------------- no silent defaults
+
+A800_2022 = {"destination": "CN", "chip": "NVIDIA A800 SXM"}
+
+
+def test_export_date_spelled_as_a_header_is_read_in_the_api():
+    rules = chiprules.load(EAR)
+    d = rules.evaluate({"Export Date": "2022-11-14", **A800_2022})
+    assert d.record["export_date"].isoformat() == "2022-11-14"
+    assert d.ruleset.version == "2022-10-07"
+
+
+def test_misspelled_export_date_is_reported_once_and_decides_nothing():
+    rules = chiprules.load(EAR)
+    with pytest.warns(chiprules.UnknownFieldWarning, match="did you mean `export_date`") as caught:
+        for _ in range(3):
+            d = rules.evaluate({"exportdate": "2022-11-14", "notes": "kept", **A800_2022})
+    assert len([w for w in caught if issubclass(w.category, chiprules.UnknownFieldWarning)]) == 1
+    assert d.outcome == "indeterminate" and d.missing == ("export_date",)
+    assert d.record["notes"] == "kept"
+
+
+@pytest.mark.parametrize("engine", ["record", "batch"])
+def test_misspelled_column_is_named_once_on_the_command_line(tmp_path, engine):
+    path = tmp_path / "d.csv"
+    path.write_text("id,exportdate,destination,chip,end_user,remarks\n"
+                    + "".join(f"R{i},2022-11-14,CN,NVIDIA A800 SXM,Tianjin Example Trading,x\n" for i in range(3)))
+    decided, _, err = eval_jsonl(str(path), "--engine", engine)
+    assert err.count("did you mean `export_date`") == 1
+    assert "remarks" not in err
+    assert {d["outcome"] for d in decided} == {"indeterminate"}
+    assert {tuple(d["missing"]) for d in decided} == {("export_date",)}
+    decided, _, _ = eval_jsonl(str(path), "--engine", engine, "--as-of", "2022-11-14")
+    assert {d["outcome"] for d in decided} == {"no_license_required"}

@@ -8,12 +8,34 @@ alike, decides prepared records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import warnings as _warnings
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from chiprules import model as M
-from chiprules.data.records import FieldSpec, convert_record, typed_check
+from chiprules.data.records import FieldSpec, convert_record, normalize_field_name, typed_check
+
+
+class UnknownFieldWarning(UserWarning):
+    """A record's field is no field of the rules but is spelled close to one."""
+
+
+def near_field(name: str, fields: Iterable[str]) -> str | None:
+    """The field of the rules that an unknown field name is most likely a misspelling of."""
+    fields = sorted(fields)
+    squeezed = name.replace("_", "")
+    for f in fields:
+        if f.replace("_", "") == squeezed:
+            return f
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def unknown_field_message(name: str, guess: str) -> str:
+    return (f"`{name}` is not a record field, so its values are not used; did you mean `{guess}`? "
+            f"(rename the column)")
 
 
 def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
@@ -50,6 +72,9 @@ class Preparer:
         # copies the end user), in declaration order
         self.literal_defaults = tuple((n, d) for n, d in defaults.items() if not isinstance(d, M.FieldRef))
         self.copied_defaults = tuple((n, d.name) for n, d in defaults.items() if isinstance(d, M.FieldRef))
+        #: fields no version reads, spelled close to one that is read: {name: the field}
+        self.near_misses: dict[str, str] = {}
+        self._unknown: set[str] = set()
         #: quantities some version computes and no version lets a record give
         self.derived_only = tuple(dict.fromkeys(n for m in models for n in m.derived if n not in m.fields))
 
@@ -61,7 +86,16 @@ class Preparer:
             if v is None:
                 continue
             check = checks.get(k)
-            if check is None or check(v):
+            if check is None:
+                name = normalize_field_name(k) if type(k) is str else k
+                if name != k and name in checks:
+                    if name not in data:  # "Export Date" is `export_date`, as in a file's header
+                        rest[name] = v
+                    continue
+                record[k] = v
+                if k not in self._unknown:
+                    self._unknown_field(k)
+            elif check(v):
                 record[k] = v
             else:
                 rest[k] = v
@@ -88,6 +122,16 @@ class Preparer:
                     record[name] = value
         return Prepared(record, problems, tuple(warnings))
 
+    def _unknown_field(self, name) -> None:
+        """Note a field no version reads; warn once if its name is close to one that is read."""
+        self._unknown.add(name)
+        if type(name) is not str or len(self._unknown) > 1000:
+            return
+        guess = near_field(normalize_field_name(name), self.specs)
+        if guess is not None:
+            self.near_misses[name] = guess
+            _warnings.warn(unknown_field_message(name, guess), UnknownFieldWarning, stacklevel=5)
+
     def _fill_from_catalog(self, record: dict, chip, warnings: list) -> None:
         spec = self.catalog.lookup(chip)
         if spec is None:
@@ -103,4 +147,4 @@ class Preparer:
                 record[k] = v
 
 
-__all__ = ["Prepared", "Preparer", "field_specs"]
+__all__ = ["Prepared", "Preparer", "UnknownFieldWarning", "field_specs", "near_field", "unknown_field_message"]
