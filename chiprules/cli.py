@@ -34,7 +34,7 @@ from chiprules.report import plot as P
 from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
-from chiprules.screening.names import normalize_name
+from chiprules.screening.names import has_name
 
 
 def _fail(exc: ChiprulesError, fmt: str = "text") -> None:
@@ -517,10 +517,11 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
         click.echo("error: no names to screen; give NAMES or --file", err=True)
         sys.exit(2)
 
-    blank = [n for n in todo if not normalize_name(n)]
+    blank = [n for n in todo if not has_name(n)]
     if blank:
         click.echo(f"error: {', '.join(repr(n) for n in blank[:3])} "
-                   f"{'has' if len(blank) == 1 else 'have'} no letters or digits to screen", err=True)
+                   f"{'has' if len(blank) == 1 else 'have'} no name to screen (only punctuation or a legal "
+                   "form); give the party's name", err=True)
         sys.exit(2)
     found = {"match": 0, "possible": 0, "none": 0}
     rows = []

@@ -367,7 +367,7 @@ def test_screen_command_jsonl_and_fail_on(tmp_path):
     (["x", "--as-of", "2026-13-01"], "is not a date"),
     (["x", "--as-of", "2020-01-01"], "no version of these rules is in force on 2020-01-01"),
     (["--file", "/nonexistent/names.txt"], "cannot read"),
-    (["Sugon", "!!!"], "error: '!!!' has no letters or digits to screen"),
+    (["Sugon", "!!!"], "error: '!!!' has no name to screen"),
 ])
 def test_screen_command_bad_input_is_a_clean_error(args, message):
     res = CliRunner().invoke(main, ["screen", "rules/ear", *args])

@@ -167,3 +167,14 @@ def test_misspelled_column_is_named_once_on_the_command_line(tmp_path, engine):
     assert {tuple(d["missing"]) for d in decided} == {("export_date",)}
     decided, _, _ = eval_jsonl(str(path), "--engine", engine, "--as-of", "2022-11-14")
     assert {d["outcome"] for d in decided} == {"no_license_required"}
+
+
+@pytest.mark.parametrize("name", ["!!!", "\u200b", "Co Ltd", "Co., Ltd."])
+def test_party_with_nothing_to_screen_is_an_error_in_every_engine(tmp_path, name):
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + row(1, f'"{name}"') + row(2, "Tianjin Example Trading"), encoding="utf-8")
+    for rows in (batch_rows(path), eval_jsonl(str(path))[0]):
+        assert [r["outcome"] for r in rows] == ["error", "license_required"]
+        assert "no name to screen" in rows[0]["errors"][0]
+    res = CliRunner().invoke(main, ["screen", str(EAR), name])
+    assert res.exit_code != 0 and "no name to screen" in res.stderr

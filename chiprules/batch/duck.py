@@ -40,13 +40,14 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from chiprules import model as M
-from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, DECISION_COLUMNS, Plan
+from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, DECISION_COLUMNS, MISSING_WORDS, Plan
 from chiprules.batch.sql import NUMBER, NUMBER_DIGITS, OUTCOME_CODE, POLICY_RANK, note_col
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError, RecordError
 from chiprules.data.csvtext import FIELD_LIMIT
 from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_name, read_records
 from chiprules.eval.decision import Decision
+from chiprules.eval.prepare import screenable
 
 LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missing", "possible_matches",
                 "rules_fired", "citations", "errors", "warnings")
@@ -279,6 +280,13 @@ class BatchEngine:
         self.progress("reading and typing")
         present = {n: k for n, k in raw_cols if n in plan.specs}
         odd = exp.column("__odd", quoted=True) if self.raw_kind == "python" else exp.false()
+        # a party name with nothing to screen is the per-record engine's to report
+        for field, kind in present.items():
+            if plan.specs[field].kind == "party" and kind == "text":
+                blank = [v for (v,) in run(con, f"SELECT DISTINCT {q(field)} FROM raw WHERE {q(field)} IS NOT NULL")
+                         if not screenable(v.strip()) and v.strip().lower() not in MISSING_WORDS]
+                if blank:
+                    odd = exp.or_(odd, exp.column(field, quoted=True).isin(*[exp.Literal.string(v) for v in blank]))
         run(con, f"CREATE VIEW typed AS {plan.typed(present, odd).sql('duckdb')}")
         self._chips(con)
         run(con, f"CREATE VIEW prepared0 AS {plan.sql('prepared0', 'duckdb')}")

@@ -15,7 +15,35 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from chiprules import model as M
-from chiprules.data.records import FieldSpec, convert_record, normalize_field_name, typed_check
+from chiprules.data.records import (
+    FieldProblem,
+    FieldSpec,
+    convert_record,
+    normalize_field_name,
+    typed_check,
+)
+from chiprules.screening.names import has_name
+
+_SCREENABLE: dict[str, bool] = {}
+
+
+def screenable(name) -> bool:
+    """Whether a party name has something to screen (not only punctuation or a legal form)."""
+    ok = _SCREENABLE.get(name)
+    if ok is None:
+        ok = has_name(str(name))
+        if len(_SCREENABLE) < 100_000:
+            _SCREENABLE[name] = ok
+    return ok
+
+
+def blank_party(field: str, value) -> FieldProblem:
+    shown = repr(value)[1:-1] if isinstance(value, str) else repr(value)
+    return FieldProblem(
+        field, shown[:60], f"`{field}` has no name to screen: `{shown[:60]}`",
+        "give the party's name; punctuation or a legal form alone cannot be screened, "
+        "and an unknown party is left empty",
+    )
 
 
 class UnknownFieldWarning(UserWarning):
@@ -72,6 +100,7 @@ class Preparer:
         # copies the end user), in declaration order
         self.literal_defaults = tuple((n, d) for n, d in defaults.items() if not isinstance(d, M.FieldRef))
         self.copied_defaults = tuple((n, d.name) for n, d in defaults.items() if isinstance(d, M.FieldRef))
+        self.party_fields = tuple(n for n, spec in self.specs.items() if spec.kind == "party")
         #: fields no version reads, spelled close to one that is read: {name: the field}
         self.near_misses: dict[str, str] = {}
         self._unknown: set[str] = set()
@@ -104,6 +133,11 @@ class Preparer:
             converted, found = convert_record(rest, self.specs)
             record.update(converted)
             problems = tuple(found)
+        for name in self.party_fields:
+            value = record.get(name)
+            if value is not None and not screenable(value):
+                del record[name]
+                problems += (blank_party(name, value),)
         warnings = []
         for name in self.derived_only:
             if name in record:
