@@ -24,6 +24,7 @@ from chiprules.batch.tables import csv_cell, record_rows, write_rows
 from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import render_all, summary_line
 from chiprules.core.errors import ChiprulesError
+from chiprules.core.escape import formula_safe, printable
 from chiprules.data.records import read_records
 from chiprules.eval.explain import explain_decision, screening_words
 from chiprules.eval.prepare import UnknownFieldWarning, near_field, unknown_field_message
@@ -270,7 +271,7 @@ def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, re
         counts[str(d.outcome)] += 1
         writer(d)
         if explain and fmt == "table":
-            out.write(explain_decision(d) + "\n\n")
+            out.write(printable(explain_decision(d), keep_newlines=True) + "\n\n")
         if tty and n % 5000 == 0:
             rate = n / max(time.monotonic() - start, 1e-9)
             sys.stderr.write(f"\r{n:,} records, {rate:,.0f}/s ")
@@ -328,7 +329,7 @@ def _table_rows(rows, explain: bool) -> None:
     for row in rows:
         write(_Row(row))
         if explain:
-            sys.stdout.write(row["explanation"] + "\n\n")
+            sys.stdout.write(printable(row["explanation"], keep_newlines=True) + "\n\n")
 
 
 class _Row:
@@ -394,7 +395,7 @@ def _writer(fmt, out, explain):
             ]
             if explain:
                 row.append(explain_decision(d))
-            w.writerow(row)
+            w.writerow([formula_safe(c) for c in row])
         return write
     return _table_writer(out)
 
@@ -410,7 +411,7 @@ def _table_writer(out):
     header_done = []
 
     def cell(text, width):
-        text = str(text)
+        text = printable(str(text))
         if width == 0:
             return text
         if len(text) > width:
@@ -549,8 +550,8 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
         for m in rows:
             score = f"{m.score:g}" if m.score is not None else "-"
             head = {"match": "MATCH   ", "possible": "POSSIBLE", "none": "none    "}[m.status]
-            click.echo(f"{head}  {score:>5}  {m.name}  [{m.list}]")
-            click.echo(f"          {screening_words(m)}")
+            click.echo(f"{head}  {score:>5}  {printable(m.name)}  [{m.list}]")
+            click.echo(f"          {printable(screening_words(m))}")
     click.echo(f"{len(todo)} name{'s' if len(todo) != 1 else ''}: {found['match']} match, "
                f"{found['possible']} possible, {found['none']} no listed party found", err=True)
     hit = found["match"] + (found["possible"] if fail_on == "possible" else 0)

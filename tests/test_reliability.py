@@ -178,3 +178,74 @@ def test_party_with_nothing_to_screen_is_an_error_in_every_engine(tmp_path, name
         assert "no name to screen" in rows[0]["errors"][0]
     res = CliRunner().invoke(main, ["screen", str(EAR), name])
     assert res.exit_code != 0 and "no name to screen" in res.stderr
+
+
+# --------------------------------------------------------------------------- escaping of every output
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
+
+
+def formula_file(tmp_path):
+    import csv as _csv
+    path = tmp_path / "f.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = _csv.writer(f, lineterminator="\n")
+        w.writerow(["id", "export_date", "destination", "chip", "end_user", "note"])
+        for i, text in enumerate(FORMULAS):
+            w.writerow([text if i % 2 == 0 else f"R{i}", "2024-01-10", "CN", "NVIDIA H100 SXM",
+                        text, "-5"])
+    return path
+
+
+def assert_no_formula(text: str):
+    import csv as _csv
+    import io as _io
+    rows = list(_csv.reader(_io.StringIO(text)))
+    for cells in rows[1:]:
+        for cell in cells:
+            assert not cell or cell[0] not in "=+-@\t\r" or cell == "-5", cell
+    return rows
+
+
+@pytest.mark.parametrize("engine", ["record", "batch"])
+@pytest.mark.parametrize("explain", [[], ["--explain"]])
+def test_csv_output_runs_no_formula(tmp_path, engine, explain):
+    path = formula_file(tmp_path)
+    res = CliRunner().invoke(main, ["eval", str(EAR), str(path), "--format", "csv", "--engine", engine, *explain])
+    rows = assert_no_formula(res.stdout)
+    assert len(rows) == 1 + len(FORMULAS)
+    assert rows[1][rows[0].index("id")] == "'" + FORMULAS[0]
+    out = tmp_path / f"out-{engine}.csv"
+    CliRunner().invoke(main, ["eval", str(EAR), str(path), "-o", str(out), "--engine", engine, *explain])
+    rows = assert_no_formula(out.read_text(encoding="utf-8"))
+    header = rows[0]
+    assert [r[header.index("end_user")] for r in rows[1:]] == ["'" + f for f in FORMULAS]
+    assert {r[header.index("note")] for r in rows[1:]} == {"-5"}  # a number is no formula
+
+
+def test_terminal_output_escapes_control_characters(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"id": "A\x1b[2J\x1b]0;pwned\x07", "export_date": "2024-01-10",
+                                "destination": "CN", "end_user": "Tianjin Example Trading",
+                                "chip": "NVIDIA H100 SXM\n2024-01-10 FORGED license_required"}) + "\n")
+    for engine in ("record", "batch"):
+        res = CliRunner().invoke(main, ["eval", str(EAR), str(path), "--explain", "--engine", engine])
+        assert "\x1b" not in res.stdout and "\x07" not in res.stdout
+        assert "\\x1b[2J" in res.stdout
+        assert not any(line.startswith("2024-01-10 FORGED") for line in res.stdout.splitlines())
+        assert "NVIDIA H100 SXM\\n2024-01-10 FORGED" in res.stdout
+
+
+@pytest.mark.parametrize("cell,safe", [("=1+1", "'=1+1"), ("+A1", "'+A1"), ("-A1", "'-A1"), ("@x", "'@x"),
+                                       ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("-5", "-5"), ("+1.5e3", "+1.5e3"),
+                                       ("a=b", "a=b"), ("", ""), (None, None), (3, 3)])
+def test_formula_safe(cell, safe):
+    from chiprules.core.escape import formula_safe
+    assert formula_safe(cell) == safe
+
+
+def test_printable_escapes_controls_only():
+    from chiprules.core.escape import printable
+    assert printable("Ünïcödé 华为 ok") == "Ünïcödé 华为 ok"
+    assert printable("a\x1b[2Jb\u202ec\nd") == "a\\x1b[2Jb\\u202ec\\nd"
+    assert printable("a\nb", keep_newlines=True) == "a\nb"

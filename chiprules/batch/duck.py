@@ -506,7 +506,8 @@ class BatchEngine:
         return total
 
     def _output_columns(self, raw_cols, fmt) -> str:
-        columns = self.plan.output_columns([n for n, _ in raw_cols], CSV_SEPARATORS if fmt == "csv" else None)
+        columns = self.plan.output_columns([n for n, _ in raw_cols], CSV_SEPARATORS if fmt == "csv" else None,
+                                           {n for n, kind in raw_cols if kind == "text"})
         return ", ".join(c.sql("duckdb") for c in columns)
 
 

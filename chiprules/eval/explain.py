@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from chiprules.core.escape import printable
+
 if TYPE_CHECKING:  # the decision holds its explanation: a type for reading, no import at run time
     from chiprules.eval.decision import Decision, ListMatch
 
@@ -147,4 +149,5 @@ def explain_decision(d: Decision) -> str:
             lines.append("  no licence requirement applies to this destination and these parties")
     for w in d.warnings:
         lines.append(f"  warning: {w}")
-    return "\n".join(lines)
+    # one line each: a value cannot break a line, move the cursor or retitle a terminal
+    return "\n".join(printable(line) for line in lines)
