@@ -12,8 +12,11 @@ in the tests.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+
+import attrs
 
 from chiprules import model as M
 from chiprules.batch.duck import BatchEngine
@@ -306,22 +309,41 @@ def load(path: str | Path, *, timeline: str = "enforced") -> Rules:
                 "E225", f"versions `{seen[key].version}` and `{m.version}` both take effect on {m.effective}"
                 + (f" on the `{m.timeline}` timeline" if m.timeline else ""), location=m.path)])
         seen[key] = m
-    catalog = load_catalog_for(path)
+    catalog, digest = load_catalog_with_digest(path)
+    if digest is not None:  # a decision depends on the catalog's figures: the hash names them too
+        models = [attrs.evolve(m, content_hash=hashlib.sha256(m.content_hash.encode() + digest).hexdigest()[:16])
+                  for m in models]
     return Rules(models, catalog, timeline, str(path))
 
 
 def load_catalog_for(path: Path):
+    return load_catalog_with_digest(path)[0]
+
+
+def load_catalog_with_digest(path: Path):
+    """The chip catalog named in the rules root's `chiprules.toml` and the SHA-256 of its file,
+    or (None, None). The catalog must lie inside the rules root, as includes and lists do."""
     root = find_root(path)
     settings = root_settings(root)
     name = settings.get("catalog")
     if not isinstance(name, str):
-        return None
-    cat_path = (root / name)
+        return None, None
+    marker = str(root / "chiprules.toml")
+    cat_path = root / name
+    if not cat_path.resolve().is_relative_to(root.resolve()):
+        raise RulesError(f"catalog `{name}` is outside the rules root", [error(
+            "E209", f"the chip catalog `{name}` named in `{marker}` is outside the rules root `{root}`",
+            location=marker, help="keep the catalog inside the folder that holds `chiprules.toml`")])
     if not cat_path.is_file():
         raise RulesError(f"catalog `{name}` not found", [error(
-            "E210", f"the chip catalog `{cat_path}` named in `{root / 'chiprules.toml'}` does not exist",
-            location=str(root / "chiprules.toml"))])
-    return load_catalog(cat_path)
+            "E210", f"the chip catalog `{cat_path}` named in `{marker}` does not exist",
+            location=marker)])
+    try:
+        data = cat_path.read_bytes()
+    except OSError as exc:
+        raise RulesError(f"cannot read catalog `{name}`", [error(
+            "E210", f"cannot read the chip catalog `{cat_path}`: {exc.strerror or exc}", location=marker)]) from None
+    return load_catalog(cat_path), hashlib.sha256(data).digest()
 
 
 def read(path: str | Path, fmt: str | None = None) -> Iterator[RawRecord]:

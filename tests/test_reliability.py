@@ -249,3 +249,47 @@ def test_printable_escapes_controls_only():
     assert printable("Ünïcödé 华为 ok") == "Ünïcödé 华为 ok"
     assert printable("a\x1b[2Jb\u202ec\nd") == "a\\x1b[2Jb\\u202ec\\nd"
     assert printable("a\nb", keep_newlines=True) == "a\nb"
+
+
+# --------------------------------------------------------------------------- the hash names every input
+
+
+def rules_copy(tmp_path):
+    import shutil
+    root = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", root)
+    return root
+
+
+def test_hash_changes_with_the_catalog_and_the_lists(tmp_path):
+    root = rules_copy(tmp_path)
+    record = {"chip": "NVIDIA A800 SXM", "destination": "CN", "end_user": "Tianjin Example Trading"}
+    before = chiprules.load(root / "ear").evaluate(record, as_of="2022-11-14")
+    chips = root / "chips.csv"
+    chips.write_text(chips.read_text(encoding="utf-8").replace(
+        "A800 SXM4; A800-SXM4-80GB; A800 80GB SXM,2022,yes,1248,624,312,19.5,19.5,826,400",
+        "A800 SXM4; A800-SXM4-80GB; A800 80GB SXM,2022,yes,1248,624,312,19.5,19.5,826,600"), encoding="utf-8")
+    after = chiprules.load(root / "ear").evaluate(record, as_of="2022-11-14")
+    assert before.outcome != after.outcome  # the interconnect figure decides 2022's rule
+    assert before.ruleset.content_hash != after.ruleset.content_hash
+    lists = sorted((root / "lists").glob("*.csv"))
+    if lists:
+        lists[0].write_text(lists[0].read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        again = chiprules.load(root / "ear").evaluate(record, as_of="2022-11-14")
+        assert again.ruleset.content_hash != after.ruleset.content_hash
+
+
+# --------------------------------------------------------------------------- every path confined
+
+
+@pytest.mark.parametrize("name", ["../../../../etc/passwd", "../outside.csv", "/etc/passwd"])
+def test_catalog_path_is_confined_to_the_rules_root(tmp_path, name):
+    root = rules_copy(tmp_path)
+    (tmp_path / "outside.csv").write_text("secret first line\n")
+    (root / "chiprules.toml").write_text(f'catalog = "{name}"\n')
+    with pytest.raises(chiprules.RulesError) as caught:
+        chiprules.load(root / "ear")
+    assert caught.value.diagnostics[0].code == "E209"
+    res = CliRunner().invoke(main, ["eval", str(root / "ear"), str(ROOT / "examples/shipments.csv")])
+    assert res.exit_code != 0 and "outside the rules root" in res.stderr
+    assert "secret" not in res.output + res.stderr and "root:" not in res.output + res.stderr
