@@ -390,7 +390,7 @@ def _writer(fmt, out, explain):
                 d.id, d.outcome, ";".join(d.classification), d.review_policy or "",
                 ";".join(g.name for g in d.license_exceptions), ";".join(d.missing),
                 ";".join(possible_note(m) for m in d.possible_matches), d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
-                ";".join(r.rule for r in d.reasons), " | ".join(d.errors), " | ".join(d.warnings),
+                ";".join(d.rules_fired), " | ".join(d.errors), " | ".join(d.warnings),
                 d.location or "",
             ]
             if explain:

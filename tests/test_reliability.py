@@ -293,3 +293,23 @@ def test_catalog_path_is_confined_to_the_rules_root(tmp_path, name):
     res = CliRunner().invoke(main, ["eval", str(root / "ear"), str(ROOT / "examples/shipments.csv")])
     assert res.exit_code != 0 and "outside the rules root" in res.stderr
     assert "secret" not in res.output + res.stderr and "root:" not in res.output + res.stderr
+
+
+# --------------------------------------------------------------------------- the columns say what happened
+
+
+def test_csv_rules_fired_names_only_rules_that_fired():
+    import csv as _csv
+    import io as _io
+    shipments = ROOT / "examples/shipments.csv"
+    res = CliRunner().invoke(main, ["eval", str(EAR), str(shipments), "--format", "csv"])
+    rows = list(_csv.DictReader(_io.StringIO(res.stdout)))
+    batch = batch_rows(shipments)
+    assert [r["rules_fired"] for r in rows] == [";".join(b["rules_fired"] or []) for b in batch]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["S-0003"]["outcome"] == "no_license_required" and by_id["S-0003"]["rules_fired"] == ""
+    for r in rows:
+        fired = r["rules_fired"].split(";") if r["rules_fired"] else []
+        assert len(fired) == len(set(fired))
+        if r["outcome"] != "license_required":
+            assert "entity_list" not in fired
