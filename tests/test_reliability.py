@@ -313,3 +313,24 @@ def test_csv_rules_fired_names_only_rules_that_fired():
         assert len(fired) == len(set(fired))
         if r["outcome"] != "license_required":
             assert "entity_list" not in fired
+
+
+# --------------------------------------------------------------------------- screening
+
+
+@pytest.mark.parametrize("name", [
+    "Huawei Technologies Co., Ltd., Bantian, Longgang District, Shenzhen 518129",
+    "Huawei Technologies Co., Ltd.; Bantian, Longgang District, Shenzhen",
+])
+def test_listed_name_with_an_address_appended_matches(name):
+    rules = chiprules.load(EAR)
+    (m,) = rules.screen(name, "2024-01-10")
+    assert m.status == "match" and m.entry.startswith("Huawei Technologies")
+    d = rules.evaluate({"chip": "NVIDIA H100 SXM", "destination": "CN", "end_user": name}, as_of="2024-01-10")
+    assert "entity_list" in d.rules_fired
+
+
+def test_an_address_alone_does_not_make_a_match():
+    rules = chiprules.load(EAR)
+    (m,) = rules.screen("Tianjin Example Trading Co., Ltd., Bantian, Longgang District, Shenzhen", "2024-01-10")
+    assert m.status == "none"
