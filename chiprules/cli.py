@@ -23,8 +23,9 @@ from chiprules.batch.spark import SparkBatch
 from chiprules.batch.tables import csv_cell, record_rows, write_rows
 from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import render_all, summary_line
-from chiprules.core.errors import ChiprulesError
+from chiprules.core.errors import ChiprulesError, DataError, RecordError, RulesError
 from chiprules.core.escape import formula_safe, printable
+from chiprules.data.countries import RetiredCountry, UnknownCountry, country_name, resolve_country
 from chiprules.data.records import read_records
 from chiprules.eval.explain import explain_decision, screening_words
 from chiprules.eval.prepare import UnknownFieldWarning, near_field, unknown_field_message
@@ -37,9 +38,52 @@ from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
 from chiprules.screening.names import has_name
 
+# Exit statuses, the same for every command (docs/cli.md):
+EXIT_OK = 0  # all fine
+EXIT_FINDINGS = 1  # check, fmt --check, test: the rules have errors, need formatting, or an example fails
+EXIT_RECORDS = 2  # eval: some records were malformed (each reported on its own row)
+EXIT_FAIL_ON = 3  # eval, screen: a --fail-on outcome or status was found
+EXIT_INPUT = 4  # a records, names or output file cannot be read or written
+EXIT_RULES = 5  # the rules (or a data file beside them) do not load
+EXIT_USAGE = 64  # the command line itself is wrong: an unknown option, a bad date or country
+
 
 def _fail(exc: ChiprulesError, fmt: str = "text") -> None:
     click.echo(exc.render(fmt), err=True)
+
+
+def _exit_for(exc: ChiprulesError) -> int:
+    """The exit status of a failed command: the rules, the input, or what was asked of them
+    (a version or date the rules do not have)."""
+    if isinstance(exc, RulesError | DataError):
+        return EXIT_RULES
+    return EXIT_INPUT if isinstance(exc, RecordError) else EXIT_USAGE
+
+
+def _usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class _Commands(click.Group):
+    """The command group, with its own exit status for a wrong command line (64, not 2: 2
+    means malformed records)."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _rules_files(paths) -> list[Path]:
@@ -53,7 +97,7 @@ def _rules_files(paths) -> list[Path]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chiprules")
 def main():
     """chiprules: export controls on advanced AI chips, as rules you can read, test and diff."""
@@ -76,7 +120,7 @@ def check(paths, fmt):
     files = _rules_files(paths)
     if not files:
         click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FINDINGS)
     for f in files:
         _, ds = check_file(f)
         diags.extend(ds)
@@ -103,7 +147,11 @@ def fmt(paths, check_only, show_diff):
     """Format rules files canonically, keeping comments."""
 
     changed, failed = [], 0
-    for f in _rules_files(paths):
+    files = _rules_files(paths)
+    if not files:
+        click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for f in files:
         try:
             old, new = format_file(f)
         except ChiprulesError as exc:
@@ -135,11 +183,15 @@ def fmt(paths, check_only, show_diff):
 def test(paths, verbose):
     """Run the examples written in the rules; show expected against actual for each failure."""
 
+    files = _rules_files(paths)
+    if not files:
+        click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_FINDINGS)
     try:
-        results = run_examples(_rules_files(paths))
+        results = run_examples(files)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(1)
+        sys.exit(EXIT_FINDINGS)
     passed = failed = 0
     for res in results:
         if res.ok:
@@ -150,7 +202,10 @@ def test(paths, verbose):
             failed += 1
             click.echo(res.report())
     click.echo(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    if not passed + failed:
+        click.echo(f"error: no examples in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 # ---- eval ---------------------------------------------------------------------------------
@@ -197,8 +252,7 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
         if as_of is not None:
             dt.date.fromisoformat(as_of)
     except ValueError:
-        click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
-        sys.exit(2)
+        _usage(f"--as-of `{as_of}` is not a date; write YYYY-MM-DD")
     if engine == "auto":
         engine = "batch" if output is not None and records != "-" else "record"
     try:
@@ -214,15 +268,15 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
                 near = _near_misses(ruleset, records, input_format)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     for name, guess in near.items():
         click.echo(f"warning: {records}: {unknown_field_message(name, guess)}", err=True)
     n = sum(counts.values())
     summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o))
     click.echo(f"{n} record{'s' if n != 1 else ''}: {summary or 'none'}", err=True)
     if any(counts.get(o) for o in fail_on):
-        sys.exit(3)
-    sys.exit(2 if counts.get("error") else 0)
+        sys.exit(EXIT_FAIL_ON)
+    sys.exit(EXIT_RECORDS if counts.get("error") else EXIT_OK)
 
 
 def _near_misses(ruleset, records, input_format) -> dict[str, str]:
@@ -472,7 +526,7 @@ def sql(rules, dialect, as_of, timeline):
         click.echo(Plan(loaded, timeline, on_fixed).query(dialect), nl=False)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
 
 
 # ---- screen -------------------------------------------------------------------------------
@@ -504,26 +558,32 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
     try:
         on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
-        click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
-        sys.exit(2)
+        _usage(f"--as-of `{as_of}` is not a date; write YYYY-MM-DD")
+    if country is not None:
+        try:
+            country = resolve_country(country)
+        except (UnknownCountry, RetiredCountry) as exc:
+            guess = getattr(exc, "suggested_code", None)
+            _usage(f"--country `{printable(country)}` is not a country"
+                   + (f"; did you mean `{guess}` ({country_name(guess)})?" if guess else
+                      "; write an ISO 3166-1 alpha-2 code such as `CN`, or a country name"))
     todo = list(names)
     if names_file:
         try:
             text = sys.stdin.read() if names_file == "-" else Path(names_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             click.echo(f"error: cannot read `{names_file}`: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_INPUT)
         todo += [line.strip() for line in text.splitlines() if line.strip()]
     if not todo:
-        click.echo("error: no names to screen; give NAMES or --file", err=True)
-        sys.exit(2)
+        _usage("no names to screen; give NAMES or --file")
 
     blank = [n for n in todo if not has_name(n)]
     if blank:
         click.echo(f"error: {', '.join(repr(n) for n in blank[:3])} "
                    f"{'has' if len(blank) == 1 else 'have'} no name to screen (only punctuation or a legal "
                    "form); give the party's name", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
     found = {"match": 0, "possible": 0, "none": 0}
     rows = []
     try:
@@ -538,7 +598,7 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
                 rows.append(m)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     if fmt == "jsonl":
         for m in rows:
             obj = m.to_json()
@@ -596,7 +656,7 @@ def diff(old, new, new_version, records_path, fmt, timeline):
         report = run_diff(old_rules, new_rules, records=records)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     click.echo(render(report, fmt), nl=False)
 
 
@@ -685,10 +745,15 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
                 chips.append(prepared.record)
         else:
             chips = loaded.catalog
-        P.draw(region_map, output, chips=chips, changes=changed, against=against_name, notes=notes)
+        try:
+            P.draw(region_map, output, chips=chips, changes=changed, against=against_name, notes=notes)
+        except OSError as exc:
+            click.echo(f"error: cannot write `{output}`: {exc.strerror or exc}; check that its folder exists "
+                       "and can be written", err=True)
+            sys.exit(EXIT_INPUT)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     click.echo(output)
 
 

@@ -171,6 +171,7 @@ class Rules:
                timeline: str | None = None) -> tuple[ListMatch, ...]:
         """Screen a party name against the lists of the version in force on ``on`` (all its
         lists, or those named), as decisions do: one `ListMatch` per list."""
+        _check_timeline(timeline)
         version = self.version_on(as_date(on), timeline)
         if type(version) is str:
             raise ChiprulesError(version)
@@ -195,6 +196,7 @@ class Rules:
         columns, one row per input record in input order; with ``output``, writes it there
         (Parquet, CSV or JSON Lines, from the name) and returns the number of rows.
         """
+        _check_timeline(timeline)
         engine = BatchEngine(self, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
                              temp_directory=temp_directory)
         if isinstance(source, str | Path):
@@ -213,12 +215,16 @@ class Rules:
                  timeline: str | None = None, location: str | None = None) -> Decision:
         """Decide one record (a dict of field names to values)."""
         on_fixed = as_date(as_of) if as_of is not None else None
+        _check_timeline(timeline)
+        if not isinstance(record, Mapping):
+            return _not_a_record(record, id or "record", location)
         return self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
                       *, timeline: str | None = None) -> Iterator[Decision]:
         """Decide records one by one (streamed: nothing is held back)."""
         on_fixed = as_date(as_of) if as_of is not None else None
+        _check_timeline(timeline)
         prepare = self.preparer.prepare
         for n, rec in enumerate(records, 1):
             if isinstance(rec, RawRecord):
@@ -227,8 +233,10 @@ class Rules:
                                    location=rec.location, record=dict(rec.data))
                     continue
                 yield self._decide(prepare(rec.data), on_fixed, str(rec.number), timeline, rec.location)
-            else:
+            elif isinstance(rec, Mapping):
                 yield self._decide(prepare(rec), on_fixed, str(n), timeline, None)
+            else:  # one row for it too, and the stream goes on
+                yield _not_a_record(rec, str(n), None)
 
     def _decide(self, prepared: Prepared, on_fixed, default_id, timeline, location) -> Decision:
         record = prepared.record
@@ -273,6 +281,17 @@ class Rules:
         return Decision(rid, M.Outcome.INDETERMINATE, missing=split.missing, ruleset=version.info, record=record,
                         location=location, warnings=warnings, possible_matches=tuple(found),
                         explain=version.doubts(on) if split.possible else None, detail=split.possible)
+
+
+def _check_timeline(timeline) -> None:
+    if timeline is not None and timeline not in TIMELINES:
+        raise ChiprulesError(f"unknown timeline `{timeline}`; use `enforced` or `written`")
+
+
+def _not_a_record(value, default_id: str, location) -> Decision:
+    kind = "None" if value is None else f"a value of type {type(value).__name__}"
+    return Decision(default_id, M.Outcome.ERROR, location=location, record={},
+                    errors=(f"record {default_id} is not a mapping of field names to values (got {kind})",))
 
 
 def rule_files(path: Path) -> list[Path]:
