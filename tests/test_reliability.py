@@ -334,3 +334,42 @@ def test_an_address_alone_does_not_make_a_match():
     rules = chiprules.load(EAR)
     (m,) = rules.screen("Tianjin Example Trading Co., Ltd., Bantian, Longgang District, Shenzhen", "2024-01-10")
     assert m.status == "none"
+
+
+# --------------------------------------------------------------------------- streams stay streams
+
+
+def test_json_array_is_streamed_one_record_at_a_time():
+    read = []
+
+    class Lines:
+        def __init__(self, n):
+            self.lines = ["[\n"] + [json.dumps({"id": f"R{i}", "tpp": "4800"}) + ",\n" for i in range(n - 1)]
+            self.lines += [json.dumps({"id": f"R{n - 1}"}) + "\n", "]\n"]
+
+        def __iter__(self):
+            for line in self.lines:
+                read.append(line)
+                yield line
+
+    source = Lines(200_000)
+    records = read_records(source, "json")
+    first = next(records)
+    assert first.data["id"] == "R0" and len(read) < 20_000
+    rest = list(records)
+    assert len(rest) == 199_999 and rest[-1].data == {"id": "R199999"}
+
+
+@pytest.mark.parametrize("content,where", [('[\n  {"id": 1},\n  {"id": 2,,}\n]\n', ":3:12"),
+                                            ('[{"id": 1}\n {"id": 2}]', ":2:2"),
+                                            ('[{"id": 1},', "never closed")])
+def test_json_array_errors_are_located_after_the_good_records(tmp_path, content, where):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    got = []
+    with pytest.raises(chiprules.RecordError) as caught:
+        for rec in read_records(path):
+            got.append(rec)
+    assert [r.data for r in got] == [{"id": 1}]
+    diag = caught.value.diagnostics[0]
+    assert diag.code == "R014" and where in diag.location + diag.message

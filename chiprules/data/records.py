@@ -772,7 +772,7 @@ def _records(
             elif fmt == "jsonl":
                 rows = _jsonl_rows(lines, name)
             else:
-                rows = _json_items(_json_document("".join(lines), name), name)
+                rows = _json_stream(iter(lines), name)
     except BaseException:
         if close is not None:
             close()
@@ -932,6 +932,107 @@ def _json_document(text: str, name: str) -> list:
         name,
         "a JSON records file is an array of objects, or an object with a `records` array",
     )
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal, parse_int=_json_int)
+_JSON_CHUNK = 1 << 16  # characters read at least at a time
+
+
+def _json_stream(lines: Iterator[str], name: str) -> Iterator[RawRecord]:
+    """The records of a JSON document: a top-level array is read one element at a time (a
+    file larger than memory streams); an object with a `records` array is read whole."""
+    head = ""
+    for line in lines:
+        head += line
+        if head.strip():
+            break
+    if not head.lstrip().startswith("["):
+        return _json_items(_json_document(head + "".join(lines), name), name)
+    return _json_array(head, lines, name)
+
+
+def _json_array(buf: str, lines: Iterator[str], name: str) -> Iterator[RawRecord]:
+    pos = buf.index("[") + 1
+    done_lines = 0  # line breaks in the text already dropped from the buffer
+    carried = 0  # characters of the current line already dropped from the buffer
+    more = True
+    number = 0
+
+    def fill(want: int) -> bool:
+        nonlocal buf, more
+        got = []
+        size = 0
+        for line in lines:
+            got.append(line)
+            size += len(line)
+            if size >= want:
+                break
+        else:
+            more = False
+        buf += "".join(got)
+        return bool(got)
+
+    def where(at: int) -> str:
+        line = done_lines + buf.count("\n", 0, at) + 1
+        start = buf.rfind("\n", 0, at)
+        col = at - start if start >= 0 else at + carried + 1
+        return f"{name}:{line}:{col}"
+
+    def bad(at: int, what: str) -> RecordError:
+        return _fail("R014", f"`{name}` is not valid JSON: {what}", where(at),
+                     "a JSON records file is an array of objects, `[{...}, {...}]`")
+
+    def skip_space() -> None:
+        nonlocal pos
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buf) or not more or not fill(_JSON_CHUNK):
+                return
+
+    first = True
+    while True:
+        skip_space()
+        if pos >= len(buf):
+            raise bad(pos, "the array is never closed")
+        if buf[pos] == "]":
+            pos += 1
+            skip_space()
+            if pos < len(buf):
+                raise bad(pos, "extra data after the array")
+            return
+        if not first:
+            if buf[pos] != ",":
+                raise bad(pos, "expecting `,` or `]` between records")
+            pos += 1
+            skip_space()
+            if pos >= len(buf):
+                raise bad(pos, "the array is never closed")
+        first = False
+        while True:
+            try:
+                obj, end = _DECODER.raw_decode(buf, pos)
+                break
+            except json.JSONDecodeError as exc:
+                if more and fill(max(_JSON_CHUNK, len(buf) - pos)):
+                    continue
+                raise bad(exc.pos, exc.msg.lower()) from None
+            except (ValueError, RecursionError) as exc:
+                raise bad(pos, "nested too deeply" if isinstance(exc, RecursionError) else str(exc)) from None
+        number += 1
+        location = f"{name}: record {number}"
+        if isinstance(obj, dict):
+            data, problem = _normalized_keys(obj)
+            yield RawRecord(number, location, data, problem)
+        else:
+            yield RawRecord(number, location, {}, f"record {number} is not a JSON object (got {_json_kind(obj)})")
+        pos = end
+        if pos > _JSON_CHUNK:  # drop what is read, keeping count of its lines for locations
+            breaks = buf.count("\n", 0, pos)
+            done_lines += breaks
+            carried = pos - buf.rfind("\n", 0, pos) - 1 if breaks else carried + pos
+            buf = buf[pos:]
+            pos = 0
 
 
 def _json_items(items: list, name: str) -> Iterator[RawRecord]:
