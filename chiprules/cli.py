@@ -100,7 +100,14 @@ def _rules_files(paths) -> list[Path]:
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chiprules")
 def main():
-    """chiprules: export controls on advanced AI chips, as rules you can read, test and diff."""
+    """chiprules: export controls on advanced AI chips, as rules you can read, test and diff.
+
+    Exit statuses, for every command: 0 all fine; 1 the rules have errors, need
+    formatting or fail an example (check, fmt --check, test); 2 some records were
+    malformed (eval); 3 a --fail-on outcome or status was found; 4 an input or
+    output file cannot be read or written; 5 the rules do not load; 64 a wrong
+    command line.
+    """
 
 
 # ---- check ----------------------------------------------------------------------------
@@ -245,8 +252,11 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
     With -o, the decisions go to a file (Parquet, CSV or JSON Lines, from its name), one
     row per input record in input order, beside the input's own columns; the batch
     engine decides them (DuckDB, with bounded memory). Without -o, decisions are printed
-    one record at a time. --engine chooses otherwise. Exit status: 0 done; 2 some
-    records were malformed (still reported); 3 a --fail-on outcome was found.
+    one record at a time. --engine chooses otherwise.
+
+    Exit status: 0 done; 2 some records were malformed (each still has its row);
+    3 a --fail-on outcome was found; 4 RECORDS cannot be read; 5 the rules do not
+    load; 64 a wrong command line.
     """
     try:
         if as_of is not None:
@@ -552,7 +562,9 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
 
     Each name gets `match`, `possible` or `none` ("no listed party found", which is not
     a clearance) per list, with the best entry, its score and why. Exit status: 0 done;
-    2 bad input; 3 a --fail-on status was found.
+    3 a --fail-on status was found; 4 --file cannot be read; 5 the rules do not load;
+    64 a wrong command line (no names, a name with nothing to screen, a bad date or
+    country).
     """
 
     try:
@@ -626,7 +638,8 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
 @click.argument("new")
 @click.argument("new_version", required=False)
 @click.option("--records", "records_path", type=click.Path(allow_dash=True),
-              help="Replay a records file: list every record whose decision changes.")
+              help="Replay a records file (`-`: JSON Lines on stdin): list every record whose decision "
+                   "changes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text",
               help="text for a terminal, md for a memo, json for tools.")
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
@@ -683,7 +696,8 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
 
     The regions are exact: they come from the thresholds in the rules, each
     decided by the evaluator. Chips of the catalog (or of --records) are
-    plotted as points. Exit status 0 on success, 2 on an error.
+    plotted as points. Exit status 0 on success; 4 a file cannot be read or the
+    picture cannot be written; 5 the rules do not load; 64 a wrong command line.
     """
 
     try:

@@ -373,3 +373,89 @@ def test_json_array_errors_are_located_after_the_good_records(tmp_path, content,
     assert [r.data for r in got] == [{"id": 1}]
     diag = caught.value.diagnostics[0]
     assert diag.code == "R014" and where in diag.location + diag.message
+
+
+def test_readme_possible_match_line_says_what_the_code_gives():
+    import re
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    comment = re.search(r"^m\.field, m\.entry, m\.score.*# '([a-z_]+)', '([^']+)', ([0-9.]+)", readme, re.M)
+    d = chiprules.load(EAR).evaluate({"chip": "NVIDIA A10", "destination": "CN",
+                                      "end_user": "Huawai Technologies Co Ltd"}, as_of="2026-07-20")
+    m = d.possible_matches[0]
+    assert (m.field, m.entry, m.score) == (comment[1], comment[2], float(comment[3]))
+
+
+# --------------------------------------------------------------------------- exit statuses and usage
+
+
+def invoke(*args: str):
+    res = CliRunner().invoke(main, list(args))
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert "Traceback" not in res.output + res.stderr
+    return res
+
+
+def test_exit_statuses_tell_the_causes_apart(tmp_path):
+    clean = tmp_path / "ok.csv"
+    clean.write_text(HEADER + row(1, "Tianjin Example Trading") + row(2, "Tianjin Example Trading"))
+    shipments = str(clean)
+    bad_rules = str(ROOT / "tests/golden/diagnostics/E228_number_range.rules")
+    malformed = tmp_path / "m.csv"
+    malformed.write_text(HEADER + row(1, '"Foo') + row(2))
+    assert invoke("eval", str(EAR), shipments).exit_code == 0
+    assert invoke("eval", str(EAR), str(malformed)).exit_code == 2
+    assert invoke("eval", str(EAR), shipments, "--fail-on", "license_required").exit_code == 3
+    assert invoke("eval", str(EAR), str(tmp_path / "none.csv")).exit_code == 4
+    assert invoke("eval", bad_rules, shipments).exit_code == 5
+    assert invoke("eval", str(EAR), shipments, "--as-of", "2024-13-01").exit_code == 64
+    assert invoke("eval", str(EAR), shipments, "--no-such-option").exit_code == 64
+    assert invoke("check", bad_rules).exit_code == 1
+    assert invoke("--help").exit_code == 0 and "64" in invoke("--help").output
+
+
+def test_plot_to_a_missing_folder_is_a_clean_error(tmp_path):
+    res = invoke("plot", str(EAR), "-o", str(tmp_path / "no" / "such" / "x.png"))
+    assert res.exit_code == 4 and "cannot write" in res.stderr
+
+
+@pytest.mark.parametrize("command", ["test", "fmt", "check"])
+def test_commands_on_an_empty_folder_say_so(tmp_path, command):
+    res = invoke(command, str(tmp_path))
+    assert res.exit_code == 1 and "no .rules files" in res.stderr
+
+
+def test_stdin_is_named_in_help():
+    assert "`-`" in invoke("eval", "--help").output
+    assert "`-`" in invoke("diff", "--help").output
+    assert "`-`" in invoke("screen", "--help").output
+
+
+# --------------------------------------------------------------------------- the Python API
+
+
+def test_evaluate_many_gives_a_row_for_anything():
+    items = [None, {"chip": "NVIDIA H100 SXM", "destination": "CN"}, 5, "text"]
+    got = list(chiprules.load(EAR).evaluate_many(items, as_of="2024-01-10"))
+    assert [d.outcome for d in got] == ["error", "license_required", "error", "error"]
+    assert "not a mapping" in got[0].errors[0]
+
+
+def test_as_of_takes_a_datetime():
+    import datetime as dt
+    rules = chiprules.load(EAR)
+    rec = {"chip": "NVIDIA H100 SXM", "destination": "CN"}
+    on = rules.evaluate(rec, as_of=dt.datetime(2024, 1, 10, 15, 30))
+    assert on.ruleset.version == rules.evaluate(rec, as_of="2024-01-10").ruleset.version
+    assert list(rules.evaluate_many([rec], as_of=dt.datetime(2024, 1, 10)))[0].outcome == on.outcome
+
+
+def test_unknown_timeline_is_refused_everywhere():
+    rules = chiprules.load(EAR)
+    with pytest.raises(chiprules.ChiprulesError, match="unknown timeline"):
+        rules.evaluate({"destination": "CN"}, as_of="2024-01-10", timeline="nope")
+    with pytest.raises(chiprules.ChiprulesError, match="unknown timeline"):
+        list(rules.evaluate_many([{}], timeline="nope"))
+    with pytest.raises(chiprules.ChiprulesError, match="unknown timeline"):
+        rules.decide_table(str(ROOT / "examples/shipments.csv"), timeline="nope")
+    with pytest.raises(chiprules.ChiprulesError, match="unknown timeline"):
+        rules.screen("Sugon", "2024-01-10", timeline="nope")
