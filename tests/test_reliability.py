@@ -459,3 +459,12 @@ def test_unknown_timeline_is_refused_everywhere():
         rules.decide_table(str(ROOT / "examples/shipments.csv"), timeline="nope")
     with pytest.raises(chiprules.ChiprulesError, match="unknown timeline"):
         rules.screen("Sugon", "2024-01-10", timeline="nope")
+
+
+def test_explain_headline_names_the_rule_that_gives_the_review():
+    rules = chiprules.load(EAR)
+    for d in rules.evaluate_many(read_records(ROOT / "examples/shipments.csv")):
+        if d.review_policy:
+            head = d.explain().splitlines()[0]
+            giving = [r.rule for r in d.reasons if r.kind == "require" and r.detail == f"review {d.review_policy}"]
+            assert giving and all(f"`{rule}`" in head for rule in giving), head

@@ -91,7 +91,10 @@ def _value(v) -> str:
 def explain_decision(d: Decision) -> str:
     head = f"{d.id}: {OUTCOME_WORDS.get(d.outcome, d.outcome)}"
     if d.review_policy:
-        head += f" (review: {words(d.review_policy)})"
+        # the requirements that give the strictest review, which is the one that holds
+        strictest = [r.rule for r in d.reasons if r.kind == "require" and r.detail == f"review {d.review_policy}"]
+        under = f", under {', '.join(f'`{r}`' for r in strictest)}" if strictest else ""
+        head += f" (review: {words(d.review_policy)}{under})"
     lines = [head]
     if d.location:
         lines.append(f"  input: {d.location}")
