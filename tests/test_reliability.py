@@ -468,3 +468,14 @@ def test_explain_headline_names_the_rule_that_gives_the_review():
             head = d.explain().splitlines()[0]
             giving = [r.rule for r in d.reasons if r.kind == "require" and r.detail == f"review {d.review_policy}"]
             assert giving and all(f"`{rule}`" in head for rule in giving), head
+
+
+def test_a_huge_rules_file_is_refused_quickly(tmp_path):
+    import time
+    path = tmp_path / "big.rules"
+    line = "group G = {CN, HK, MO}  # filler\n"
+    path.write_text(line * (2 * 1024 * 1024 // len(line)))
+    start = time.monotonic()
+    res = invoke("check", str(path))
+    assert res.exit_code == 1 and "E002" in res.stderr
+    assert time.monotonic() - start < 10
