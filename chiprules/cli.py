@@ -38,7 +38,7 @@ from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
 from chiprules.screening.names import has_name
 
-# Exit statuses, the same for every command (docs/cli.md):
+# Exit statuses, the same for every command (docs/reliability.md):
 EXIT_OK = 0  # all fine
 EXIT_FINDINGS = 1  # check, fmt --check, test: the rules have errors, need formatting, or an example fails
 EXIT_RECORDS = 2  # eval: some records were malformed (each reported on its own row)

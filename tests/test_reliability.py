@@ -479,3 +479,11 @@ def test_a_huge_rules_file_is_refused_quickly(tmp_path):
     res = invoke("check", str(path))
     assert res.exit_code == 1 and "E002" in res.stderr
     assert time.monotonic() - start < 10
+
+
+def test_unclosed_quote_before_a_quoted_cell_costs_one_record(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text(HEADER + row(1, '"Foo') + row(2, '"Bar, Inc."') + row(3, '"Multi\nline"') + row(4))
+    records = list(read_records(path))
+    assert [r.problem is not None for r in records] == [True, False, False, False]
+    assert [r.data.get("end_user") for r in records[1:]] == ["Bar, Inc.", "Multi\nline", "Bar"]

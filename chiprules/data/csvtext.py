@@ -101,16 +101,26 @@ class CsvRows:
         return line
 
     def _whole_record(self, line: str) -> bool:
-        """Whether a line read on its own is a complete record of the header's width."""
-        if self.width is None or self.width < 2 or ends_in_quote(line, False, self.delimiter):
+        """Whether a line met inside an open quote starts a record of its own: read alone it
+        is a complete record of the header's width, and read as the rest of the quoted cell
+        it either leaves the quote open or closes it with a quote that stands at the start
+        of a cell (so it opens that cell, rather than closing a cell begun above)."""
+        delim = self.delimiter
+        if self.width is None or self.width < 2 or ends_in_quote(line, False, delim):
             return False
-        if line.count(self.delimiter) < self.width - 1:
+        if line.count(delim) < self.width - 1:
             return False
         try:
-            rows = list(csv.reader([line], delimiter=self.delimiter))
+            rows = list(csv.reader([line], delimiter=delim))
         except csv.Error:
             return False
-        return len(rows) == 1 and len(rows[0]) == self.width
+        if len(rows) != 1 or len(rows[0]) != self.width:
+            return False
+        m = _QUOTED_TAIL.match(line, 0)
+        if m is None:
+            return True  # the quote stays open through the line
+        closing = m.end() - 1
+        return closing > 0 and line[closing - 1] == delim
 
     def __iter__(self) -> Iterator[CsvRow]:
         delim = self.delimiter
