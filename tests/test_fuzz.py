@@ -96,7 +96,7 @@ def test_fuzz_rules_checker(tmp_path_factory, data, source):
     for helper in ("fields.rules",):  # what the diagnostic cases include
         (folder / helper).write_text((ROOT / "tests/golden/diagnostics" / helper).read_text(encoding="utf-8"))
     path = folder / "fuzzed.rules"
-    path.write_text(mutate(source.read_text(encoding="utf-8"), data), encoding="utf-8", errors="replace")
+    path.write_text(mutate(source.read_text(encoding="utf-8", errors="replace"), data), encoding="utf-8", errors="replace")
     try:
         _, diags = check_file(path)
     except ChiprulesError as exc:
@@ -153,7 +153,7 @@ def test_fuzz_written_csv_reads_back_as_written(tmp_path_factory, header, rows, 
 @given(data=st.data(), source=st.sampled_from(RECORD_CORPUS))
 def test_fuzz_record_files(tmp_path_factory, data, source):
     path = tmp_path_factory.mktemp("records") / f"fuzzed{source.suffix}"
-    path.write_text(mutate(source.read_text(encoding="utf-8"), data), encoding="utf-8", errors="replace")
+    path.write_text(mutate(source.read_text(encoding="utf-8", errors="replace"), data), encoding="utf-8", errors="replace")
     decide_all(path)
 
 
