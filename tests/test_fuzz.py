@@ -46,6 +46,7 @@ from chiprules.screening.names import normalize_name
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.filterwarnings("ignore::chiprules.UnknownFieldWarning")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
@@ -256,7 +257,3 @@ def test_corpus_is_there():
     assert len(RULES_CORPUS) > 20 and len(RECORD_CORPUS) >= 2
     assert all(p.is_file() for p in RULES_CORPUS + RECORD_CORPUS)
 
-
-@pytest.fixture(autouse=True)
-def _quiet_io():
-    yield
