@@ -25,7 +25,6 @@ see docs/reliability.md.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 from decimal import Decimal
