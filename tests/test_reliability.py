@@ -103,6 +103,7 @@ def test_huge_exponent_is_a_located_error(tmp_path, field, value):
     assert [d["outcome"] for d in decided] == ["error", "error"]
     assert "out of range" in decided[0]["errors"][0] and field in decided[0]["errors"][0]
     assert code != 0
+    assert [r["outcome"] for r in batch_rows(path)] == ["error", "error"]
 
 
 def test_long_json_integer_is_no_internal_message(tmp_path):
