@@ -264,4 +264,6 @@ def test_dimensions_multiply_and_divide_by_adding_exponents():
     assert dims_name(UNITS["TB/s/mm2"].dims) == "GB/s/mm2"
     assert dims_name(DIMENSIONLESS) == "a plain number"
     assert dims_name(mul_dims(tops, mm2, 1)) == "TOPS*mm2"
+    assert dims_name(mul_dims(UNITS["GB/s"].dims, mm2, 1)) == "GB/s*mm2"
+    assert dims_name(mul_dims(DIMENSIONLESS, mul_dims(tops, mm2, 1), -1)) == "1/TOPS/mm2"
     assert dims_name(mul_dims(DIMENSIONLESS, mul_dims(mm2, mm2, 1), -1)) == "1/mm2^2"
