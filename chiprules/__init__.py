@@ -4,6 +4,7 @@ from chiprules.core.diagnostics import Diagnostic, Severity
 from chiprules.core.errors import ChiprulesError, DataError, RecordError, RulesError
 from chiprules.engine import Rules, load
 from chiprules.eval.decision import Decision, ExceptionGrant, Reason, RulesetInfo
+from chiprules.eval.prepare import UnknownFieldWarning
 from chiprules.report.diff import DiffReport, diff
 
 __version__ = "0.1.0"
@@ -21,6 +22,7 @@ __all__ = [
     "RulesError",
     "RulesetInfo",
     "Severity",
+    "UnknownFieldWarning",
     "diff",
     "load",
 ]

@@ -10,6 +10,7 @@ import difflib
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -22,24 +23,71 @@ from chiprules.batch.spark import SparkBatch
 from chiprules.batch.tables import csv_cell, record_rows, write_rows
 from chiprules.core.dates import as_date
 from chiprules.core.diagnostics import render_all, summary_line
-from chiprules.core.errors import ChiprulesError
+from chiprules.core.errors import ChiprulesError, DataError, RecordError, RulesError
+from chiprules.core.escape import formula_safe, printable
+from chiprules.data.countries import RetiredCountry, UnknownCountry, country_name, resolve_country
 from chiprules.data.records import read_records
 from chiprules.eval.explain import decision_json, explain_decision, screening_json, screening_words
+from chiprules.eval.prepare import UnknownFieldWarning, near_field, unknown_field_message
 from chiprules.lang.checker import check_file
 from chiprules.lang.formatter import format_file
 from chiprules.model.checked import OUTCOMES
+from chiprules.model.walk import unsettled_zones
 from chiprules.report import plot as P
 from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
 from chiprules.report.versions import fragment_warnings, scaffold
-from chiprules.screening.names import normalize_name
+from chiprules.screening.names import has_name
 from chiprules.serve import Logs, Served, Settings, create_app
 from chiprules.serve.server import run as run_server
+
+# Exit statuses, the same for every command (docs/reliability.md):
+EXIT_OK = 0  # all fine
+EXIT_FINDINGS = 1  # check, fmt --check, test: the rules have errors, need formatting, or an example fails
+EXIT_RECORDS = 2  # eval: some records were malformed (each reported on its own row)
+EXIT_FAIL_ON = 3  # eval, screen: a --fail-on outcome or status was found
+EXIT_INPUT = 4  # a records, names or output file cannot be read or written
+EXIT_RULES = 5  # the rules (or a data file beside them) do not load
+EXIT_USAGE = 64  # the command line itself is wrong: an unknown option, a bad date or country
 
 
 def _fail(exc: ChiprulesError, fmt: str = "text") -> None:
     click.echo(exc.render(fmt), err=True)
+
+
+def _exit_for(exc: ChiprulesError) -> int:
+    """The exit status of a failed command: the rules, the input, or what was asked of them
+    (a version or date the rules do not have)."""
+    if isinstance(exc, RulesError | DataError):
+        return EXIT_RULES
+    return EXIT_INPUT if isinstance(exc, RecordError) else EXIT_USAGE
+
+
+def _usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class _Commands(click.Group):
+    """The command group, with its own exit status for a wrong command line (64, not 2: 2
+    means malformed records)."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _rules_files(paths) -> list[Path]:
@@ -53,10 +101,17 @@ def _rules_files(paths) -> list[Path]:
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chiprules")
 def main():
-    """chiprules: export controls on advanced AI chips, as rules you can read, test and diff."""
+    """chiprules: export controls on advanced AI chips, as rules you can read, test and diff.
+
+    Exit statuses, for every command: 0 all fine; 1 the rules have errors, need
+    formatting or fail an example (check, fmt --check, test); 2 some records were
+    malformed (eval); 3 a --fail-on outcome or status was found; 4 an input or
+    output file cannot be read or written; 5 the rules do not load; 64 a wrong
+    command line.
+    """
 
 
 # ---- check ----------------------------------------------------------------------------
@@ -76,7 +131,7 @@ def check(paths, fmt):
     files = _rules_files(paths)
     if not files:
         click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FINDINGS)
     models = []
     for f in files:
         model, ds = check_file(f)
@@ -93,7 +148,14 @@ def check(paths, fmt):
         click.echo(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: "
                    + ("no problems" if not diags else summary_line(n_err, len(diags) - n_err)),
                    err=True)
-    sys.exit(1 if n_err else 0)
+        zones = {}
+        for model in models:
+            for key, zone in (unsettled_zones(model) if model is not None else {}).items():
+                zones.setdefault((key, zone.span.source.name if zone.span else "?",
+                                  zone.span.line if zone.span else 0), zone)
+        for (key, where, line), zone in sorted(zones.items()):
+            click.echo(f"unsettled law: `{key}` at {where}:{line}: {zone.why}", err=True)
+    sys.exit(EXIT_FINDINGS if n_err else EXIT_OK)
 
 
 # ---- lsp ----------------------------------------------------------------------------------
@@ -123,7 +185,11 @@ def fmt(paths, check_only, show_diff):
     With --check or --diff no file is written; --check exits 1 if a file would change."""
 
     changed, failed = [], 0
-    for f in _rules_files(paths):
+    files = _rules_files(paths)
+    if not files:
+        click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for f in files:
         try:
             old, new = format_file(f)
         except ChiprulesError as exc:
@@ -195,11 +261,15 @@ def new_version(rules, date, timeline):
 def test(paths, verbose):
     """Run the examples written in the rules; show expected against actual for each failure."""
 
+    files = _rules_files(paths)
+    if not files:
+        click.echo(f"error: no .rules files in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_FINDINGS)
     try:
-        results = run_examples(_rules_files(paths))
+        results = run_examples(files)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(1)
+        sys.exit(EXIT_FINDINGS)
     passed = failed = 0
     for res in results:
         if res.ok:
@@ -210,7 +280,10 @@ def test(paths, verbose):
             failed += 1
             click.echo(res.report())
     click.echo(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    if not passed + failed:
+        click.echo(f"error: no examples in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 # ---- eval ---------------------------------------------------------------------------------
@@ -250,33 +323,56 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
     With -o, the decisions go to a file (Parquet, CSV or JSON Lines, from its name), one
     row per input record in input order, beside the input's own columns; the batch
     engine decides them (DuckDB, with bounded memory). Without -o, decisions are printed
-    one record at a time. --engine chooses otherwise. Exit status: 0 done; 2 some
-    records were malformed (still reported); 3 a --fail-on outcome was found.
+    one record at a time. --engine chooses otherwise.
+
+    Exit status: 0 done; 2 some records were malformed (each still has its row);
+    3 a --fail-on outcome was found; 4 RECORDS cannot be read; 5 the rules do not
+    load; 64 a wrong command line.
     """
     try:
         if as_of is not None:
             dt.date.fromisoformat(as_of)
     except ValueError:
-        click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
-        sys.exit(2)
+        _usage(f"--as-of `{as_of}` is not a date; write YYYY-MM-DD")
     if engine == "auto":
         engine = "batch" if output is not None and records != "-" else "record"
     try:
         ruleset = chiprules.load(rules, timeline=timeline)
-        if engine == "record":
-            counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons)
-        else:
-            counts = _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons, engine,
-                                 memory_limit, master, timeline)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownFieldWarning)  # said once below, in the house style
+            if engine == "record":
+                counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons)
+                near = ruleset.preparer.near_misses
+            else:
+                counts = _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons,
+                                     engine, memory_limit, master, timeline)
+                near = _near_misses(ruleset, records, input_format)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
+    for name, guess in near.items():
+        click.echo(f"warning: {records}: {unknown_field_message(name, guess)}", err=True)
     n = sum(counts.values())
     summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o))
     click.echo(f"{n} record{'s' if n != 1 else ''}: {summary or 'none'}", err=True)
     if any(counts.get(o) for o in fail_on):
-        sys.exit(3)
-    sys.exit(2 if counts.get("error") else 0)
+        sys.exit(EXIT_FAIL_ON)
+    sys.exit(EXIT_RECORDS if counts.get("error") else EXIT_OK)
+
+
+def _near_misses(ruleset, records, input_format) -> dict[str, str]:
+    """Columns of a records file that no version reads but are spelled close to a field."""
+    first = next(iter(read_records(records, input_format)), None)
+    if first is None:
+        return {}
+    specs = ruleset.specs
+    found = {}
+    for name in first.data:
+        if name not in specs:
+            guess = near_field(name, specs)
+            if guess is not None:
+                found[name] = guess
+    return found
 
 
 def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons) -> dict:
@@ -310,7 +406,7 @@ def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, re
         counts[str(d.outcome)] += 1
         writer(d)
         if explain and fmt == "table":
-            out.write(explain_decision(d) + "\n\n")
+            out.write(printable(explain_decision(d), keep_newlines=True) + "\n\n")
         if tty and n % 5000 == 0:
             rate = n / max(time.monotonic() - start, 1e-9)
             sys.stderr.write(f"\r{n:,} records, {rate:,.0f}/s ")
@@ -369,7 +465,7 @@ def _table_rows(rows, explain: bool) -> None:
     for row in rows:
         write(_Row(row))
         if explain:
-            sys.stdout.write(row["explanation"] + "\n\n")
+            sys.stdout.write(printable(row["explanation"], keep_newlines=True) + "\n\n")
 
 
 class _Row:
@@ -428,12 +524,12 @@ def _writer(fmt, out, explain):
                 ";".join(g.name for g in d.license_exceptions), ";".join(d.missing),
                 ";".join(possible_note(m) for m in d.possible_matches),
                 " | ".join(f"{u.condition}: {u.why} ({u.cite})" for u in d.unsettled), d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
-                ";".join(r.rule for r in d.reasons), " | ".join(d.errors), " | ".join(d.warnings),
+                ";".join(d.rules_fired), " | ".join(d.errors), " | ".join(d.warnings),
                 d.location or "",
             ]
             if explain:
                 row.append(explain_decision(d))
-            w.writerow(row)
+            w.writerow([formula_safe(c) for c in row])
         return write
     return _table_writer(out)
 
@@ -449,7 +545,7 @@ def _table_writer(out):
     header_done = []
 
     def cell(text, width):
-        text = str(text)
+        text = printable(str(text))
         if width == 0:
             return text
         if len(text) > width:
@@ -511,7 +607,7 @@ def sql(rules, dialect, as_of, timeline):
         click.echo(Plan(loaded, timeline, on_fixed).query(dialect), nl=False)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
 
 
 # ---- screen -------------------------------------------------------------------------------
@@ -537,31 +633,40 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
 
     Each name gets `match`, `possible` or `none` ("no listed party found", which is not
     a clearance) per list, with the best entry, its score and why. Exit status: 0 done;
-    2 bad input; 3 a --fail-on status was found.
+    3 a --fail-on status was found; 4 --file cannot be read; 5 the rules do not load;
+    64 a wrong command line (no names, a name with nothing to screen, a bad date or
+    country).
     """
 
     try:
         on = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
     except ValueError:
-        click.echo(f"error: --as-of `{as_of}` is not a date; write YYYY-MM-DD", err=True)
-        sys.exit(2)
+        _usage(f"--as-of `{as_of}` is not a date; write YYYY-MM-DD")
+    if country is not None:
+        try:
+            country = resolve_country(country)
+        except (UnknownCountry, RetiredCountry) as exc:
+            guess = getattr(exc, "suggested_code", None)
+            _usage(f"--country `{printable(country)}` is not a country"
+                   + (f"; did you mean `{guess}` ({country_name(guess)})?" if guess else
+                      "; write an ISO 3166-1 alpha-2 code such as `CN`, or a country name"))
     todo = list(names)
     if names_file:
         try:
             text = sys.stdin.read() if names_file == "-" else Path(names_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             click.echo(f"error: cannot read `{names_file}`: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_INPUT)
         todo += [line.strip() for line in text.splitlines() if line.strip()]
     if not todo:
-        click.echo("error: no names to screen; give NAMES or --file", err=True)
-        sys.exit(2)
+        _usage("no names to screen; give NAMES or --file")
 
-    blank = [n for n in todo if not normalize_name(n)]
+    blank = [n for n in todo if not has_name(n)]
     if blank:
         click.echo(f"error: {', '.join(repr(n) for n in blank[:3])} "
-                   f"{'has' if len(blank) == 1 else 'have'} no letters or digits to screen", err=True)
-        sys.exit(2)
+                   f"{'has' if len(blank) == 1 else 'have'} no name to screen (only punctuation or a legal "
+                   "form); give the party's name", err=True)
+        sys.exit(EXIT_USAGE)
     found = {"match": 0, "possible": 0, "none": 0}
     rows = []
     try:
@@ -576,7 +681,7 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
                 rows.append(m)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     if fmt == "jsonl":
         for m in rows:
             click.echo(json.dumps(screening_json(m), ensure_ascii=False))
@@ -585,8 +690,8 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
         for m in rows:
             score = f"{m.score:g}" if m.score is not None else "-"
             head = {"match": "MATCH   ", "possible": "POSSIBLE", "none": "none    "}[m.status]
-            click.echo(f"{head}  {score:>5}  {m.name}  [{m.list}]")
-            click.echo(f"          {screening_words(m)}")
+            click.echo(f"{head}  {score:>5}  {printable(m.name)}  [{m.list}]")
+            click.echo(f"          {printable(screening_words(m))}")
     click.echo(f"{len(todo)} name{'s' if len(todo) != 1 else ''}: {found['match']} match, "
                f"{found['possible']} possible, {found['none']} no listed party found", err=True)
     hit = found["match"] + (found["possible"] if fail_on == "possible" else 0)
@@ -601,7 +706,8 @@ def screen(rules, names, names_file, list_names, as_of, country, address, fmt, f
 @click.argument("new")
 @click.argument("new_version", required=False)
 @click.option("--records", "records_path", type=click.Path(allow_dash=True),
-              help="Replay a records file: list every record whose decision changes.")
+              help="Replay a records file (`-`: JSON Lines on stdin): list every record whose decision "
+                   "changes.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text",
               help="text for a terminal, md for a memo, json for tools.")
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
@@ -632,7 +738,7 @@ def diff(old, new, new_version, records_path, fmt, timeline):
         report = run_diff(old_rules, new_rules, records=records)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     click.echo(render(report, fmt), nl=False)
 
 
@@ -659,7 +765,8 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
 
     The regions are exact: they come from the thresholds in the rules, each
     decided by the evaluator. Chips of the catalog (or of --records) are
-    plotted as points. Exit status 0 on success, 2 on an error.
+    plotted as points. Exit status 0 on success; 4 a file cannot be read or the
+    picture cannot be written; 5 the rules do not load; 64 a wrong command line.
     """
 
     try:
@@ -721,10 +828,15 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
                 chips.append(prepared.record)
         else:
             chips = loaded.catalog
-        P.draw(region_map, output, chips=chips, changes=changed, against=against_name, notes=notes)
+        try:
+            P.draw(region_map, output, chips=chips, changes=changed, against=against_name, notes=notes)
+        except OSError as exc:
+            click.echo(f"error: cannot write `{output}`: {exc.strerror or exc}; check that its folder exists "
+                       "and can be written", err=True)
+            sys.exit(EXIT_INPUT)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     click.echo(output)
 
 

@@ -12,8 +12,11 @@ in the tests.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+
+import attrs
 
 from chiprules import model as M
 from chiprules.batch.duck import BatchEngine
@@ -175,6 +178,7 @@ class Rules:
                timeline: str | None = None) -> tuple[ListMatch, ...]:
         """Screen a party name against the lists of the version in force on ``on`` (all its
         lists, or those named), as decisions do: one `ListMatch` per list."""
+        _check_timeline(timeline)
         version = self.version_on(as_date(on), timeline)
         if type(version) is str:
             raise ChiprulesError(version)
@@ -199,6 +203,7 @@ class Rules:
         columns, one row per input record in input order; with ``output``, writes it there
         (Parquet, CSV or JSON Lines, from the name) and returns the number of rows.
         """
+        _check_timeline(timeline)
         engine = BatchEngine(self, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
                              temp_directory=temp_directory)
         if isinstance(source, str | Path):
@@ -227,12 +232,16 @@ class Rules:
                  timeline: str | None = None, location: str | None = None) -> Decision:
         """Decide one record (a dict of field names to values)."""
         on_fixed = as_date(as_of) if as_of is not None else None
+        _check_timeline(timeline)
+        if not isinstance(record, Mapping):
+            return _not_a_record(record, id or "record", location)
         return self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
                       *, timeline: str | None = None) -> Iterator[Decision]:
         """Decide records one by one (streamed: nothing is held back)."""
         on_fixed = as_date(as_of) if as_of is not None else None
+        _check_timeline(timeline)
         prepare = self.preparer.prepare
         for n, rec in enumerate(records, 1):
             if isinstance(rec, RawRecord):
@@ -241,8 +250,10 @@ class Rules:
                                    location=rec.location, record=dict(rec.data))
                     continue
                 yield self._decide(prepare(rec.data), on_fixed, str(rec.number), timeline, rec.location)
-            else:
+            elif isinstance(rec, Mapping):
                 yield self._decide(prepare(rec), on_fixed, str(n), timeline, None)
+            else:  # one row for it too, and the stream goes on
+                yield _not_a_record(rec, str(n), None)
 
     def _decide(self, prepared: Prepared, on_fixed, default_id, timeline, location) -> Decision:
         record = prepared.record
@@ -300,6 +311,17 @@ class Rules:
         return d
 
 
+def _check_timeline(timeline) -> None:
+    if timeline is not None and timeline not in TIMELINES:
+        raise ChiprulesError(f"unknown timeline `{timeline}`; use `enforced` or `written`")
+
+
+def _not_a_record(value, default_id: str, location) -> Decision:
+    kind = "None" if value is None else f"a value of type {type(value).__name__}"
+    return Decision(default_id, M.Outcome.ERROR, location=location, record={},
+                    errors=(f"record {default_id} is not a mapping of field names to values (got {kind})",))
+
+
 def rule_files(path: Path) -> list[Path]:
     """The version files of a folder: `.rules` files directly inside it."""
     return sorted(p for p in path.glob("*.rules") if p.is_file())
@@ -334,22 +356,41 @@ def load(path: str | Path, *, timeline: str = "enforced") -> Rules:
                 "E225", f"versions `{seen[key].version}` and `{m.version}` both take effect on {m.effective}"
                 + (f" on the `{m.timeline}` timeline" if m.timeline else ""), location=m.path)])
         seen[key] = m
-    catalog = load_catalog_for(path)
+    catalog, digest = load_catalog_with_digest(path)
+    if digest is not None:  # a decision depends on the catalog's figures: the hash names them too
+        models = [attrs.evolve(m, content_hash=hashlib.sha256(m.content_hash.encode() + digest).hexdigest()[:16])
+                  for m in models]
     return Rules(models, catalog, timeline, str(path))
 
 
 def load_catalog_for(path: Path):
+    return load_catalog_with_digest(path)[0]
+
+
+def load_catalog_with_digest(path: Path):
+    """The chip catalog named in the rules root's `chiprules.toml` and the SHA-256 of its file,
+    or (None, None). The catalog must lie inside the rules root, as includes and lists do."""
     root = find_root(path)
     settings = root_settings(root)
     name = settings.get("catalog")
     if not isinstance(name, str):
-        return None
-    cat_path = (root / name)
+        return None, None
+    marker = str(root / "chiprules.toml")
+    cat_path = root / name
+    if not cat_path.resolve().is_relative_to(root.resolve()):
+        raise RulesError(f"catalog `{name}` is outside the rules root", [error(
+            "E209", f"the chip catalog `{name}` named in `{marker}` is outside the rules root `{root}`",
+            location=marker, help="keep the catalog inside the folder that holds `chiprules.toml`")])
     if not cat_path.is_file():
         raise RulesError(f"catalog `{name}` not found", [error(
-            "E210", f"the chip catalog `{cat_path}` named in `{root / 'chiprules.toml'}` does not exist",
-            location=str(root / "chiprules.toml"))])
-    return load_catalog(cat_path)
+            "E210", f"the chip catalog `{cat_path}` named in `{marker}` does not exist",
+            location=marker)])
+    try:
+        data = cat_path.read_bytes()
+    except OSError as exc:
+        raise RulesError(f"cannot read catalog `{name}`", [error(
+            "E210", f"cannot read the chip catalog `{cat_path}`: {exc.strerror or exc}", location=marker)]) from None
+    return load_catalog(cat_path), hashlib.sha256(data).digest()
 
 
 def read(path: str | Path, fmt: str | None = None) -> Iterator[RawRecord]:

@@ -249,3 +249,21 @@ def test_a_threshold_in_tb_per_second_equals_the_same_in_gb_per_second(scaled, c
     """The semantic diff proves the two spellings decide every record alike."""
     report = chiprules.diff(scaled, canonical)
     assert report.equivalent and not report.regions, [r.description for r in report.regions]
+
+
+def test_dimensions_multiply_and_divide_by_adding_exponents():
+    from chiprules.lang.units import DIMENSIONLESS, UNITS, dims_name, mul_dims
+    tpp, mm2, tops = UNITS["TPP"].dims, UNITS["mm2"].dims, UNITS["TOPS"].dims
+    assert mul_dims(tpp, mm2, -1) == UNITS["TPP/mm2"].dims
+    assert mul_dims(UNITS["TPP/mm2"].dims, mm2, 1) == tpp
+    assert mul_dims(mm2, mm2, 1) == (("mm2", 2),)
+    assert mul_dims(mm2, mm2, -1) == DIMENSIONLESS
+    assert mul_dims(tpp, tops, -1) == UNITS["bits"].dims
+    assert dims_name(mul_dims(mm2, mm2, 1)) == "mm2^2"
+    assert dims_name(mul_dims(DIMENSIONLESS, mm2, -1)) == "1/mm2"
+    assert dims_name(UNITS["TB/s/mm2"].dims) == "GB/s/mm2"
+    assert dims_name(DIMENSIONLESS) == "a plain number"
+    assert dims_name(mul_dims(tops, mm2, 1)) == "TOPS*mm2"
+    assert dims_name(mul_dims(UNITS["GB/s"].dims, mm2, 1)) == "GB/s*mm2"
+    assert dims_name(mul_dims(DIMENSIONLESS, mul_dims(tops, mm2, 1), -1)) == "1/TOPS/mm2"
+    assert dims_name(mul_dims(DIMENSIONLESS, mul_dims(mm2, mm2, 1), -1)) == "1/mm2^2"

@@ -219,7 +219,7 @@ def test_cli_diff_formats(tmp_path):
         res = CliRunner().invoke(main, ["diff", str(EAR), "2024-03-15", "2024-04-04", "--format", fmt])
         assert res.exit_code == 0, res.output
     res = CliRunner().invoke(main, ["diff", str(EAR), "2024-03-15", "1999-01-01"])
-    assert res.exit_code == 2 and "no version" in res.output
+    assert res.exit_code == 64 and "no version" in res.output
 
 
 # ---- generated pairs --------------------------------------------------------------------------

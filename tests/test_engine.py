@@ -145,4 +145,4 @@ def test_cli_eval_bad_rules_is_clean(tmp_path):
     recs = tmp_path / "r.csv"
     recs.write_text("id,tpp\n1,5\n")
     res = CliRunner().invoke(main, ["eval", str(bad), str(recs)])
-    assert res.exit_code == 2 and "E203" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 5 and "E203" in res.output and "Traceback" not in res.output

@@ -218,7 +218,7 @@ def test_missing_matplotlib_gives_the_install_hint(monkeypatch, tmp_path):
         plot.draw(m, tmp_path / "x.png")
     assert "pip install 'chiprules[plot]'" in info.value.render()
     result = CliRunner().invoke(main, ["plot", str(RULES_2023), "-o", str(tmp_path / "x.png")])
-    assert result.exit_code == 2
+    assert result.exit_code == 64
     assert "install the plot extra: pip install 'chiprules[plot]'" in result.output
     assert not (tmp_path / "x.png").exists()
 
@@ -340,5 +340,5 @@ def test_cli_records_are_plotted_and_bad_rows_skipped(tmp_path):
 def test_cli_errors_are_clean(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     r = run(RULES_2023, *args)
-    assert r.exit_code == 2, r.output
+    assert r.exit_code == 64, r.output
     assert message in r.output and "Traceback" not in r.output

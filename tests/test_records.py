@@ -782,11 +782,10 @@ def test_every_jsonl_line_is_one_record(tmp_path, lines):
 def test_unclosed_quote_is_a_record_error(tmp_path):
     path = tmp_path / "quote.csv"
     path.write_text('id,end_user\nS-1,"Acme\n' + "x" * 200_000 + "\nS-2,Other\n")
-    exc = error_of(path)
-    diag = exc.diagnostics[0]
-    assert diag.code == "R013"
-    assert diag.location == f"{path}:2"
-    assert "quote" in diag.help
+    first, second = read_records(path)
+    assert first.location == f"{path}:2"
+    assert "quote" in first.problem and "never closed" in first.problem
+    assert (second.location, second.data, second.problem) == (f"{path}:4", {"id": "S-2", "end_user": "Other"}, None)
 
 
 def test_binary_stream_not_utf8_names_the_line():

@@ -40,12 +40,14 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from chiprules import model as M
-from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, DECISION_COLUMNS, Plan
+from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, DECISION_COLUMNS, MISSING_WORDS, Plan
 from chiprules.batch.sql import NUMBER, NUMBER_DIGITS, OUTCOME_CODE, POLICY_RANK, note_col
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError, RecordError
+from chiprules.data.csvtext import FIELD_LIMIT
 from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_name, read_records
 from chiprules.eval.decision import Decision
+from chiprules.eval.prepare import screenable
 
 LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missing", "possible_matches",
                 "unsettled", "rules_fired", "citations", "errors", "warnings")
@@ -179,9 +181,14 @@ class BatchEngine:
                     scan = (f"read_csv({lit(path)}, header = false, skip = 1, all_varchar = true, "
                             f"delim = {lit(delim)}, quote = '\"', escape = '\"', strict_mode = true, "
                             f"null_padding = false, ignore_errors = false, auto_detect = false, "
-                            f"columns = {columns})")
+                            f"max_line_size = {FIELD_LIMIT}, columns = {columns})")
                     run(con, f"CREATE VIEW __scan AS SELECT * FROM {scan}")
-                    run(con, "SELECT count(*) FROM __scan")  # reads the whole file: its errors now
+                    # reads the whole file: its errors now; a row that spans lines (a quoted line
+                    # break, or a quote never closed) is left to the project's reader, which
+                    # tells the two apart
+                    (count,), = run(con, "SELECT count(*) FROM __scan")
+                    if count != _data_lines(path):
+                        raise _Irregular("a row that spans lines")
                     return self._raw_view(con, "__scan", [(c, "VARCHAR") for c in header], fmt)
             elif path is not None and fmt == "parquet":
                 run(con, f"CREATE VIEW __scan AS SELECT * FROM read_parquet({lit(path)})")
@@ -273,6 +280,13 @@ class BatchEngine:
         self.progress("reading and typing")
         present = {n: k for n, k in raw_cols if n in plan.specs}
         odd = exp.column("__odd", quoted=True) if self.raw_kind == "python" else exp.false()
+        # a party name with nothing to screen is the per-record engine's to report
+        for field, kind in present.items():
+            if plan.specs[field].kind == "party" and kind == "text":
+                blank = [v for (v,) in run(con, f"SELECT DISTINCT {q(field)} FROM raw WHERE {q(field)} IS NOT NULL")
+                         if not screenable(v.strip()) and v.strip().lower() not in MISSING_WORDS]
+                if blank:
+                    odd = exp.or_(odd, exp.column(field, quoted=True).isin(*[exp.Literal.string(v) for v in blank]))
         run(con, f"CREATE VIEW typed AS {plan.typed(present, odd).sql('duckdb')}")
         self._chips(con)
         run(con, f"CREATE VIEW prepared0 AS {plan.sql('prepared0', 'duckdb')}")
@@ -495,7 +509,8 @@ class BatchEngine:
         return total
 
     def _output_columns(self, raw_cols, fmt) -> str:
-        columns = self.plan.output_columns([n for n, _ in raw_cols], CSV_SEPARATORS if fmt == "csv" else None)
+        columns = self.plan.output_columns([n for n, _ in raw_cols], CSV_SEPARATORS if fmt == "csv" else None,
+                                           {n for n, kind in raw_cols if kind == "text"})
         return ", ".join(c.sql("duckdb") for c in columns)
 
 
@@ -536,6 +551,16 @@ def screen_all(work: list, screens: dict) -> list:
     chunks = [work[i:i + size] for i in range(0, len(work), size)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         return [r for chunk in pool.map(_screen_chunk, chunks) for r in chunk]
+
+
+def _data_lines(path: Path) -> int:
+    """The number of lines after the first in a file (a last line without a line end counts)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines - (last == b"\n")
 
 
 def run(con, sql: str, params=None) -> list:

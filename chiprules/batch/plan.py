@@ -57,6 +57,7 @@ from chiprules.batch.sql import (
     signature_columns,
     status_col,
 )
+from chiprules.core.escape import FORMULA_RE, NUMBER_RE
 from chiprules.data.countries import all_country_codes
 from chiprules.eval.screens import EVIDENCE, PARTY_ORDER
 from chiprules.ir import nodes as I
@@ -96,6 +97,12 @@ def in_(e: exp.Expression, values) -> exp.Expression:
 
 def regex(e: exp.Expression, pattern: str) -> exp.Expression:
     return exp.RegexpLike(this=e, expression=s(pattern))
+
+
+def formula_safe_sql(e: exp.Expression) -> exp.Expression:
+    """`chiprules.core.escape.formula_safe` in SQL, for text written to CSV by the database."""
+    risky = and_([regex(e, FORMULA_RE), not_(regex(e, NUMBER_RE))])
+    return case([(risky, exp.DPipe(this=s("'"), expression=e))], e)
 
 
 def table(name: str, alias_: str | None = None) -> exp.Expression:
@@ -405,7 +412,8 @@ class Plan:
                 alias(by_version("content_hash"), "ruleset_hash"),
                 alias(by_version("timeline"), "timeline")]
 
-    def output_columns(self, inputs: list[str], csv_separators: dict | None = None) -> list[exp.Expression]:
+    def output_columns(self, inputs: list[str], csv_separators: dict | None = None,
+                       text_inputs: set[str] | None = None) -> list[exp.Expression]:
         """The output's columns over ``d`` (a row of ``final``: codes, or a row Python decided with
         its own ``p_`` columns) beside ``r`` (the input's row): the decision columns, then the
         input's own. With ``csv_separators``, lists are joined (an empty list an empty cell)."""
@@ -430,9 +438,12 @@ class Plan:
             cols = {k: (exp.Nullif(this=exp.ArrayToString(this=v, expression=s(csv_separators[k])), expression=s(""))
                         if k in csv_separators else v) for k, v in cols.items()}
         taken = set(DECISION_COLUMNS)
-        out = [alias(v, k) for k, v in cols.items()]
-        out += [alias(col(name, "r"), name if name not in taken else f"input_{name}") for name in inputs]
-        return out
+        safe = formula_safe_sql if csv_separators else (lambda v: v)  # no cell a spreadsheet runs
+        inputs_out = {name if name not in taken else f"input_{name}":
+                      safe(col(name, "r")) if text_inputs is None or name in text_inputs else col(name, "r")
+                      for name in inputs}
+        cols = {k: (v if k == "row" else safe(v)) for k, v in cols.items()}
+        return [alias(v, k) for k, v in cols.items()] + [alias(v, k) for k, v in inputs_out.items()]
 
     def encode(self, d) -> dict:
         """A per-record decision as the plan's codes (for the rows Python decides)."""

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chiprules.batch.duck import CSV_SEPARATORS, DECISION_COLUMNS, LIST_COLUMNS, decision_row
+from chiprules.core.escape import formula_safe
 from chiprules.data.records import RawRecord
 
 _BATCH = 10_000
@@ -47,10 +48,11 @@ def _schema(columns: list[str]) -> pa.Schema:
 
 
 def csv_cell(key: str, value):
-    """A value as a CSV cell: lists joined, numbers as text."""
+    """A value as a CSV cell: lists joined, numbers as text, nothing a spreadsheet would run
+    as a formula (`chiprules.core.escape.formula_safe`)."""
     if key in LIST_COLUMNS and isinstance(value, list):
-        return CSV_SEPARATORS[key].join(value)
-    return "" if value is None else value
+        return formula_safe(CSV_SEPARATORS[key].join(value))
+    return "" if value is None else formula_safe(value)
 
 
 def write_rows(rows: Iterable[dict], out, fmt: str) -> None:

@@ -131,6 +131,24 @@ def footnotes_from_text(text: str) -> tuple[str, ...]:
     return tuple(sorted(found, key=int))
 
 
+def without_footnotes(text: str) -> str:
+    """A license-requirement text without its footnote digits (kept apart, in `footnotes`),
+    with single spaces: `...734.9(e)1 and 744.11 of the EAR2` -> `...734.9(e) and 744.11 of the EAR`."""
+    spans = sorted(m.span(1) for pattern in _FOOTNOTE_PATTERNS for m in pattern.finditer(text))
+    out, last = [], 0
+    for start, end in spans:
+        if start >= last:
+            out.append(text[last:start])
+            last = end
+    out.append(text[last:])
+    return tidy_spaces("".join(out))
+
+
+def tidy_spaces(text: str) -> str:
+    """Runs of white space as one space, none before a comma, none at the ends."""
+    return re.sub(r"\s+,", ",", re.sub(r"\s+", " ", text)).strip()
+
+
 def split_list(cell: str) -> tuple[str, ...]:
     """Split a "; "-separated cell, dropping the FR "and " before the last item."""
     out = []
@@ -361,10 +379,10 @@ def load_party_csv(path: str | Path, list_name: str) -> tuple[PartyEntry, ...]:
                 aliases=split_list(cells["aliases"]),
                 country=country,
                 addresses=split_list(cells["addresses"]),
-                license_requirement=cells["license_requirement"],
+                license_requirement=without_footnotes(cells["license_requirement"]),
                 license_policy=cells["license_policy"],
                 review_policy=policy,
-                citation=cells["citation"],
+                citation=tidy_spaces(cells["citation"]),
                 added=dates["added"],
                 removed=dates["removed"],
                 footnotes=footnotes,
@@ -455,10 +473,10 @@ def _csl_entry(
         aliases=aliases,
         country=country,
         addresses=addresses,
-        license_requirement=requirement,
+        license_requirement=without_footnotes(requirement),
         license_policy=policy_text,
         review_policy=review_policy_from_text(policy_text),
-        citation=str(record.get("federal_register_notice") or "").strip(),
+        citation=tidy_spaces(str(record.get("federal_register_notice") or "")),
         added=added,
         removed=None,
         footnotes=footnotes_from_text(requirement),
@@ -573,6 +591,8 @@ __all__ = [
     "UNKNOWN_POLICY",
     "PartyEntry",
     "footnotes_from_text",
+    "tidy_spaces",
+    "without_footnotes",
     "load_csl",
     "load_party_csv",
     "review_policy_from_text",

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import csv
 import datetime as _dt
 import gzip
 import io
@@ -45,10 +44,12 @@ from chiprules.data.countries import (
     country_name,
     resolve_country,
 )
+from chiprules.data.csvtext import CsvRows
 
 __all__ = [
     "DEFAULTS",
     "DEFAULT_FIELDS",
+    "MAGNITUDE",
     "FORMATS",
     "FieldProblem",
     "FieldSpec",
@@ -283,15 +284,32 @@ def _check_sign(d: Decimal, spec: FieldSpec, raw: object) -> None:
             )
 
 
-def _convert_quantity(value: object, spec: FieldSpec) -> Decimal:
-    d = _to_decimal(value, spec)
-    if d.is_finite() and d > 0:  # the common case, checked first
-        return d
-    _check_sign(d, spec, value)
+# Numbers are exact, so a size such as 1e999999999 would cost the arithmetic without end;
+# no figure a record or a rule holds comes near these bounds (in its canonical unit).
+MAGNITUDE = 30
+
+
+def _check_size(d: Decimal, spec: FieldSpec, raw: object) -> Decimal:
+    if d and not -MAGNITUDE <= d.adjusted() <= MAGNITUDE:
+        raise _Invalid(
+            f"`{spec.name}` is out of range: `{_shown(raw)}`",
+            f"give a number between 1e-{MAGNITUDE} and 1e{MAGNITUDE} in size"
+            + (f" in {spec.unit}" if spec.unit else "")
+            + ", or leave the field empty if it is not known",
+        )
     return d
 
 
+def _convert_quantity(value: object, spec: FieldSpec) -> Decimal:
+    d = _to_decimal(value, spec)
+    if d.is_finite() and d > 0:  # the common case, checked first
+        return _check_size(d, spec, value)
+    _check_sign(d, spec, value)
+    return _check_size(d, spec, value)
+
+
 _MAX_INT_DIGITS = 30  # larger counts are mistakes, and huge exponents would eat memory
+_TOO_MANY = 10**_MAX_INT_DIGITS
 
 
 def _convert_integer(value: object, spec: FieldSpec) -> int:
@@ -313,6 +331,8 @@ def _convert_integer(value: object, spec: FieldSpec) -> int:
             f"`{spec.name}` must not be negative, got `{_shown(value)}`",
             "give the count as a whole number of 0 or more",
         )
+    if n >= _TOO_MANY:
+        raise _Invalid(f"`{spec.name}` is too large: `{_shown(value)}`", "check the value")
     if n == 0 and not spec.allow_zero:
         raise _Invalid(f"`{spec.name}` must be greater than zero, got `{_shown(value)}`")
     return n
@@ -509,11 +529,15 @@ def typed_check(spec: FieldSpec) -> Callable[[object], bool]:
     far cheaper than converting again."""
     kind = spec.kind
     if kind == "quantity":
+        low, high = -MAGNITUDE, MAGNITUDE
         if spec.allow_zero:
-            return lambda v: type(v) is Decimal and v.is_finite() and v >= 0
-        return lambda v: type(v) is Decimal and v.is_finite() and v > 0
+            return lambda v: type(v) is Decimal and v.is_finite() and (
+                v == 0 or v > 0 and low <= v.adjusted() <= high
+            )
+        return lambda v: type(v) is Decimal and v.is_finite() and v > 0 and low <= v.adjusted() <= high
     if kind == "integer":
-        return lambda v: type(v) is int and v >= 0
+        top = 10**_MAX_INT_DIGITS
+        return lambda v: type(v) is int and 0 <= v < top
     if kind == "bool":
         return lambda v: v is True or v is False
     if kind == "date":
@@ -745,12 +769,12 @@ def _records(
     try:
         with _read_errors(name, rescan):
             if fmt in ("csv", "tsv"):
-                reader = csv.reader(lines, delimiter="\t" if fmt == "tsv" else ",")
+                reader = CsvRows(lines, delimiter="\t" if fmt == "tsv" else ",")
                 rows = _csv_rows(reader, name, _csv_header(reader, name))
             elif fmt == "jsonl":
                 rows = _jsonl_rows(lines, name)
             else:
-                rows = _json_items(_json_document("".join(lines), name), name)
+                rows = _json_stream(iter(lines), name)
     except BaseException:
         if close is not None:
             close()
@@ -772,27 +796,26 @@ def _streamed(
             close()
 
 
-def _csv_header(reader: Any, name: str) -> list[str]:
-    """The normalized column names from the first non-blank row."""
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                break
-        else:
-            row = None
-    except csv.Error as exc:
-        raise _fail(
-            "R013", f"cannot read the header of `{name}`: {exc}", f"{name}:{reader.line_num}"
-        ) from None
-    if row is None:
+def _csv_header(reader: CsvRows, name: str) -> list[str]:
+    """The normalized column names from the first non-blank row; sets the reader's width."""
+    rows = iter(reader)
+    for row in rows:
+        if row.problem is not None:
+            raise _fail(
+                "R013", f"cannot read the header of `{name}`: {row.problem}", f"{name}:{row.line}",
+                row.help,
+            )
+        if any(cell.strip() for cell in row.cells):
+            break
+    else:
         raise _fail(
             "R013",
             f"`{name}` has no header line",
             f"{name}:1",
             "the first line must name the columns, e.g. `id,export_date,destination,chip`",
         )
-    location = f"{name}:{reader.line_num}"
-    columns = _column_names(row, name, location)
+    location = f"{name}:{row.line}"
+    columns = _column_names(row.cells, name, location)
     if not any(c in DEFAULT_FIELDS for c in columns):
         fields = ", ".join(f"`{f}`" for f in list(DEFAULT_FIELDS)[:6])
         raise _fail(
@@ -801,6 +824,8 @@ def _csv_header(reader: Any, name: str) -> list[str]:
             location,
             f"start the file with a header line naming the columns, e.g. {fields} ...",
         )
+    reader.width = len(columns)
+    reader.rows = rows
     return columns
 
 
@@ -820,37 +845,30 @@ def _column_names(header: list[str], name: str, location: str) -> list[str]:
     return columns
 
 
-def _csv_rows(reader: Any, name: str, columns: list[str]) -> Iterator[RawRecord]:
+def _csv_rows(reader: CsvRows, name: str, columns: list[str]) -> Iterator[RawRecord]:
     width = len(columns)
     number = 0
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _fail(
-                "R013",
-                f"cannot read `{name}`: {exc}",
-                f"{name}:{start}",
-                'look for a quote `"` that opens a cell and is never closed',
-            ) from None
-        if not any(row) or (len(row) == 1 and not row[0].strip()):
-            start = reader.line_num + 1
+    for row in reader.rows:
+        cells = row.cells
+        if row.problem is None and (not any(cells) or (len(cells) == 1 and not cells[0].strip())):
             continue  # a blank line, or a spreadsheet's row of empty cells
         number += 1
-        problem = None
-        if len(row) > width:
-            if any(cell.strip() for cell in row[width:]):
-                problem = f"row has {len(row)} cells but the header names {width} columns"
-            row = row[:width]
-        yield RawRecord(number, f"{name}:{start}", dict(zip(columns, row, strict=False)), problem)
-        start = reader.line_num + 1
+        problem = row.problem if row.help is None else f"{row.problem}; {row.help}"
+        if len(cells) > width:
+            if problem is None and any(cell.strip() for cell in cells[width:]):
+                problem = f"row has {len(cells)} cells but the header names {width} columns"
+            cells = cells[:width]
+        yield RawRecord(number, f"{name}:{row.line}", dict(zip(columns, cells, strict=False)), problem)
+
+
+def _json_int(text: str) -> int | Decimal:
+    # a whole number too long for `int` (and its limit on digits) stays an exact Decimal,
+    # which the field's converter then finds out of range
+    return int(text) if len(text) <= _MAX_INT_DIGITS + 1 else Decimal(text)
 
 
 def _parse_json(text: str) -> object:
-    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal, parse_int=_json_int)
 
 
 def _jsonl_rows(lines: Iterable[str], name: str) -> Iterator[RawRecord]:
@@ -916,6 +934,107 @@ def _json_document(text: str, name: str) -> list:
         name,
         "a JSON records file is an array of objects, or an object with a `records` array",
     )
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=Decimal, parse_int=_json_int)
+_JSON_CHUNK = 1 << 16  # characters read at least at a time
+
+
+def _json_stream(lines: Iterator[str], name: str) -> Iterator[RawRecord]:
+    """The records of a JSON document: a top-level array is read one element at a time (a
+    file larger than memory streams); an object with a `records` array is read whole."""
+    head = ""
+    for line in lines:
+        head += line
+        if head.strip():
+            break
+    if not head.lstrip().startswith("["):
+        return _json_items(_json_document(head + "".join(lines), name), name)
+    return _json_array(head, lines, name)
+
+
+def _json_array(buf: str, lines: Iterator[str], name: str) -> Iterator[RawRecord]:
+    pos = buf.index("[") + 1
+    done_lines = 0  # line breaks in the text already dropped from the buffer
+    carried = 0  # characters of the current line already dropped from the buffer
+    more = True
+    number = 0
+
+    def fill(want: int) -> bool:
+        nonlocal buf, more
+        got = []
+        size = 0
+        for line in lines:
+            got.append(line)
+            size += len(line)
+            if size >= want:
+                break
+        else:
+            more = False
+        buf += "".join(got)
+        return bool(got)
+
+    def where(at: int) -> str:
+        line = done_lines + buf.count("\n", 0, at) + 1
+        start = buf.rfind("\n", 0, at)
+        col = at - start if start >= 0 else at + carried + 1
+        return f"{name}:{line}:{col}"
+
+    def bad(at: int, what: str) -> RecordError:
+        return _fail("R014", f"`{name}` is not valid JSON: {what}", where(at),
+                     "a JSON records file is an array of objects, `[{...}, {...}]`")
+
+    def skip_space() -> None:
+        nonlocal pos
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buf) or not more or not fill(_JSON_CHUNK):
+                return
+
+    first = True
+    while True:
+        skip_space()
+        if pos >= len(buf):
+            raise bad(pos, "the array is never closed")
+        if buf[pos] == "]":
+            pos += 1
+            skip_space()
+            if pos < len(buf):
+                raise bad(pos, "extra data after the array")
+            return
+        if not first:
+            if buf[pos] != ",":
+                raise bad(pos, "expecting `,` or `]` between records")
+            pos += 1
+            skip_space()
+            if pos >= len(buf):
+                raise bad(pos, "the array is never closed")
+        first = False
+        while True:
+            try:
+                obj, end = _DECODER.raw_decode(buf, pos)
+                break
+            except json.JSONDecodeError as exc:
+                if more and fill(max(_JSON_CHUNK, len(buf) - pos)):
+                    continue
+                raise bad(exc.pos, exc.msg.lower()) from None
+            except (ValueError, RecursionError) as exc:
+                raise bad(pos, "nested too deeply" if isinstance(exc, RecursionError) else str(exc)) from None
+        number += 1
+        location = f"{name}: record {number}"
+        if isinstance(obj, dict):
+            data, problem = _normalized_keys(obj)
+            yield RawRecord(number, location, data, problem)
+        else:
+            yield RawRecord(number, location, {}, f"record {number} is not a JSON object (got {_json_kind(obj)})")
+        pos = end
+        if pos > _JSON_CHUNK:  # drop what is read, keeping count of its lines for locations
+            breaks = buf.count("\n", 0, pos)
+            done_lines += breaks
+            carried = pos - buf.rfind("\n", 0, pos) - 1 if breaks else carried + pos
+            buf = buf[pos:]
+            pos = 0
 
 
 def _json_items(items: list, name: str) -> Iterator[RawRecord]:

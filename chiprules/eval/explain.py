@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from chiprules.core.escape import printable
+
 if TYPE_CHECKING:  # the decision holds its explanation: a type for reading, no import at run time
     from chiprules.eval.decision import Decision, ListMatch
 
@@ -101,7 +103,10 @@ def _settled(d: Decision) -> str:
 def explain_decision(d: Decision) -> str:
     head = f"{d.id}: {OUTCOME_WORDS.get(d.outcome, d.outcome)}"
     if d.review_policy and d.outcome != "indeterminate":
-        head += f" (review: {words(d.review_policy)})"
+        # the requirements that give the strictest review, which is the one that holds
+        strictest = [r.rule for r in d.reasons if r.kind == "require" and r.detail == f"review {d.review_policy}"]
+        under = f", under {', '.join(f'`{r}`' for r in strictest)}" if strictest else ""
+        head += f" (review: {words(d.review_policy)}{under})"
     lines = [head]
     if d.location:
         lines.append(f"  input: {d.location}")
@@ -176,7 +181,8 @@ def explain_decision(d: Decision) -> str:
             lines.append("  no licence requirement applies to this destination and these parties")
     for w in d.warnings:
         lines.append(f"  warning: {w}")
-    return "\n".join(lines)
+    # one line each: a value cannot break a line, move the cursor or retitle a terminal
+    return "\n".join(printable(line) for line in lines)
 
 
 def decision_json(d: Decision, explain: bool = False) -> dict:

@@ -8,12 +8,62 @@ alike, decides prepared records.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import warnings as _warnings
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from chiprules import model as M
-from chiprules.data.records import FieldSpec, convert_record, typed_check
+from chiprules.data.records import (
+    FieldProblem,
+    FieldSpec,
+    convert_record,
+    normalize_field_name,
+    typed_check,
+)
+from chiprules.screening.names import has_name
+
+_SCREENABLE: dict[str, bool] = {}
+
+
+def screenable(name) -> bool:
+    """Whether a party name has something to screen (not only punctuation or a legal form)."""
+    ok = _SCREENABLE.get(name)
+    if ok is None:
+        ok = has_name(str(name))
+        if len(_SCREENABLE) < 100_000:
+            _SCREENABLE[name] = ok
+    return ok
+
+
+def blank_party(field: str, value) -> FieldProblem:
+    shown = repr(value)[1:-1] if isinstance(value, str) else repr(value)
+    return FieldProblem(
+        field, shown[:60], f"`{field}` has no name to screen: `{shown[:60]}`",
+        "give the party's name; punctuation or a legal form alone cannot be screened, "
+        "and an unknown party is left empty",
+    )
+
+
+class UnknownFieldWarning(UserWarning):
+    """A record's field is no field of the rules but is spelled close to one."""
+
+
+def near_field(name: str, fields: Iterable[str]) -> str | None:
+    """The field of the rules that an unknown field name is most likely a misspelling of."""
+    fields = sorted(fields)
+    squeezed = name.replace("_", "")
+    for f in fields:
+        if f.replace("_", "") == squeezed:
+            return f
+    close = difflib.get_close_matches(name, fields, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def unknown_field_message(name: str, guess: str) -> str:
+    return (f"`{name}` is not a record field, so its values are not used; did you mean `{guess}`? "
+            f"(rename the column)")
 
 
 def field_specs(rs: M.CheckedRuleset) -> dict[str, FieldSpec]:
@@ -50,6 +100,10 @@ class Preparer:
         # copies the end user), in declaration order
         self.literal_defaults = tuple((n, d) for n, d in defaults.items() if not isinstance(d, M.FieldRef))
         self.copied_defaults = tuple((n, d.name) for n, d in defaults.items() if isinstance(d, M.FieldRef))
+        self.party_fields = tuple(n for n, spec in self.specs.items() if spec.kind == "party")
+        #: fields no version reads, spelled close to one that is read: {name: the field}
+        self.near_misses: dict[str, str] = {}
+        self._unknown: set[str] = set()
         #: quantities some version computes and no version lets a record give
         self.derived_only = tuple(dict.fromkeys(n for m in models for n in m.derived if n not in m.fields))
 
@@ -61,7 +115,16 @@ class Preparer:
             if v is None:
                 continue
             check = checks.get(k)
-            if check is None or check(v):
+            if check is None:
+                name = normalize_field_name(k) if type(k) is str else k
+                if name != k and name in checks:
+                    if name not in data:  # "Export Date" is `export_date`, as in a file's header
+                        rest[name] = v
+                    continue
+                record[k] = v
+                if k not in self._unknown:
+                    self._unknown_field(k)
+            elif check(v):
                 record[k] = v
             else:
                 rest[k] = v
@@ -70,6 +133,11 @@ class Preparer:
             converted, found = convert_record(rest, self.specs)
             record.update(converted)
             problems = tuple(found)
+        for name in self.party_fields:
+            value = record.get(name)
+            if value is not None and not screenable(value):
+                del record[name]
+                problems += (blank_party(name, value),)
         warnings = []
         for name in self.derived_only:
             if name in record:
@@ -88,6 +156,16 @@ class Preparer:
                     record[name] = value
         return Prepared(record, problems, tuple(warnings))
 
+    def _unknown_field(self, name) -> None:
+        """Note a field no version reads; warn once if its name is close to one that is read."""
+        self._unknown.add(name)
+        if type(name) is not str or len(self._unknown) > 1000:
+            return
+        guess = near_field(normalize_field_name(name), self.specs)
+        if guess is not None:
+            self.near_misses[name] = guess
+            _warnings.warn(unknown_field_message(name, guess), UnknownFieldWarning, stacklevel=5)
+
     def _fill_from_catalog(self, record: dict, chip, warnings: list) -> None:
         spec = self.catalog.lookup(chip)
         if spec is None:
@@ -103,4 +181,4 @@ class Preparer:
                 record[k] = v
 
 
-__all__ = ["Prepared", "Preparer", "field_specs"]
+__all__ = ["Prepared", "Preparer", "UnknownFieldWarning", "field_specs", "near_field", "unknown_field_message"]

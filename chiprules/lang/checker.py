@@ -25,6 +25,7 @@ from chiprules.core.memo import Memo
 from chiprules.core.source import Span
 from chiprules.data.countries import all_country_codes, check_code
 from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
+from chiprules.data.records import MAGNITUDE
 from chiprules.lang import ast as A
 from chiprules.lang.parser import parse_source, read_source, source_from_text
 from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
@@ -382,6 +383,10 @@ class _Checker:
             value = Decimal(q.number)
         except InvalidOperation:
             self.err("E105", f"`{q.number}` is not a number", q.span)
+            return None, DIMENSIONLESS
+        if value and not -MAGNITUDE <= value.adjusted() <= MAGNITUDE:
+            self.err("E228", f"`{q.number}` is out of range", q.span,
+                     help=f"write a number between 1e-{MAGNITUDE} and 1e{MAGNITUDE} in size")
             return None, DIMENSIONLESS
         if q.unit is None:
             return value, DIMENSIONLESS

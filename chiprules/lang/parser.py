@@ -16,7 +16,7 @@ from chiprules.core.source import Source, Span
 from chiprules.lang import ast as A
 from chiprules.lang.syntax_errors import describe_syntax_error
 
-MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024  # 60 times the largest version file; parsing runs at about 60 KB a second
 MAX_NESTING = 100
 MAX_SYNTAX_ERRORS = 20
 

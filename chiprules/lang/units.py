@@ -66,11 +66,11 @@ def unit(name: str) -> Unit | None:
 
 def dims_name(dims: Dims) -> str:
     """A readable name for a dimension vector (the canonical unit if one exists)."""
+    if not dims:  # before the units: `mm2/mm2` is dimensionless too
+        return "a plain number"
     for u in UNITS.values():
         if u.dims == dims and u.scale == 1:
             return u.name
-    if not dims:
-        return "a plain number"
     num = [k if v == 1 else f"{k}^{v}" for k, v in dims if v > 0]
     den = [k if v == -1 else f"{k}^{-v}" for k, v in dims if v < 0]
     text = "*".join(num) or "1"

@@ -441,12 +441,21 @@ def name_forms(name: str) -> list[str]:
     return forms
 
 
+def has_name(name: str) -> bool:
+    """Whether a party name holds something to screen: letters or digits beyond legal forms
+    (`!!!`, a zero-width space and `Co Ltd` hold nothing)."""
+    words = _words(name)
+    return bool(words) and bool(_without_legal_words(words))
+
+
 __all__ = [
     "CORPORATE_SUFFIXES",
     "TRANSLITERATES_CJK",
+    "has_name",
     "name_forms",
     "name_tokens",
     "normalize_and_key",
     "normalize_name",
     "token_key",
 ]
+

@@ -121,6 +121,7 @@ from chiprules.screening.names import (
     CJK_SUFFIXES,
     _is_cjk,
     _words,
+    has_name,
     name_forms,
     normalize_and_key,
     normalize_name,
@@ -129,6 +130,9 @@ from chiprules.screening.names import (
 from chiprules.screening.policy import DEFAULT_POLICY, ScreeningPolicy
 
 Status = Literal["match", "possible", "none"]
+
+_SEPARATORS = re.compile("[,;]")  # where a name may end and an address begin
+_MAX_PIECES = 8  # the name cut at no more than the first seven commas
 Kind = Literal["name", "alias", "acronym"]
 
 
@@ -858,7 +862,33 @@ class Screener:
     def _screen(
         self, name: str, on: date | None, country: str | None, address: str | None
     ) -> ScreenResult:
-        """``screen`` without its caches: the cached candidates of the normalised name
+        """``screen`` without its caches. A name that does not match as written may carry
+        an address after a comma (`Huawei Technologies Co., Ltd., Bantian, Shenzhen`, as
+        shipping data often has it): then the name cut at each comma is screened too,
+        longest first, and the first that matches is the result (or, when the whole name
+        finds nothing, the first possible match)."""
+        whole = self._screen_whole(name, on, country, address)
+        if whole.status == "match" or ("," not in name and ";" not in name):
+            return whole
+        pieces = _SEPARATORS.split(name)[:_MAX_PIECES]
+        possible = None
+        for n in range(len(pieces) - 1, 0, -1):
+            prefix = ",".join(pieces[:n])
+            if not has_name(prefix):
+                continue
+            res = self._screen_whole(prefix, on, country, address)
+            if res.status == "match":
+                return res
+            if res.status == "possible" and possible is None:
+                possible = res
+        if whole.status == "none" and possible is not None:
+            return possible
+        return whole
+
+    def _screen_whole(
+        self, name: str, on: date | None, country: str | None, address: str | None
+    ) -> ScreenResult:
+        """The name as written: the cached candidates of the normalised name
         (``_score``), then the result with dates and evidence (``_result``), shared by
         the names alike."""
         if not name.strip():
