@@ -235,7 +235,7 @@ def new_version(rules, date, timeline):
         made = scaffold(rules, day, timeline)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     for s in made:
         where = f" ({s.timeline} timeline)" if s.timeline else ""
         click.echo(f"wrote {s.path}: version {s.version}, copied from {s.copied_from}{where}")
@@ -878,12 +878,12 @@ def serve(rules, host, port, token, allow_edit, decision_log, timeline, max_body
         logs = Logs(decision_log=decision_log)
     except OSError as exc:
         click.echo(f"error: cannot open the decision log `{decision_log}`: {exc.strerror or exc}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_INPUT)
     try:
         served = Served(rules, timeline=timeline, interval=reload_interval, log=logs.event)
     except ChiprulesError as exc:
         _fail(exc)
-        sys.exit(2)
+        sys.exit(_exit_for(exc))
     settings = Settings(token=token or None, allow_edit=allow_edit, max_body=max_body, max_records=max_records,
                         time_limit=time_limit, cors_origins=tuple(cors_origins))
     app = create_app(served, settings, logs)

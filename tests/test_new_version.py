@@ -61,9 +61,9 @@ def test_new_version_refuses_an_earlier_date(tmp_path):
     root = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", root)
     code, _, err = run("new-version", str(root / "ear"), "2026-01-01")
-    assert code == 2 and "is not after" in err
+    assert code == 64 and "is not after" in err
     code, _, err = run("new-version", str(root / "ear"), "1 January 2027")
-    assert code == 2 and "write YYYY-MM-DD" in err
+    assert code == 64 and "write YYYY-MM-DD" in err
 
 
 # ---- W310: a shared fragment edited since the last commit -----------------------------------------

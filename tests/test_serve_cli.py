@@ -63,14 +63,14 @@ def test_serve_refuses_rules_that_do_not_check(tmp_path):
     version.write_text(version.read_text(encoding="utf-8") + '\nclassify 3A090.z "x"\n  cite "c"\n  when tpp >= 1 GB/s\n',
                        encoding="utf-8")
     res = CliRunner().invoke(main, ["serve", str(ear)])
-    assert res.exit_code == 2
+    assert res.exit_code == 5  # the rules do not load
     assert "error[E204]: cannot compare TPP with GB/s" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(main, ["serve", str(tmp_path / "nowhere")])
-    assert res.exit_code == 2 and "does not exist" in res.output
+    assert res.exit_code == 64 and "does not exist" in res.output  # the command line names no rules
 
 
 def test_serve_refuses_a_decision_log_it_cannot_open(tmp_path):
     ear = small_rules(tmp_path)
     res = CliRunner().invoke(main, ["serve", str(ear), "--decision-log", str(tmp_path / "no" / "such" / "x.jsonl")])
-    assert res.exit_code == 2
+    assert res.exit_code == 4  # the log file cannot be written
     assert res.output.startswith("error: cannot open the decision log") and "Traceback" not in res.output
