@@ -303,7 +303,7 @@ def test(paths, verbose):
               help="batch: DuckDB, embedded (the default for -o); record: one record at a time (the "
                    "default on stdout); spark: Apache Spark (see --master).")
 @click.option("--memory-limit", "memory_limit", metavar="SIZE",
-              help="Memory for the batch engine (e.g. 2GB; larger inputs spill to a temporary folder), or for the Spark driver (default 4GB).")
+              help="Memory for the batch engine (default 2GB; larger inputs spill to a temporary folder), or for the Spark driver (default 4GB).")
 @click.option("--master", help="Spark master URL for --engine spark (default local[*]).")
 @click.option("--reasons", is_flag=True, help="Add every reason (rules, citations, values) to the output.")
 @click.option("--explain", is_flag=True, help="Explain every decision in plain words.")

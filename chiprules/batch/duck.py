@@ -54,6 +54,7 @@ LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missin
 #: How list columns are joined in a CSV file.
 CSV_SEPARATORS = {k: (" | " if k in ("notifications", "unsettled", "citations", "errors", "warnings") else ";")
                   for k in LIST_COLUMNS}
+DEFAULT_MEMORY = "2GB"  # DuckDB's share unless --memory-limit says otherwise
 PY_BATCH = 20_000  # rows handed to the per-record engine at a time
 CHUNK_ROWS = 250_000  # rows sorted at a time when writing a file
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
@@ -105,7 +106,9 @@ class BatchEngine:
         self.timeline = timeline or rules.timeline
         self.on_fixed = as_date(as_of) if as_of is not None else None
         self.plan = Plan.of(rules, self.timeline, self.on_fixed)
-        self.memory_limit = memory_limit
+        # DuckDB would take 80 % of the machine; a bounded default keeps a large file's peak
+        # predictable (what does not fit spills to the temporary folder)
+        self.memory_limit = memory_limit or DEFAULT_MEMORY
         self.temp_directory = temp_directory
         self.threads = threads
         self.progress = progress or (lambda message: None)
