@@ -125,7 +125,7 @@ def test_2022_map_has_the_tpp_line_only_and_holds_the_interconnect():
     m = plot.regions("2022-10-07", rules=RULES, destination="CN")
     assert m.y.thresholds == ()
     assert [t.shown for t in m.x.lines] == ["TPP 4800"]
-    assert m.held == ("interconnect_bw 900 GB/s",)
+    assert m.held == ("interconnect_bw 600 GB/s",)  # meets the 2022 test of 600 GB/s or more
     low = plot.regions("2022-10-07", rules=RULES, destination="CN", fixed={"interconnect_bw": "400 GB/s"})
     assert low.labels == ("no_license_required",) and low.held == ()
 
@@ -141,9 +141,12 @@ def test_a_threshold_that_decides_nothing_draws_no_line():
     assert cn.label_at(21000, 10) == "license_required (presumption_of_denial)"
 
 
-def test_an_unfixed_fact_that_moves_the_review_policy_is_noted():
+def test_a_held_fact_that_moves_the_review_policy_is_named():
+    # DRAM bandwidth sets China's review in 2026 (below 6,500 GB/s: case by case) and the H20
+    # letter's reach; the plane holds it below both the letter's reach and its unsettled zone
     m = plot.regions("2026-07-14", rules=RULES, destination="CN")
-    assert any("dram_bw" in n for n in m.notes)
+    assert "dram_bw 1000 GB/s" in m.held and "interconnect_bw 600 GB/s" in m.held
+    assert not any(label.startswith("indeterminate") for label in m.labels)
 
 
 def test_strict_comparisons_leave_exact_edges(tmp_path):

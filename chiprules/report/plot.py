@@ -21,9 +21,10 @@ rules are reported in :attr:`RegionMap.notes`.
 
 The other facts of the record are held fixed: ``datacenter``, the
 ``destination`` (``US`` when only the classification is asked for), an end user
-on no list, a chip named by no rule, an interconnect of 900 GB/s (so the 2022
-interconnect test does not hide the plane), and whatever the caller passes in
-``fixed``.
+on no list, a chip named by no rule, an interconnect of 600 GB/s (so the 2022
+interconnect test does not hide the plane) and a DRAM bandwidth of 1,000 GB/s (below the
+H20 letter's reach, so its unsettled zone does not cover the plane), and whatever the
+caller passes in ``fixed``.
 
 :func:`changes` compares two versions on the union of their thresholds, and
 :func:`draw` renders a map with matplotlib (the ``plot`` extra). :func:`describe`
@@ -57,7 +58,10 @@ PLACEHOLDER_DESTINATION = "US"
 UNLISTED_END_USER = "Unlisted Example Ltd."
 UNNAMED_CHIP = "Example chip (named by no rule)"
 DEFAULT_FACTS: dict = {
-    "interconnect_bw": Decimal(900),  # GB/s: above the 2022 test of 600 GB/s
+    # GB/s: meets the 2022 interconnect test (600 or more) and stays below the H20 letter's
+    # reach (900 interconnect; memory bandwidth clear below the lowest reported 1,700)
+    "interconnect_bw": Decimal(600),
+    "dram_bw": Decimal(1000),
     "end_user": UNLISTED_END_USER,
     "end_user_parent": UNLISTED_END_USER,
     "chip": UNNAMED_CHIP,
