@@ -314,13 +314,7 @@ class BatchEngine:
         names = [r[0] for r in run(con, "SELECT DISTINCT chip FROM typed WHERE __regular AND chip IS NOT NULL")]
         rows = {k: [] for k in ("raw", "name", "warning", "regular", *CHIP_FIGURES)}
         for raw in names:
-            spec = catalog.lookup(raw) if catalog is not None else None
-            values = spec.fields() if spec is not None else {}
-            warning = None
-            if catalog is not None and spec is None:
-                guess = catalog.suggest(raw)
-                warning = (f"chip `{raw}` is not in the catalog" + (f"; did you mean `{guess}`?" if guess else "")
-                           + "; only the specs given in the record are used")
+            spec, values, warning = chip_lookup(catalog, raw)
             rows["raw"].append(raw)
             rows["name"].append(spec.name if spec is not None else raw)
             rows["warning"].append(warning)
@@ -626,6 +620,19 @@ def decision_row(rules, d: Decision, row: int) -> dict:
     return decision_columns(row, d, rules_by_id)
 
 
+def chip_lookup(catalog, raw: str):
+    """A chip name as the record gives it: its catalog entry (or None), the figures the
+    catalog fills in, and the warning for a name the catalog does not know."""
+    spec = catalog.lookup(raw) if catalog is not None else None
+    values = spec.fields() if spec is not None else {}
+    warning = None
+    if catalog is not None and spec is None:
+        guess = catalog.suggest(raw)
+        warning = (f"chip `{raw}` is not in the catalog" + (f"; did you mean `{guess}`?" if guess else "")
+                   + "; only the specs given in the record are used")
+    return spec, values, warning
+
+
 def unsettled_texts(d: Decision) -> list[str]:
     """The zones of unsettled law an undecided record turns on, as the output's cells show them."""
     return [f"{u.condition}: {u.why} ({u.cite})" for u in d.unsettled]
@@ -653,4 +660,4 @@ def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
 
 
 __all__ = ["CSV_SEPARATORS", "DECISION_COLUMNS", "LIST_COLUMNS", "BatchEngine", "decision_columns", "decision_row",
-           "output_format", "unsettled_texts"]
+           "chip_lookup", "output_format", "unsettled_texts"]

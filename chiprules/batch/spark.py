@@ -25,6 +25,7 @@ from chiprules.batch.duck import (
     LIST_COLUMNS,
     PY_BATCH,
     as_text,
+    chip_lookup,
     decision_row,
     fits,
     output_format,
@@ -239,13 +240,7 @@ class SparkBatch:
                  .collect()]
         rows = []
         for raw in names:
-            spec = catalog.lookup(raw) if catalog is not None else None
-            values = spec.fields() if spec is not None else {}
-            warning = None
-            if catalog is not None and spec is None:
-                guess = catalog.suggest(raw)
-                warning = (f"chip `{raw}` is not in the catalog" + (f"; did you mean `{guess}`?" if guess else "")
-                           + "; only the specs given in the record are used")
+            spec, values, warning = chip_lookup(catalog, raw)
             regular = all(fits(v) for v in values.values() if isinstance(v, Decimal))
             rows.append((raw, spec.name if spec is not None else raw, warning, regular,
                          *[(values.get(f) if regular else None) if f not in ("datacenter", "item_kind")
