@@ -260,12 +260,16 @@ def rulesets(draw):
             when = A.And((when, A.Truth(ident("zoned")))) if draw(st.booleans()) else A.Or(
                 (when, A.Truth(ident("zoned"))))
         listed = _mentions(when, A.Membership) and draw(st.booleans())
-        if listed:
-            review = A.Review("listed")
+        arm_policies = st.sampled_from(["listed"]) | policies if listed else policies
+        if listed and draw(st.booleans()):
+            review = A.Review((), "listed")
         elif draw(st.booleans()):
-            review = A.Review(draw(policies), draw(any_conditions), draw(policies))
+            # arms tried in order, sometimes repeating a policy (an unknown arm between two
+            # arms of the same policy leaves it known)
+            arms = draw(st.lists(st.tuples(arm_policies, any_conditions), min_size=1, max_size=3))
+            review = A.Review(tuple(A.ReviewArm(p, c) for p, c in arms), draw(arm_policies))
         else:
-            review = A.Review(draw(policies))
+            review = A.Review((), draw(policies))
         items = draw(st.none() | st.lists(st.sampled_from(eccns), min_size=1, max_size=2, unique=True))
         statements.append(A.Rule(
             A.RuleKind.REQUIRE, ident(f"req{i}"), cite=A.Str("c"), effective=draw(dates_or_none),

@@ -33,7 +33,7 @@ from sqlglot import exp
 
 from chiprules import model as M
 from chiprules.ir import nodes as I
-from chiprules.ir.lower import rule_exprs, walk
+from chiprules.ir.lower import fixed_policies, rule_exprs, walk
 from chiprules.model.classes import VariableTable, field_tests
 
 POLICY_RANK = {p: i for i, p in enumerate(M.Policy)}
@@ -291,9 +291,14 @@ class VersionSql:
         if t is I.PolicyConst:
             return exp.Literal.number(POLICY_RANK[node.policy])
         if t is I.PolicyIf:
+            # an unknown condition: the policy both branches give, if the same (NULL: unknown)
             cond = self.truth(node.condition)
-            return case([(is_null(cond), cast(exp.null(), "INTEGER")),
-                         (cond, self.policy(node.then))], self.policy(node.otherwise))
+            then, otherwise = self.policy(node.then), self.policy(node.otherwise)
+            a, b = fixed_policies(node.then), fixed_policies(node.otherwise)
+            either = (cast(exp.null(), "INTEGER") if a is not None and b is not None and not a & b
+                      else case([(exp.EQ(this=then.copy(), expression=otherwise.copy()), then.copy())],
+                                cast(exp.null(), "INTEGER")))
+            return case([(is_null(cond), either), (cond, then)], otherwise)
         return self.listed_policy(node.tests)
 
     def listed_policy(self, tests) -> exp.Expression:

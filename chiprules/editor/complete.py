@@ -113,6 +113,9 @@ def completion(ws: Workspace, path: Path, offset: int) -> list[Completion]:
     if prev in ("review", "otherwise"):
         pols = RULE_POLICIES if stmt in ("require", "exception", "classify") else POLICIES
         return _plain(pols, "value")
+    if prev == "," and _last_of(values, ("for", "allows", "when", "except", "review", "notify")) == "review":
+        # the next arm of a review, or its `otherwise`
+        return _plain(RULE_POLICIES, "value") + [Completion("otherwise", "keyword")]
     if prev == "timeline":
         return _plain(("enforced", "written"), "value")
     if prev in ("classified", "for") or (stmt == "classify" and prev == "classify"):

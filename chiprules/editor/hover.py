@@ -277,8 +277,10 @@ def _rule(ws: Workspace, a: Analysis, r: A.Rule, where: str) -> str:
     if r.items:
         lines.append("for " + ", ".join(i.text for i in r.items))
     if r.review:
-        lines.append(f"review {r.review.policy}" + (f" if … otherwise {r.review.otherwise}"
-                                                  if r.review.otherwise else ""))
+        arms = [f"{arm.policy} if …" for arm in r.review.arms]
+        if r.review.otherwise:
+            arms.append(f"otherwise {r.review.otherwise}" if arms else r.review.otherwise)
+        lines.append("review " + (", " if len(r.review.arms) > 1 else " ").join(arms))
     if r.allows is not None:
         lines.append("allows " + (", ".join(i.text for i in r.allows) or "none"))
     used = examples_for(ws, a).get(r.id.text)

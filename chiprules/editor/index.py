@@ -99,7 +99,8 @@ def _statement(item, out) -> None:
         for ex in item.excepts:
             _expr(ex.expr, out, item)
         if item.review is not None:
-            _expr(item.review.condition, out, item)
+            for arm in item.review.arms:
+                _expr(arm.condition, out, item)
         for n in item.notify:
             _expr(n.condition, out, item)
     elif isinstance(item, A.Example):

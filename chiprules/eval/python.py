@@ -43,7 +43,7 @@ from chiprules.core.memo import Memo
 from chiprules.eval.decision import Verdict
 from chiprules.eval.screens import EVIDENCE
 from chiprules.ir import nodes as I
-from chiprules.ir.lower import program_rules, rule_exprs, walk
+from chiprules.ir.lower import fixed_policies, program_rules, rule_exprs, walk
 
 #: Exact decimal products for cross-multiplied comparisons (far more digits than a record holds).
 _EXACT = decimal.Context(prec=200, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
@@ -331,8 +331,12 @@ class _Emitter:
         if t is I.PolicyListed:
             return f"_listed_policy({self.const(node.tests)}, r, on, A, U)"
         c = self.fresh()
-        return (f"(None if ({c} := {self.truth(node.condition)}) is None else "
-                f"({self.policy(node.then)} if {c} else {self.policy(node.otherwise)}))")
+        then, otherwise = self.policy(node.then), self.policy(node.otherwise)
+        a, b = fixed_policies(node.then), fixed_policies(node.otherwise)
+        # unknown condition: the policy both branches give, if the same (None: unknown)
+        either = "None" if a is not None and b is not None and not a & b else f"_same({then}, {otherwise})"
+        return (f"({either} if ({c} := {self.truth(node.condition)}) is None else "
+                f"({then} if {c} else {otherwise}))")
 
     # ---- the function
     def emit(self, text: str, indent: int = 1) -> None:
@@ -486,7 +490,12 @@ class PythonProgram:
         return {"_status": status, "_assumed": assumed, "_listed_policy": listed_policy,
                 "_strictest": strictest, "_verdict": verdict, "_no_licence": nlr, "_arith": _arith,
                 "_mul": _EXACT.multiply, "_UNSET": _UNSET, "_POSSIBLE": _POSSIBLE,
-                "_UNKNOWN_POLICY": _UNKNOWN_POLICY, "EV": evidence}
+                "_UNKNOWN_POLICY": _UNKNOWN_POLICY, "_same": _same, "EV": evidence}
+
+
+def _same(a, b):
+    """The policy two branches both give, else unknown (a branch may itself be unknown)."""
+    return a if a == b else _UNKNOWN_POLICY
 
 
 _UNKNOWN_POLICY = None  # a review policy that turns on an unknown fact

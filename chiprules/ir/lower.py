@@ -116,9 +116,11 @@ class _Lower:
                 return I.PolicyListed(tuple((a.field, a.list) for a in list_atoms(rule.when) if not a.negated))
             return I.PolicyConst(M.Policy(p))
 
-        if spec.condition is None:
-            return policy(spec.policy)
-        return I.PolicyIf(self.truth(spec.condition), policy(spec.policy), policy(spec.otherwise))
+        # arms tried in order: `P if A, Q if B, otherwise R` is `P if A else (Q if B else R)`
+        out = policy(spec.otherwise)
+        for arm in reversed(spec.arms):
+            out = I.PolicyIf(self.truth(arm.condition), policy(arm.policy), out)
+        return out
 
     def program(self) -> I.Program:
         rs = self.rs
@@ -163,6 +165,19 @@ def walk(node):
         yield from walk(node.otherwise)
 
 
+def fixed_policies(node) -> frozenset | None:
+    """The policies a policy expression can give, when none comes from a list (else None):
+    where two branches of a `PolicyIf` can give no common policy, an unknown condition
+    leaves the policy unknown without looking at either branch."""
+    t = type(node)
+    if t is I.PolicyConst:
+        return frozenset((node.policy,))
+    if t is I.PolicyIf:
+        a, b = fixed_policies(node.then), fixed_policies(node.otherwise)
+        return None if a is None or b is None else a | b
+    return None
+
+
 def rule_exprs(rule: I.Rule):
     """The expressions of a rule: `applies`, the review, each duty's condition."""
     yield rule.applies
@@ -181,4 +196,4 @@ def flip(op: str) -> str:
     return _CMP_FLIP[op]
 
 
-__all__ = ["flip", "lower", "program_rules", "rule_exprs", "walk"]
+__all__ = ["fixed_policies", "flip", "lower", "program_rules", "rule_exprs", "walk"]

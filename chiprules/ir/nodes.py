@@ -17,8 +17,10 @@ Truths (three-valued: true, false, unknown; Kleene's logic)
     where they are read), `Not`, `And`, `Or`.
 
 Review policies
-    `PolicyConst`, `PolicyIf`, `PolicyListed` (the strictest policy of the list
-    entries matched by the rule's list tests).
+    `PolicyConst`, `PolicyIf` (``then`` where the condition holds, ``otherwise``
+    where it fails; where it is unknown, the policy both give if they give the same
+    one, else unknown), `PolicyListed` (the strictest policy of the list entries
+    matched by the rule's list tests). A review's arms are nested `PolicyIf`.
 
 Every node is hashable and compared by value, so a condition used by several
 rules is one node, met several times: a backend computes it once per record.

@@ -324,11 +324,23 @@ class ExceptWhen:
 
 
 @attrs.frozen
-class Review:
+class ReviewArm:
+    """`POLICY if CONDITION`: one arm of a review, tried in order."""
+
     policy: str
-    condition: object | None = None
+    condition: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class Review:
+    """`review POLICY` (no arms), or arms tried in order and an `otherwise` policy
+    (None when it is missing: the checker says so)."""
+
+    arms: tuple[ReviewArm, ...] = ()
     otherwise: str | None = None
     span: Span | None = span_field()
+    otherwise_span: Span | None = span_field()
 
 
 @attrs.frozen

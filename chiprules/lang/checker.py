@@ -29,7 +29,7 @@ from chiprules.data.records import MAGNITUDE
 from chiprules.lang import ast as A
 from chiprules.lang.parser import parse_source, read_source, source_from_text
 from chiprules.lang.units import BARE_NUMBER_OK, DIMENSIONLESS, UNITS, Dims, dims_name, mul_dims
-from chiprules.model.walk import contains, tests_list
+from chiprules.model.walk import atoms, contains, tests_list
 
 ROOT_MARKER = "chiprules.toml"
 BOOL_WORDS = {"yes": True, "no": False, "true": True, "false": False}
@@ -1014,15 +1014,33 @@ class _Checker:
         return tuple(i.text for i in r.items)
 
     def rule_review(self, r: A.Rule, when) -> M.ReviewSpec | None:
-        """The review clause; `listed` only where the rule tests a list (E219)."""
-        if r.review is None:
+        """The review clause: its arms in order and the `otherwise` policy (E229), no arm
+        after one that always holds (E230); `listed` only where the rule tests a list (E219)."""
+        rv = r.review
+        if rv is None:
             return None
-        rc = self.cond(r.review.condition) if r.review.condition is not None else None
-        if "listed" in (r.review.policy, r.review.otherwise) and not tests_list(when):
+        arms = []
+        for arm in rv.arms:
+            c = self.cond(arm.condition)
+            if c is None:
+                return None
+            arms.append(M.ReviewArm(arm.policy, c, span=arm.span))
+        if rv.otherwise is None:
+            self.err("E229", "this review has no `otherwise` policy: a record for which no arm holds "
+                     "would have none", rv.arms[-1].span if rv.arms else rv.span,
+                     help="end the review with e.g. `, otherwise presumption_of_denial`")
+            return None
+        for i, arm in enumerate(arms):
+            if always_holds(arm.condition):
+                later = "the arms after it and `otherwise` are" if i + 1 < len(arms) else "`otherwise` is"
+                self.err("E230", f"this arm always holds, so {later} never used", arm.span,
+                         help="make its policy the `otherwise` policy, or narrow its condition")
+                return None
+        if "listed" in (*(a.policy for a in rv.arms), rv.otherwise) and not tests_list(when):
             self.err("E219", "`review listed` takes the policy of a matched list entry, "
-                     "but this rule tests no list", r.review.span,
+                     "but this rule tests no list", rv.span,
                      help="add e.g. `when end_user in entity_list`")
-        return M.ReviewSpec(r.review.policy, rc, r.review.otherwise)
+        return M.ReviewSpec(tuple(arms), rv.otherwise)
 
     def rule_allows(self, r: A.Rule) -> frozenset[str]:
         """The exceptions an `allows` clause names, each one declared (E215)."""
@@ -1300,6 +1318,54 @@ def analyse(path: Path | str, root: Path | None = None, *, as_version: bool | No
     )
     out.ruleset = ruleset
     return out
+
+
+_NEGATED_OP = {"<": ">=", ">": "<=", "!=": "=="}
+
+
+def _atom_key(node) -> tuple[object, bool]:
+    """An atom as (what it tests, whether it holds where that test does): `x not in S` is
+    `not (x in S)`, `x < 5` is `not (x >= 5)`, so a formula and its negation meet."""
+    t = type(node)
+    if t is M.InSet:
+        return ("in", node.field, node.members), not node.negated
+    if t is M.InList:
+        return ("list", node.field, node.list), not node.negated
+    if t is M.Cmp:
+        op = _NEGATED_OP.get(node.op)
+        return ("cmp", node.left, op or node.op, node.right), op is None
+    return node, True
+
+
+def always_holds(cond, limit: int = 10) -> bool:
+    """Whether a condition holds whatever its atoms are (`a or not a`, `x not in {}`),
+    read as a formula over its atoms; False when it has more than ``limit`` atoms."""
+    found: list = []
+    for a in atoms(cond):
+        key = _atom_key(a)[0]
+        if key not in found:
+            found.append(key)
+    if len(found) > limit:
+        return False
+
+    def value(node, env):
+        t = type(node)
+        if t is M.And:
+            return all(value(i, env) for i in node.items)
+        if t is M.Or:
+            return any(value(i, env) for i in node.items)
+        if t is M.Not:
+            return not value(node.operand, env)
+        if t is M.CondRef:
+            return value(node.expr, env)
+        if t is M.TrueCond:
+            return True
+        if t is M.InSet and not node.members:
+            return node.negated
+        key, holds = _atom_key(node)
+        return env[found.index(key)] == holds
+
+    return all(value(cond, [(n >> i) & 1 == 1 for i in range(len(found))]) for n in range(1 << len(found)))
 
 
 def all_codes() -> frozenset[str]:

@@ -454,25 +454,53 @@ class _Formatter:
             self._notify(o, n)
 
     def _review(self, o: _Out, rv: A.Review) -> None:
-        head = f"review {rv.policy}"
-        if rv.condition is None:
-            o.line(2, head, _start(rv))
+        if not rv.arms:
+            o.line(2, f"review {rv.otherwise}", _start(rv))
             return
-        otherwise_at = self.tok_after(rv.condition.span.end) if rv.condition.span else None
-        one = f"{head} if {flat(rv.condition)} otherwise {rv.otherwise}"
+        otherwise = rv.otherwise if rv.otherwise is not None else ""
+        otherwise_at = self.find_kw(rv.otherwise_span, "otherwise") if rv.otherwise_span else None
+        if len(rv.arms) == 1:
+            self._review_one(o, rv, rv.arms[0], otherwise, otherwise_at)
+            return
+        # several arms: `review P if A, Q if B, otherwise R`, or one arm a line
+        tail = f", otherwise {otherwise}" if rv.otherwise is not None else ""
+        one = "review " + ", ".join(f"{a.policy} if {flat(a.condition)}" for a in rv.arms) + tail
         broken = (
             2 + len(one) > WIDTH
-            or self.comment_before(self.kw_before(rv.condition))
+            or any(self.comment_before(_start(a)) or self.comment_before(self.kw_before(a.condition))
+                   or self.cond_breaks(a.condition) for a in rv.arms)
             or self.comment_before(otherwise_at)
-            or self.cond_breaks(rv.condition)
+        )
+        if not broken:
+            o.line(2, one, _start(rv))
+            return
+        o.line(2, "review", _start(rv))
+        for k, arm in enumerate(rv.arms):
+            o.line(4, f"{arm.policy} if ", _start(arm))
+            self.emit_cond(o, arm.condition, 6)
+            if k + 1 < len(rv.arms) or rv.otherwise is not None:
+                o.write(",")
+        if rv.otherwise is not None:
+            o.line(4, f"otherwise {otherwise}", otherwise_at)
+
+    def _review_one(self, o: _Out, rv: A.Review, arm: A.ReviewArm, otherwise: str, otherwise_at) -> None:
+        head = f"review {arm.policy}"
+        tail = f" otherwise {otherwise}" if rv.otherwise is not None else ""
+        one = f"{head} if {flat(arm.condition)}{tail}"
+        broken = (
+            2 + len(one) > WIDTH
+            or self.comment_before(self.kw_before(arm.condition))
+            or self.comment_before(otherwise_at)
+            or self.cond_breaks(arm.condition)
         )
         if not broken:
             o.line(2, one, _start(rv))
             return
         o.line(2, head, _start(rv))
-        o.line(4, "if ", self.kw_before(rv.condition))
-        self.emit_cond(o, rv.condition, 6)
-        o.line(4, f"otherwise {rv.otherwise}", otherwise_at)
+        o.line(4, "if ", self.kw_before(arm.condition))
+        self.emit_cond(o, arm.condition, 6)
+        if rv.otherwise is not None:
+            o.line(4, f"otherwise {otherwise}", otherwise_at)
 
     def _notify(self, o: _Out, n: A.Notify) -> None:
         head = f"notify {quote(n.text.value)}"

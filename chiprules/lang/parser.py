@@ -378,13 +378,23 @@ class _Build(Transformer):
         return ("excepts", A.ExceptWhen(self._str(label), expr, span=self._span(meta)), None)
 
     @v_args(meta=True)
+    def review_plain(self, meta, c):
+        return ("review", A.Review((), str(c[0]), span=self._span(meta)), self._span(meta))
+
+    @v_args(meta=True)
     def review(self, meta, c):
-        policy, cond, otherwise = c
-        node = A.Review(
-            str(policy), cond, str(otherwise) if otherwise is not None else None,
-            span=self._span(meta),
-        )
+        *arms, otherwise = c
+        policy, at = otherwise if otherwise is not None else (None, None)
+        node = A.Review(tuple(arms), policy, span=self._span(meta), otherwise_span=at)
         return ("review", node, self._span(meta))
+
+    @v_args(meta=True)
+    def review_arm(self, meta, c):
+        return A.ReviewArm(str(c[0]), c[1], span=self._span(meta))
+
+    @v_args(meta=True)
+    def review_otherwise(self, meta, c):
+        return (str(c[-1]), self._span(meta))
 
     @v_args(meta=True)
     def allows(self, meta, c):

@@ -146,6 +146,9 @@ MISTAKES: dict[str, Mistake] = {
         (
             'require license x review denial',
             'require license x review presumption_denial',
+            'require license x review case_by_case if a, denial if b, otherwise presumption_of_denial',
+            'require license x review case_by_case if a, otherwise denial',
+            'require license x review case_by_case if a otherwise denial',
             'list l entry "x" review denial',
             'example "x" record {} expect license_required review approval',
             'require license x review case_by_case if tpp >= 1 otherwise denial',
@@ -259,6 +262,8 @@ def _by_context(exc: UnexpectedInput, text: str) -> str | None:
     accepts = getattr(exc, "accepts", None) or getattr(exc, "expected", None) or set()
     if tok.type == "EQUAL" and text[tok.end_pos : tok.end_pos + 1] in (">", "<"):
         return "arrow_compare"
+    if tok.type == "NAME" and "PRESUMPTION_OF_DENIAL" in accepts and "CASE_BY_CASE" in accepts:
+        return "bad_policy"  # where a review policy goes: first, in a later arm, after `otherwise`
     before = text[: tok.start_pos]
     after = text[tok.end_pos :].lstrip(" \t")
     if tok.type == "NAME" and "COMMA" in accepts and "RBRACE" in accepts and after.startswith(":"):
@@ -299,7 +304,7 @@ def _better_span(label: str, span: Span, source: Source, text: str) -> Span:
         if at is not None:
             return Span(source, at, at + 1)
     if label in ("unknown_statement", "unknown_clause", "unknown_unit", "record_needs_commas",
-                 "set_needs_commas", "unterminated_string", "single_quotes"):
+                 "set_needs_commas", "unterminated_string", "single_quotes", "bad_policy"):
         return span
     before = text[: span.start]
     line_start = before.rfind("\n") + 1

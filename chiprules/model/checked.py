@@ -233,10 +233,27 @@ class Except:
 
 
 @attrs.frozen
-class ReviewSpec:
+class ReviewArm:
+    """`POLICY if CONDITION`, one arm of a review."""
+
     policy: Policy | str = attrs.field(converter=_policy_or_listed)  # a Policy, or LISTED
-    condition: object | None = None
-    otherwise: Policy | str | None = attrs.field(default=None, converter=_policy_or_listed)
+    condition: object
+    span: Span | None = span_field()
+
+
+@attrs.frozen
+class ReviewSpec:
+    """A requirement's review: the first arm whose condition holds gives the policy, and
+    ``otherwise`` where none does (`review P` alone has no arms). Where an arm's condition
+    is unknown, the policy is unknown unless every policy still possible is the same."""
+
+    arms: tuple[ReviewArm, ...]
+    otherwise: Policy | str = attrs.field(converter=_policy_or_listed)  # a Policy, or LISTED
+
+    @property
+    def policies(self) -> tuple:
+        """Every policy the review can give, in order, the `otherwise` last."""
+        return (*(a.policy for a in self.arms), self.otherwise)
 
 
 @attrs.frozen
@@ -365,6 +382,7 @@ __all__ = [
     "Or",
     "TrueCond",
     "Except",
+    "ReviewArm",
     "ReviewSpec",
     "NotifyDuty",
     "Rule",

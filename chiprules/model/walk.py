@@ -88,12 +88,13 @@ def contains(node, cls) -> bool:
 
 
 def rule_conditions(rule: Rule) -> Iterator:
-    """Every condition of a rule: `when`, each `except`, the `review ... if` and `notify ... if`."""
+    """Every condition of a rule: `when`, each `except`, each review arm's `if`, each `notify ... if`."""
     yield rule.when
     for e in rule.excepts:
         yield e.expr
-    if rule.review is not None and rule.review.condition is not None:
-        yield rule.review.condition
+    if rule.review is not None:
+        for arm in rule.review.arms:
+            yield arm.condition
     for n in rule.notify:
         if n.condition is not None:
             yield n.condition

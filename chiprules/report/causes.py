@@ -81,7 +81,7 @@ def _facet_changed(a: M.Rule, b: M.Rule, facet: str) -> bool:
 def _review_key(r: M.Rule):
     if r.review is None:
         return None
-    return (str(r.review.policy), _cond_text(r.review.condition), str(r.review.otherwise))
+    return (tuple((str(a.policy), _cond_text(a.condition)) for a in r.review.arms), str(r.review.otherwise))
 
 
 def find_causes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Cause]:
@@ -334,8 +334,9 @@ def hybrid(old: M.CheckedRuleset, new: M.CheckedRuleset, causes, on_old: dt.date
 def _settle(rule: M.Rule, fix) -> M.Rule:
     """A rule in force whatever the day, its set tests following the hybrid's groups."""
     review = rule.review
-    if review is not None and review.condition is not None:
-        review = attrs.evolve(review, condition=_map_cond(review.condition, fix))
+    if review is not None and review.arms:
+        review = attrs.evolve(review, arms=tuple(attrs.evolve(a, condition=_map_cond(a.condition, fix))
+                                                 for a in review.arms))
     return attrs.evolve(
         rule, effective=None, until=None, when=_map_cond(rule.when, fix),
         excepts=tuple(attrs.evolve(e, expr=_map_cond(e.expr, fix)) for e in rule.excepts),

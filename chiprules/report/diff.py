@@ -128,9 +128,10 @@ def _rule_changes(a: M.Rule, b: M.Rule) -> list[str]:
 def _review(r: M.Rule) -> str:
     if r.review is None:
         return "none"
-    if r.review.condition is None:
-        return r.review.policy
-    return f"{r.review.policy} if {render(expand(r.review.condition))} otherwise {r.review.otherwise}"
+    arms = [f"{a.policy} if {render(expand(a.condition))}" for a in r.review.arms]
+    if not arms:
+        return str(r.review.otherwise)
+    return (", " if len(arms) > 1 else " ").join([*arms, f"otherwise {r.review.otherwise}"])
 
 
 def _names(codes) -> str:
@@ -253,7 +254,7 @@ def _axes(old: M.CheckedRuleset, new: M.CheckedRuleset) -> list[Axis]:
     for model in (old, new):
         for rule in model.rules:
             conds = [rule.when] + [e.expr for e in rule.excepts]
-            conds += [rule.review.condition] if rule.review and rule.review.condition else []
+            conds += [a.condition for a in rule.review.arms] if rule.review else []
             conds += [n.condition for n in rule.notify if n.condition is not None]
             for cond in conds:
                 for a in atoms(cond):
@@ -909,7 +910,7 @@ def favoured_countries(old: M.CheckedRuleset, new: M.CheckedRuleset, causes) -> 
             if r is None:
                 continue
             conds = [r.when] + [e.expr for e in r.excepts]
-            conds += [r.review.condition] if r.review and r.review.condition else []
+            conds += [a.condition for a in r.review.arms] if r.review else []
             for cond in conds:
                 for a in atoms(cond):
                     if isinstance(a, M.InSet) and "{" in a.set_text:

@@ -78,10 +78,10 @@ def _rule_name(r: M.Rule) -> str:
 def _review_words(r: M.Rule) -> str:
     if r.review is None:
         return "none"
-    if r.review.condition is None:
-        return POLICY.get(str(r.review.policy), str(r.review.policy))
-    return (f"{POLICY.get(str(r.review.policy), str(r.review.policy))} if `{render_cond(expand(r.review.condition))}`, "
-            f"otherwise {POLICY.get(str(r.review.otherwise), str(r.review.otherwise))}")
+    arms = [f"{POLICY.get(str(a.policy), str(a.policy))} if `{render_cond(expand(a.condition))}`"
+            for a in r.review.arms]
+    return ", ".join([*arms, ("otherwise " if arms else "") + POLICY.get(str(r.review.otherwise),
+                                                                        str(r.review.otherwise))])
 
 
 def _notify_words(r: M.Rule) -> list[str]:
@@ -205,8 +205,8 @@ def _cause_fields(cause, old, new) -> set[str]:
         if facet in ("added", "removed"):
             r = b if facet == "added" else a
             out |= fields_of(r.when)
-            if r.review is not None and r.review.condition is not None:
-                out |= fields_of(r.review.condition)
+            for arm in r.review.arms if r.review is not None else ():
+                out |= fields_of(arm.condition)
         elif facet == "when":
             aa = {render_cond(x): x for x in atoms(a.when)}
             ab = {render_cond(x): x for x in atoms(b.when)}
@@ -214,8 +214,8 @@ def _cause_fields(cause, old, new) -> set[str]:
                 out |= fields_of((aa | ab)[k])
         elif facet == "review":
             for r in (a, b):
-                if r.review is not None and r.review.condition is not None:
-                    out |= fields_of(r.review.condition)
+                for arm in r.review.arms if r.review is not None else ():
+                    out |= fields_of(arm.condition)
     return out
 
 

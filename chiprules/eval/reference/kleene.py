@@ -265,19 +265,26 @@ _UNKNOWN = object()
 
 
 def review_of(rule: M.Rule, env: Env):
+    """The policy of a requirement's review: that of the first arm whose condition holds,
+    else `otherwise`. An arm whose condition is unknown leaves its policy and every later
+    one possible; the policy is known only if all the possible ones are the same."""
     spec = rule.review
     if spec is None:
         return None
-    policy = spec.policy
-    if spec.condition is not None:
-        c = evaluate(spec.condition, env)
-        if c is None:
-            return _UNKNOWN
-        if not c:
-            policy = spec.otherwise
-    if policy == "listed":
-        return listed_policy(rule, env)
-    return policy
+    possible = []
+    for arm in spec.arms:
+        c = evaluate(arm.condition, env)
+        if c is False:
+            continue
+        possible.append(arm.policy)
+        if c is True:
+            break
+    else:
+        possible.append(spec.otherwise)
+    found = {listed_policy(rule, env) if p == "listed" else p for p in possible}
+    if len(found) != 1 or _UNKNOWN in found:
+        return _UNKNOWN
+    return found.pop()
 
 
 def listed_policy(rule: M.Rule, env: Env):
