@@ -250,6 +250,17 @@ class VersionSql:
     def visit_IsTrue(self, node: I.IsTrue) -> exp.Expression:  # noqa: N802
         return self.value(node.var)
 
+    def visit_Product(self, node: I.Product) -> exp.Expression:  # noqa: N802
+        # CASE WHEN chip IS NOT NULL THEN chip = name WHEN a figure given differs THEN FALSE END
+        chip = self.value(node.var)
+        differs = [and_([not_(is_null(self.value(var))),
+                         exp.NEQ(this=self.value(var), expression=literal(value))])
+                   for var, value in node.figures]
+        pairs = [(not_(is_null(chip.copy())), exp.EQ(this=chip, expression=literal(node.name)))]
+        if differs:
+            pairs.append((or_(differs), exp.false()))
+        return case(pairs, null_bool())
+
     def visit_Listed(self, node: I.Listed) -> exp.Expression:  # noqa: N802
         return col(status_col(node.field, node.list))
 

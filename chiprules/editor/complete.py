@@ -13,10 +13,13 @@ from pathlib import Path
 
 from lark.exceptions import LarkError
 
+from chiprules.core.errors import ChiprulesError
+from chiprules.data.catalog import load_catalog
 from chiprules.data.countries import all_country_codes, country_name
 from chiprules.editor import index as I
 from chiprules.editor.service import Completion, Workspace, declarations, field_type_text
 from chiprules.lang import ast as A
+from chiprules.lang.checker import root_settings
 from chiprules.lang.parser import TOP_KEYWORDS, lark_parser
 from chiprules.lang.units import UNITS
 from chiprules.model.checked import OUTCOMES, Policy
@@ -151,6 +154,9 @@ def completion(ws: Workspace, path: Path, offset: int) -> list[Completion]:
         sets = [Completion(n, "group", _detail(d)) for n, d in names.items() if d.occ.kind == "group"]
         return sets + [Completion("{", "keyword", "a set of country codes")]
 
+    # `chip is`: the products of the chip catalog
+    if prev == "is":
+        return _products(a)
     # after a comparison: the field's values
     if prev_kind == "COMPARE" and len(values) >= 2:
         return _values_for(a, decls, values[-2])
@@ -296,6 +302,21 @@ def _eccns(ws: Workspace, path: Path, decls) -> list[Completion]:
 def _rules(decls, kind: str) -> list[Completion]:
     return [Completion(text, "rule", _detail(found[0])) for (role, text), found in sorted(decls.items())
             if role == I.RULE and found[0].occ.kind == kind]
+
+
+def _products(a) -> list[Completion]:
+    """The chip catalog's products, quoted, for `chip is`; none without a readable catalog."""
+    catalog = getattr(a.checker, "_catalog", None) if a.checker is not None else None
+    if catalog is None:
+        name = root_settings(a.root).get("catalog")
+        if not isinstance(name, str):
+            return []
+        try:
+            catalog = load_catalog(a.root / name)
+        except (OSError, ChiprulesError):
+            return []
+    return [Completion(s.name, "value", f"{s.vendor}; also {', '.join(s.aliases)}" if s.aliases else s.vendor,
+                       insert_text=f'"{s.name}"') for s in catalog]
 
 
 def _keywords(words) -> list[Completion]:

@@ -125,6 +125,8 @@ def _expr(node, out, stmt, *, field: str | None = None, default_of=None) -> None
         _add(out, node.name, NAME, stmt, node=field)
     elif isinstance(node, A.Truth):
         _add(out, node.name, NAME, stmt)
+    elif isinstance(node, A.IsProduct):
+        _add(out, node.field, NAME, stmt)
     elif isinstance(node, A.SetRef):
         _add(out, node.name, NAME, stmt)
     elif isinstance(node, A.SetLit):

@@ -232,6 +232,16 @@ class _Emitter:
             return v
         return f"(None if {self.unknown_if_none(node.var, v)} else {v})"
 
+    def visit_Product(self, node: I.Product) -> str:  # noqa: N802
+        # named: the name decides; unnamed: a figure given that differs rules it out, else
+        # unknown (the chip noted as missing)
+        v = self.value(node.var)
+        differs = " or ".join(f"({f} is not None and {f} != {self.const(value)})"
+                              for f, value in ((self.value(var), value) for var, value in node.figures))
+        unknown = f"(U.add({self.const(node.var.name)}) or None)"
+        unnamed = f"(False if ({differs}) else {unknown})" if differs else unknown
+        return f"(({v} == {self.const(node.name)}) if {v} is not None else {unnamed})"
+
     def visit_Compare(self, node: I.Compare) -> str:  # noqa: N802
         op, left, right = _OPS[node.op], node.left, node.right
         if type(left) is I.Const and type(right) is not I.Const:

@@ -61,6 +61,9 @@ class _Lower:
             return I.Not(test) if node.negated else test
         if t is M.IsTrue:
             return I.IsTrue(self.var(node.field))
+        if t is M.IsProduct:
+            return I.Product(self.var(node.field), node.product,
+                             tuple((self.var(f), v) for f, v in node.figures))
         if t is M.InList:
             test = I.Listed(node.field, node.list)
             return I.Not(test) if node.negated else test
@@ -156,6 +159,10 @@ def walk(node):
         yield from walk(node.right)
     elif t is I.InSet or t is I.IsTrue:
         yield from walk(node.var)
+    elif t is I.Product:
+        yield from walk(node.var)
+        for var, _ in node.figures:
+            yield from walk(var)
     elif t is I.Var:
         if node.derived is not None:
             yield from walk(node.derived)

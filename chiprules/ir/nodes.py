@@ -11,7 +11,8 @@ Values (``None`` when unknown)
     day the record is decided on.
 
 Truths (three-valued: true, false, unknown; Kleene's logic)
-    `Lit`, `Compare`, `InSet`, `IsTrue`, `Listed` (a party's screening: a match
+    `Lit`, `Compare`, `InSet`, `IsTrue`, `Product` (a catalog product, by name or
+    else by figures), `Listed` (a party's screening: a match
     is true, no listed party false, a possible match unknown), `Classified` and
     `Fired` (which classification rules and requirements held: always known
     where they are read), `Not`, `And`, `Or`.
@@ -91,6 +92,17 @@ class InSet:
 @attrs.frozen
 class IsTrue:
     var: Var
+
+
+@attrs.frozen
+class Product:
+    """The record is the catalog product ``name``: ``var`` (the chip named) equals it when
+    given; else false if a figure given differs from the product's (``figures``: (Var,
+    value) pairs), and unknown (``var`` noted) when every figure given is the product's."""
+
+    var: Var
+    name: str
+    figures: tuple[tuple[Var, object], ...]
 
 
 @attrs.frozen
@@ -218,6 +230,6 @@ class Program:
 
 __all__ = [
     "FALSE", "TRUE", "And", "Arith", "Classified", "Compare", "Const", "Duty", "Fired", "InSet", "IsTrue",
-    "Listed", "Lit", "Not", "OnDate", "Or", "Origin", "PolicyConst", "PolicyIf", "PolicyListed", "Program",
+    "Listed", "Product", "Lit", "Not", "OnDate", "Or", "Origin", "PolicyConst", "PolicyIf", "PolicyListed", "Program",
     "Rule", "Var",
 ]

@@ -124,6 +124,15 @@ class Truth:
 
 
 @attrs.frozen
+class IsProduct:
+    """`chip is "H20"`: the record is the chip catalog's product of that name."""
+
+    field: Ident
+    product: Str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class ClassifiedAs:
     """True when the item was classified under the ECCN (or a paragraph of it)."""
 

@@ -23,6 +23,7 @@ from chiprules.core.diagnostics import Diagnostic, did_you_mean, error, warning
 from chiprules.core.errors import ChiprulesError
 from chiprules.core.memo import Memo
 from chiprules.core.source import Span
+from chiprules.data.catalog import load_catalog
 from chiprules.data.countries import all_country_codes, check_code
 from chiprules.data.parties import PartyEntry, load_csl, load_party_csv
 from chiprules.data.records import MAGNITUDE
@@ -666,7 +667,56 @@ class _Checker:
             return self.comparison(node, text)
         if isinstance(node, A.Membership):
             return self.membership(node, text)
+        if isinstance(node, A.IsProduct):
+            return self.is_product(node, text)
         return None
+
+    #: the record field a catalog product is named in
+    PRODUCT_FIELD = "chip"
+
+    def is_product(self, node: A.IsProduct, text: str):
+        """`chip is "NAME"`: a product of the rules root's chip catalog (E231), with the
+        catalog's figures for it; the catalog's file joins the ruleset's hash."""
+        name = node.field.text
+        if name != self.PRODUCT_FIELD or name not in self.fields:
+            self.err("E231", f"`is` names a product of the chip catalog, tested on the `{self.PRODUCT_FIELD}` field, "
+                     f"not on `{name}`", node.field.span, help=f'write e.g. `{self.PRODUCT_FIELD} is "NVIDIA H20"`')
+            return None
+        catalog = self.catalog(node)
+        if catalog is None:
+            return None
+        wanted = node.product.value
+        spec = catalog.lookup(wanted)
+        if spec is None:
+            guess = catalog.suggest(wanted)
+            self.err("E231", f"no product `{wanted}` in the chip catalog `{display_name(Path(catalog.path))}`",
+                     node.product.span,
+                     help=f"did you mean `{guess}`?" if guess else "add a row for it to the catalog, "
+                     "or test its figures instead")
+            return None
+        figures = tuple((k, v) for k, v in spec.fields().items() if k in self.fields)
+        return M.IsProduct(name, spec.name, figures, text, span=node.span)
+
+    def catalog(self, node):
+        """The rules root's chip catalog (loaded once), or None after an error (E231)."""
+        if hasattr(self, "_catalog"):
+            return self._catalog
+        self._catalog = None
+        name = root_settings(self.root).get("catalog")
+        if not isinstance(name, str):
+            self.err("E231", "`is` asks the chip catalog, and the rules root names none", node.span,
+                     help=f'add `catalog = "chips.csv"` to `{self.root / "chiprules.toml"}`')
+            return None
+        path = self.root / name
+        try:
+            data = path.read_bytes()
+            self._catalog = load_catalog(path)
+        except (OSError, ChiprulesError) as exc:
+            self.err("E231", f"the chip catalog `{name}` cannot be read: {getattr(exc, 'strerror', None) or exc}",
+                     node.span, help="fix the catalog file the rules root's `chiprules.toml` names")
+            return None
+        self.data_digests.append(hashlib.sha256(data).digest())
+        return self._catalog
 
     def operand(self, node, other_kind):
         """One side of a comparison -> (model operand, kind, dims, shown)."""

@@ -104,6 +104,8 @@ def flat(e) -> str:
         return f"({flat(e.inner)})"
     if t is A.Truth:
         return e.name.text
+    if t is A.IsProduct:
+        return f"{e.field.text} is {quote(e.product.value)}"
     if t is A.ClassifiedAs:
         return f"classified {e.eccn.text}"
     if t is A.Comparison:

@@ -497,6 +497,10 @@ class _Build(Transformer):
         return A.Comparison(operands, ops, span=self._span(meta))
 
     @v_args(meta=True)
+    def is_product(self, meta, c):
+        return A.IsProduct(self._ident(c[0]), self._str(c[1]), span=self._span(meta))
+
+    @v_args(meta=True)
     def member(self, meta, c):
         return A.Membership(c[0], c[1], False, span=self._span(meta))
 

@@ -170,6 +170,21 @@ class Classified:
 
 
 @attrs.frozen
+class IsProduct:
+    """`chip is "NAME"`: the record is the catalog's product ``product``. True when ``field``
+    names it (the catalog's own name: records' names and aliases are resolved to it before
+    evaluation), false when it names another; without a name, false when a figure the record
+    gives differs from the product's catalog ``figures`` ((field, value) pairs), else
+    unknown: the record could be the product."""
+
+    field: str
+    product: str
+    figures: tuple[tuple[str, object], ...]
+    text: str
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class CondRef:
     name: str
     expr: object
@@ -374,6 +389,7 @@ __all__ = [
     "Cmp",
     "InSet",
     "InList",
+    "IsProduct",
     "IsTrue",
     "Classified",
     "CondRef",

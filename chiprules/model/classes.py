@@ -28,6 +28,7 @@ from chiprules.model.checked import (
     FieldRef,
     InList,
     InSet,
+    IsProduct,
     IsTrue,
 )
 from chiprules.model.walk import all_conditions, atoms
@@ -153,6 +154,17 @@ def field_tests(rs: CheckedRuleset) -> dict[str, FieldTests]:
             elif t is IsTrue:
                 order.setdefault(a.field)
                 truths.add(a.field)
+            elif t is IsProduct:
+                # the product's name, and each of its figures: equal to the catalog's or not
+                for name, value in ((a.field, a.product), *a.figures):
+                    order.setdefault(name)
+                    if isinstance(value, bool):
+                        truths.add(name)
+                        continue
+                    compared.add(name)
+                    bucket = consts.setdefault(name, [])
+                    if value not in bucket:
+                        bucket.append(value)
     return {name: FieldTests(tuple(consts.get(name, ())), tuple(sets.get(name, ())), tuple(lists.get(name, ())),
                              name in truths, name in compared) for name in order}
 

@@ -19,6 +19,7 @@ from chiprules.model.checked import (
     FieldRef,
     InList,
     InSet,
+    IsProduct,
     IsTrue,
     Not,
     Or,
@@ -115,6 +116,10 @@ def atom_fields(atom) -> Iterator[str]:
                 yield side.name
     elif t is InSet or t is InList or t is IsTrue:
         yield atom.field
+    elif t is IsProduct:
+        yield atom.field
+        for name, _ in atom.figures:
+            yield name
 
 
 def fields_of(node) -> set[str]:
@@ -189,6 +194,8 @@ def render(node) -> str:
         return f"{node.field} {'not in' if node.negated else 'in'} {node.list}"
     if t is IsTrue:
         return node.field
+    if t is IsProduct:
+        return f'{node.field} is "{node.product}"'
     if t is Classified:
         return f"classified {node.eccn}"
     if t is CondRef:

@@ -120,6 +120,17 @@ def evaluate(node, env: Env):
                 env.unknowns.add(node.field)
             return None
         return (v in node.members) != node.negated
+    if t is M.IsProduct:
+        name = env.value(node.field)
+        if name is not None:
+            return name == node.product
+        for field, figure in node.figures:
+            v = env.value(field)
+            if v is not None and v != figure:
+                return False  # a figure the product does not have: another product
+        if env.unknowns is not None:
+            env.unknowns.add(node.field)
+        return None  # no name, and the figures given are the product's: it could be
     if t is M.IsTrue:
         v = env.value(node.field)
         if v is None and env.unknowns is not None:

@@ -64,6 +64,8 @@ def held(node, env: Env) -> list[str]:
             return [f"{node.text} ({inner.field} = {show(env.value(inner.field))})"]
         if isinstance(inner, M.CondRef):
             return [f"not {inner.name}"]
+        if isinstance(inner, M.IsProduct):
+            return [product_words(inner, env)]
         return [node.text]
     if t is M.Cmp:
         vals = []
@@ -80,6 +82,8 @@ def held(node, env: Env) -> list[str]:
         return [f"{node.text} ({node.field} = {v}{extra})"]
     if t is M.IsTrue:
         return [f"{node.text} ({node.field} = {show(env.value(node.field))})"]
+    if t is M.IsProduct:
+        return [f"{node.text} ({node.field} = {show(env.value(node.field))})"]
     if t is M.InList:
         v = env.value(node.field)
         if v is None:
@@ -91,6 +95,18 @@ def held(node, env: Env) -> list[str]:
     if t is M.TrueCond:
         return []
     return [getattr(node, "text", "?")]
+
+
+def product_words(node: M.IsProduct, env: Env) -> str:
+    """Why a record is not the catalog's product: the name it gives, or a figure that differs."""
+    name = env.value(node.field)
+    if name is not None:
+        return f"not {node.text} ({node.field} = {show(name)})"
+    for field, figure in node.figures:
+        v = env.value(field)
+        if v is not None and v != figure:
+            return f"not {node.text} ({field} = {show(v)}, the product's is {show(figure)})"
+    return f"not {node.text}"
 
 
 def list_match(field: str, name, list_name: str, res) -> ListMatch:
