@@ -759,13 +759,17 @@ def diff(old, new, new_version, records_path, fmt, timeline):
               help="Hold another fact fixed, e.g. --set dram_bw=4800 (repeatable).")
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
               help="After 2025-05-13: the regime as enforced (default) or as written.")
+@click.option("--plane", type=click.Choice(sorted(P.PLANES)), default=",".join(P.TPP_PLANE), show_default=True,
+              help="The two fields on the axes: dram_bw,interconnect_bw shows the H20 letter's reach "
+                   "and its unsettled zone (with --destination CN).")
 def plot(rules, output, as_of, version_key, destination, datacenter, against, records_path, facts,
-         timeline):
-    """Draw the TPP x performance-density plane as RULES decide it.
+         timeline, plane):
+    """Draw the TPP x performance-density plane (or --plane) as RULES decide it.
 
     The regions are exact: they come from the thresholds in the rules, each
-    decided by the evaluator. Chips of the catalog (or of --records) are
-    plotted as points. Exit status 0 on success; 4 a file cannot be read or the
+    decided by the evaluator; where the law does not decide (an `unsettled`
+    condition), the region is hatched and the legend names the condition and its
+    source. Chips of the catalog (or of --records) are plotted as points. Exit status 0 on success; 4 a file cannot be read or the
     picture cannot be written; 5 the rules do not load; 64 a wrong command line.
     """
 
@@ -789,7 +793,8 @@ def plot(rules, output, as_of, version_key, destination, datacenter, against, re
                 raise ChiprulesError(f"no version of `{rules}` is in force on {on}")
         else:
             model = loaded.latest
-        kw = dict(destination=destination, datacenter=datacenter == "yes", fixed=fixed, timeline=timeline)
+        kw = dict(destination=destination, datacenter=datacenter == "yes", fixed=fixed, timeline=timeline,
+                  plane=P.PLANES[plane])
         region_map = P.regions(model, rules=loaded, as_of=on, **kw)
         changed, against_name, notes = None, None, []
         if against is not None:

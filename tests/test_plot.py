@@ -345,3 +345,96 @@ def test_cli_errors_are_clean(tmp_path, monkeypatch, args, message):
     r = run(RULES_2023, *args)
     assert r.exit_code == 64, r.output
     assert message in r.output and "Traceback" not in r.output
+
+
+# ---- the DRAM x interconnect bandwidth plane, and zones of unsettled law --------------------
+
+ZONE = "unsettled: h20_reach"
+
+
+def bandwidth_label(rules, model, region_map, dram, interconnect) -> str:
+    """The evaluator at a point of the bandwidth plane, as a map labels it (zones included)."""
+    record = {**{k: v for k, v in plot.DEFAULT_FACTS.items() if k not in plot.BANDWIDTH_PLANE},
+              **plot.PLANE_FACTS[plot.BANDWIDTH_PLANE], "dram_bw": Decimal(dram),
+              "interconnect_bw": Decimal(interconnect), "datacenter": region_map.datacenter,
+              "destination": region_map.destination or "US", "end_user_hq": region_map.destination or "US",
+              **region_map.fixed}
+    d = rules.evaluate(record, as_of=region_map.as_of, timeline=model.timeline)
+    if d.outcome == "indeterminate" and d.unsettled:
+        return "unsettled: " + "; ".join(f"{u.condition} ({u.cite})" for u in d.unsettled)
+    text = d.outcome + ("" if not d.license_exceptions else " " + "+".join(g.name for g in d.license_exceptions))
+    return text + (f" ({d.review_policy})" if d.review_policy else "")
+
+
+@pytest.mark.parametrize("as_of, destination", [("2025-06-01", "CN"), ("2026-03-01", "CN"),
+                                                ("2025-06-01", "JP"), ("2024-12-31", "CN")])
+def test_bandwidth_plane_rectangles_are_what_the_evaluator_decides(as_of, destination):
+    model = RULES.in_force(plot._date(as_of))
+    m = plot.regions(RULES, destination=destination, as_of=as_of, plane=plot.BANDWIDTH_PLANE)
+    assert (m.x.field, m.y.field) == plot.BANDWIDTH_PLANE
+    for r in m.rects:
+        x1 = r.x1 if r.x1 != plot.INF else r.x0 * 4 + 100
+        y1 = r.y1 if r.y1 != plot.INF else r.y0 * 4 + 100
+        for x, y in [(r.x0, r.y0), ((r.x0 + x1) / 2, (r.y0 + y1) / 2), (x1 - Decimal("0.01"), y1 - Decimal("0.01"))]:
+            assert bandwidth_label(RULES, model, m, x, y) == r.label, (as_of, r, x, y)
+            assert m.label_at(x, y) == r.label
+    zone = [r for r in m.rects if r.label.startswith(ZONE)]
+    if destination == "CN" and as_of >= "2025-04-09":
+        # the letter's zone: memory bandwidth from 1700 to under 4000 GB/s, interconnect under 900
+        assert [(r.x0, r.x1, r.y0, r.y1) for r in zone] == [(1700, 4000, 0, 900)]
+        assert m.label_at(1700, 899.99).startswith(ZONE) and not m.label_at(1699.99, 0).startswith(ZONE)
+        assert not m.label_at(4000, 0).startswith(ZONE) and not m.label_at(2000, 900).startswith(ZONE)
+    else:
+        assert zone == []
+
+
+def test_the_tpp_plane_is_all_zone_when_the_held_bandwidth_is_in_it():
+    m = plot.regions(RULES, destination="CN", as_of="2025-06-01", fixed={"dram_bw": "2000"})
+    assert {r.label.split(" (")[0] for r in m.rects} <= {ZONE, "license_required", "license_exception NAC"}
+    assert any(r.label.startswith(ZONE) for r in m.rects)
+    assert plot.describe(m)["unsettled"]
+
+
+def test_an_unknown_plane_is_a_clean_error():
+    with pytest.raises(chiprules.ChiprulesError, match="the planes are"):
+        plot.regions(RULES, plane=("tpp", "dram_bw"))
+    with pytest.raises(chiprules.ChiprulesError, match="axis of the plane"):
+        plot.regions(RULES, plane=plot.BANDWIDTH_PLANE, fixed={"interconnect_bw": "900"})
+
+
+H20_CHIPS = [spec for spec in RULES.catalog if spec.name in ("NVIDIA H20", "NVIDIA H100 SXM", "NVIDIA A800 SXM",
+                                                              "NVIDIA B200")]
+
+
+def test_golden_h20_zone_figure(golden):
+    pytest.importorskip("matplotlib")
+    m = plot.regions(RULES, destination="CN", as_of="2025-06-01", plane=plot.BANDWIDTH_PLANE)
+    fig = plot.draw(m, None, chips=H20_CHIPS)
+    summary = plot.figure_summary(fig)
+    assert [r for r in summary["hatched_regions"] if r.startswith(ZONE)]
+    assert any(t.startswith("unsettled law: h20_reach (NVIDIA Form 8-K") for t in summary["legend"])
+    assert summary["xscale"] == "linear"
+    golden(GOLDEN / "plot" / "h20-zone-2025.json", _summary(fig, m))
+
+
+def test_golden_h20_zone_change_figure(golden):
+    pytest.importorskip("matplotlib")
+    kw = dict(rules=RULES, destination="CN", plane=plot.BANDWIDTH_PLANE)
+    ch = plot.changes("2024-12-02", "2025-04-09", as_of="2025-04-09", old_as_of="2025-04-08", **kw)
+    assert [(r.x0, r.x1, r.y0, r.y1) for r in ch if r.label.split(" -> ")[1].startswith(ZONE)] == [
+        (1700, 4000, 0, 900)]
+    m = plot.regions("2025-04-09", as_of="2025-04-09", **kw)
+    fig = plot.draw(m, None, chips=H20_CHIPS, changes=ch, against="2024-12-02")
+    golden(GOLDEN / "plot" / "h20-zone-change-2024-12-to-2025-04.json", _summary(fig, m, ch))
+
+
+def test_cli_plane_option_hatches_the_zone(tmp_path):
+    pytest.importorskip("matplotlib")
+    svg = tmp_path / "zone.svg"
+    r = run(RULES_DIR, "--plane", "dram_bw,interconnect_bw", "--destination", "CN", "--as-of", "2025-06-01",
+            "-o", svg)
+    assert r.exit_code == 0, r.output
+    text = svg.read_text()
+    assert 'id="region:unsettled: h20_reach' in text
+    r = run(RULES_DIR, "--plane", "tpp,dram_bw", "-o", svg)
+    assert r.exit_code == 64 and "--plane" in r.output

@@ -66,6 +66,17 @@ DEFAULT_FACTS: dict = {
     "end_user_parent": UNLISTED_END_USER,
     "chip": UNNAMED_CHIP,
 }
+#: the planes a map can be drawn on: (x field, y field)
+TPP_PLANE = (X_FIELD, Y_FIELD)
+BANDWIDTH_PLANE = ("dram_bw", "interconnect_bw")
+PLANES = {",".join(TPP_PLANE): TPP_PLANE, ",".join(BANDWIDTH_PLANE): BANDWIDTH_PLANE}
+#: facts held on a plane whose axes are default facts: TPP 2368 at 2.9 TPP/mm2, about the
+#: H20's own compute (catalog), below every 3A090 test, so the plane shows the H20 letter alone
+PLANE_FACTS = {BANDWIDTH_PLANE: {"tpp": Decimal(2368), "performance_density": Decimal("2.9")}}
+AXIS_WORDS = {"tpp": "total processing performance", "performance_density": "performance density",
+              "dram_bw": "total DRAM bandwidth", "interconnect_bw": "interconnect bandwidth"}
+#: the start of the label of a region where the law does not decide (`unsettled` conditions)
+UNSETTLED = "unsettled"
 FORMATS = (".png", ".svg")
 PLOT_EXTRA = "install the plot extra: pip install 'chiprules[plot]'"
 
@@ -162,11 +173,12 @@ def _class_index(points: tuple[Decimal, ...], v: Decimal) -> int:
 # ---- thresholds ---------------------------------------------------------------------------
 
 
-def thresholds(model: M.CheckedRuleset) -> tuple[dict[str, list[Decimal]], list[str]]:
-    """The constants the rules compare ``tpp`` and ``performance_density`` with, and notes."""
-    found: dict[str, set] = {X_FIELD: set(), Y_FIELD: set()}
+def thresholds(model: M.CheckedRuleset, plane: tuple[str, str] = TPP_PLANE) -> tuple[dict[str, list[Decimal]], list[str]]:
+    """The constants the rules compare the plane's fields (``tpp`` and ``performance_density``
+    unless said) with, and notes."""
+    found: dict[str, set] = {plane[0]: set(), plane[1]: set()}
     notes = []
-    plane_inputs = {X_FIELD, Y_FIELD, "die_area"}
+    plane_inputs = set(plane) | ({"die_area"} if plane == TPP_PLANE else set())
     for cond in all_conditions(model):
         for a in atoms(cond):
             if not isinstance(a, M.Cmp):
@@ -177,7 +189,7 @@ def thresholds(model: M.CheckedRuleset) -> tuple[dict[str, list[Decimal]], list[
             touched = {f for f in fields if f in plane_inputs}
             for f in fields:
                 d = model.derived.get(f)
-                if d is not None and f != Y_FIELD and plane_inputs & set(d.inputs):
+                if d is not None and f not in plane and plane_inputs & set(d.inputs):
                     touched.add(f)
             if not touched:
                 continue
@@ -186,7 +198,7 @@ def thresholds(model: M.CheckedRuleset) -> tuple[dict[str, list[Decimal]], list[
                 if consts[0] >= 0:  # a negative constant does not cut the plane
                     found[fields[0]].add(Decimal(consts[0]))
             else:
-                notes.append(f"`{a.text}` is not a comparison of tpp or performance_density "
+                notes.append(f"`{a.text}` is not a comparison of {plane[0]} or {plane[1]} "
                              "with a constant; the map may not be exact there")
     return {k: sorted(v) for k, v in found.items()}, notes
 
@@ -211,8 +223,10 @@ def _shown(field: str, unit: str | None, v: Decimal) -> str:
 class _Context:
     """How to decide one point of the plane under one version."""
 
-    def __init__(self, model: M.CheckedRuleset, rules, *, destination, datacenter, fixed, as_of, timeline):
+    def __init__(self, model: M.CheckedRuleset, rules, *, destination, datacenter, fixed, as_of, timeline,
+                 plane: tuple[str, str] = TPP_PLANE):
         self.model = model
+        self.plane = plane
         self.timeline = model.timeline or timeline or (rules.timeline if rules is not None else "enforced")
         self.rules = Rules([model], None, self.timeline, model.path or "")
         if destination is not None:
@@ -225,12 +239,13 @@ class _Context:
         if as_of is None and model.effective is None:
             raise ChiprulesError(f"version `{model.version}` has no effective date: give the date to map it on")
         self.as_of = _date(as_of) if as_of is not None else model.effective
-        base = dict(DEFAULT_FACTS)
+        base = {k: v for k, v in DEFAULT_FACTS.items() if k not in plane}
+        base.update(PLANE_FACTS.get(plane, {}))
         base["destination"] = destination or PLACEHOLDER_DESTINATION
         base["end_user_hq"] = destination or PLACEHOLDER_DESTINATION
         base["datacenter"] = self.datacenter
         user = dict(fixed or {})
-        for name in (X_FIELD, Y_FIELD, "die_area"):
+        for name in (*plane, *(("die_area",) if plane == TPP_PLANE else ())):
             if name in user:
                 raise ChiprulesError(f"`{name}` is an axis of the plane; it cannot be held fixed")
         base.update(user)
@@ -240,14 +255,16 @@ class _Context:
 
     def label(self, tpp: Decimal, density: Decimal) -> str:
         record = dict(self.base)
-        record[X_FIELD] = tpp
-        record[Y_FIELD] = density
+        record[self.plane[0]] = tpp
+        record[self.plane[1]] = density
         d = self.rules.evaluate(record, as_of=self.as_of)
         if d.outcome == "error":
             raise ChiprulesError("cannot decide the plane with these facts: " + "; ".join(d.errors))
         for w in d.warnings:
             if w.startswith("details depend on missing"):
                 self.notes.add(w.split(":")[0] + " (not held fixed)")
+        if d.outcome == "indeterminate" and d.unsettled:  # the law does not decide here
+            return f"{UNSETTLED}: " + "; ".join(f"{u.condition} ({u.cite})" for u in d.unsettled)
         if d.outcome == "indeterminate":
             return "indeterminate (missing " + ", ".join(d.missing) + ")"
         if self.destination is None:
@@ -350,6 +367,8 @@ def _label_order(label: str) -> tuple:
         return (3, policy_rank.get(pol, 9), label)
     if label.startswith("indeterminate"):
         return (5, "", label)
+    if label.startswith(UNSETTLED):
+        return (6, "", label)
     return (4, "", label)  # classifications, in ECCN order
 
 
@@ -433,8 +452,11 @@ def _lines(grid, points: list[Decimal], axis: int) -> list[int]:
 
 def regions(rules_model_or_version, *, destination: str | None = None, datacenter: bool = True,
             fixed: Mapping | None = None, rules=None, as_of=None, timeline: str | None = None,
-            extra_thresholds: Mapping[str, Iterable] | None = None) -> RegionMap:
-    """Partition the TPP x performance-density plane exactly, by what one version decides.
+            extra_thresholds: Mapping[str, Iterable] | None = None,
+            plane: tuple[str, str] = TPP_PLANE) -> RegionMap:
+    """Partition a plane exactly, by what one version decides: TPP x performance density,
+    or ``plane`` (``BANDWIDTH_PLANE``: DRAM x interconnect bandwidth, where the H20
+    letter's zone of unsettled law lies).
 
     ``rules_model_or_version`` is a :class:`~chiprules.Rules` (the version in
     force on ``as_of``, else the latest), a checked ruleset (``Rules.models``),
@@ -444,20 +466,25 @@ def regions(rules_model_or_version, *, destination: str | None = None, datacente
     decided as of ``as_of`` (default: the version's effective date).
     """
     model, rules = _pick(rules_model_or_version, rules, as_of)
+    plane = tuple(plane)
+    if plane not in PLANES.values():
+        raise ChiprulesError(f"cannot map the plane `{','.join(plane)}`: the planes are "
+                             + ", ".join(f"`{k}`" for k in PLANES))
     ctx = _Context(model, rules, destination=destination, datacenter=datacenter, fixed=fixed,
-                   as_of=as_of, timeline=timeline)
-    points, notes = thresholds(model)
+                   as_of=as_of, timeline=timeline, plane=plane)
+    points, notes = thresholds(model, plane)
     for field, extra in (extra_thresholds or {}).items():
         points[field] = sorted(set(points.get(field, [])) | {Decimal(v) for v in extra})
-    xs, ys = points[X_FIELD], points[Y_FIELD]
+    xf, yf = plane
+    xs, ys = points[xf], points[yf]
     grid, cells, edges, xb, yb = _build(ctx, xs, ys)
     rects = _merge(cells, xb, yb)
-    x_unit = _unit(model, X_FIELD)
-    y_unit = _unit(model, Y_FIELD)
-    x_thr = tuple(Threshold(v, _shown(X_FIELD, x_unit, v)) for v in xs)
-    y_thr = tuple(Threshold(v, _shown(Y_FIELD, y_unit, v)) for v in ys)
-    x_axis = Axis(X_FIELD, x_unit, x_thr, tuple(x_thr[k] for k in _lines(grid, xs, 0)))
-    y_axis = Axis(Y_FIELD, y_unit, y_thr, tuple(y_thr[k] for k in _lines(grid, ys, 1)))
+    x_unit = _unit(model, xf)
+    y_unit = _unit(model, yf)
+    x_thr = tuple(Threshold(v, _shown(xf, x_unit, v)) for v in xs)
+    y_thr = tuple(Threshold(v, _shown(yf, y_unit, v)) for v in ys)
+    x_axis = Axis(xf, x_unit, x_thr, tuple(x_thr[k] for k in _lines(grid, xs, 0)))
+    y_axis = Axis(yf, y_unit, y_thr, tuple(y_thr[k] for k in _lines(grid, ys, 1)))
     labels = sorted({r.label for r in rects} | {e.label for e in edges}, key=_label_order)
     return RegionMap(
         model.name, model.version, model.effective, ctx.as_of, ctx.timeline, destination,
@@ -470,7 +497,7 @@ def regions(rules_model_or_version, *, destination: str | None = None, datacente
 def _held(model: M.CheckedRuleset, ctx: _Context) -> tuple[str, ...]:
     read = fields_read(model)
     out = []
-    for name, value in DEFAULT_FACTS.items():
+    for name, value in ctx.base.items():
         if name in read and name not in ctx.fixed and isinstance(value, Decimal):
             unit = _unit(model, name)
             out.append(f"{name} {_number(value)}" + (f" {unit}" if unit else ""))
@@ -492,7 +519,7 @@ def _unit(model: M.CheckedRuleset, name: str) -> str | None:
 
 def changes(old_model, new_model, *, destination: str | None = None, datacenter: bool = True,
             fixed: Mapping | None = None, rules=None, as_of=None, old_as_of=None,
-            timeline: str | None = None) -> list[Rect]:
+            timeline: str | None = None, plane: tuple[str, str] = TPP_PLANE) -> list[Rect]:
     """Rectangles where two versions decide differently, labelled ``"old -> new"``.
 
     Both versions are mapped on the union of their thresholds; ``as_of`` and
@@ -502,11 +529,11 @@ def changes(old_model, new_model, *, destination: str | None = None, datacenter:
     """
     old, rules_old = _pick(old_model, rules, old_as_of)
     new, rules_new = _pick(new_model, rules, as_of)
-    p_old, _ = thresholds(old)
-    p_new, _ = thresholds(new)
-    union = {f: sorted(set(p_old[f]) | set(p_new[f])) for f in (X_FIELD, Y_FIELD)}
+    p_old, _ = thresholds(old, plane)
+    p_new, _ = thresholds(new, plane)
+    union = {f: sorted(set(p_old[f]) | set(p_new[f])) for f in plane}
     kw = dict(destination=destination, datacenter=datacenter, fixed=fixed, extra_thresholds=union,
-              timeline=timeline)
+              timeline=timeline, plane=plane)
     a = regions(old, rules=rules_old, as_of=old_as_of, **kw)
     b = regions(new, rules=rules_new, as_of=as_of, **kw)
     return diff_maps(a, b)
@@ -570,6 +597,12 @@ def describe(region_map: RegionMap, changed: Iterable[Rect] | None = None) -> di
         "lines": {ax.field: [t.shown for t in ax.lines] for ax in (region_map.x, region_map.y)},
         "notes": list(region_map.notes),
     }
+    if (region_map.x.field, region_map.y.field) != TPP_PLANE:
+        out["plane"] = [region_map.x.field, region_map.y.field]
+        out["held"] = list(region_map.held)
+    unsettled = [rect(r) for r in region_map.rects if r.label.startswith(UNSETTLED)]
+    if unsettled:
+        out["unsettled"] = unsettled
     if changed is not None:
         out["changes"] = [rect(r) for r in changed]
     return out
@@ -584,6 +617,48 @@ class ChipPoint:
     tpp: Decimal
     performance_density: Decimal
     datacenter: bool | None = None
+
+    @property
+    def x(self) -> Decimal:
+        return self.tpp
+
+    @property
+    def y(self) -> Decimal:
+        return self.performance_density
+
+
+@attrs.frozen
+class PlanePoint:
+    """A chip on another plane than TPP x density: its figures for the plane's two fields."""
+
+    name: str
+    x: Decimal
+    y: Decimal
+    datacenter: bool | None = None
+
+
+def plane_points(items, plane: tuple[str, str]) -> list:
+    """Points on ``plane``: `chip_points` for TPP x density; else the items (catalog specs or
+    records) that give both of the plane's figures."""
+    if tuple(plane) == TPP_PLANE:
+        return chip_points(items)
+    out = []
+    for n, item in enumerate(items or (), 1):
+        if isinstance(item, PlanePoint):
+            out.append(item)
+            continue
+        if isinstance(item, Mapping):
+            x, y = item.get(plane[0]), item.get(plane[1])
+            ident, chip = item.get("id"), item.get("chip")
+            name = f"{ident}: {chip}" if ident and chip else str(chip or ident or n)
+            dc = item.get("datacenter")
+        else:
+            x, y = getattr(item, plane[0], None), getattr(item, plane[1], None)
+            name, dc = item.name, item.datacenter
+        if x is None or y is None:
+            continue
+        out.append(PlanePoint(name, Decimal(x), Decimal(y), dc if isinstance(dc, bool) else None))
+    return out
 
 
 def chip_points(items) -> list[ChipPoint]:
@@ -613,11 +688,11 @@ def chip_points(items) -> list[ChipPoint]:
     return out
 
 
-def _group_points(points: list[ChipPoint]) -> list[tuple[str, float, float, bool | None]]:
+def _group_points(points: list) -> list[tuple[str, float, float, bool | None]]:
     """Chips at the same spot share one point and one label."""
-    groups: dict[tuple, list[ChipPoint]] = {}
+    groups: dict[tuple, list] = {}
     for p in points:
-        groups.setdefault((round(float(p.tpp), 3), round(float(p.performance_density), 3)), []).append(p)
+        groups.setdefault((round(float(p.x), 3), round(float(p.y), 3)), []).append(p)
     out = []
     for (x, y), ps in groups.items():
         names = [p.name for p in ps]
@@ -665,6 +740,8 @@ def colour(label: str) -> str:
         return _FIXED_COLOURS[label]
     if label.startswith("indeterminate"):
         return "#b0b0b0"
+    if label.startswith(UNSETTLED):
+        return "#e3e3e3"  # drawn hatched as well: the law does not decide here
     outcome = label.split(" ", 1)[0]
     if outcome in ("license_required", "license_exception"):
         policy = label.rsplit("(", 1)[-1].rstrip(")") if label.endswith(")") else None
@@ -757,7 +834,9 @@ def draw(region_map: RegionMap, path: str | Path | None = None, *, chips=None, c
     import matplotlib.ticker as ticker
     from matplotlib.patches import Patch, Rectangle
 
-    points = _group_points(chip_points(chips))
+    plane = (region_map.x.field, region_map.y.field)
+    tpp_plane = plane == TPP_PLANE
+    points = _group_points(plane_points(chips, plane))
     changes = list(changes or ())
 
     # ranges: the thresholds, with room, and every chip
@@ -765,21 +844,30 @@ def draw(region_map: RegionMap, path: str | Path | None = None, *, chips=None, c
     ys = [float(t.value) for t in region_map.y.thresholds]
     px = [p[1] for p in points if p[1] > 0]
     py = [p[2] for p in points]
-    xmin = min([*xs, *px, 1000.0]) / 2.5
-    xmax = max([*xs, *px, 1000.0]) * 2.5
-    ymax = ylim or max([12.0, *(y * 1.25 for y in ys), *(y * 1.08 for y in py)])
+    if tpp_plane:
+        xmin = min([*xs, *px, 1000.0]) / 2.5
+        xmax = max([*xs, *px, 1000.0]) * 2.5
+        ymax = ylim or max([12.0, *(y * 1.25 for y in ys), *(y * 1.08 for y in py)])
+    else:  # linear axes from 0, with room above the highest threshold and chip
+        xmin, xmax = 0.0, max([*xs, *px, 1.0]) * 1.3
+        ymax = ylim or max([*ys, *py, 1.0]) * 1.3
 
     fig = Figure(figsize=(13, 7.6), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.065, 0.13, 0.57, 0.75))
-    ax.set_xscale("log")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(0, ymax)
-    ax.xaxis.set_major_locator(ticker.FixedLocator(_ticks(xmin, xmax)))
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_fmt_tick))
-    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.set_xlabel(f"total processing performance ({region_map.x.unit or 'TPP'}, log scale)")
-    ax.set_ylabel(f"performance density ({region_map.y.unit or 'TPP/mm2'})")
+    if tpp_plane:
+        ax.set_xscale("log")
+        ax.set_xlim(xmin, xmax)
+        ax.xaxis.set_major_locator(ticker.FixedLocator(_ticks(xmin, xmax)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_fmt_tick))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.set_xlabel(f"total processing performance ({region_map.x.unit or 'TPP'}, log scale)")
+        ax.set_ylabel(f"performance density ({region_map.y.unit or 'TPP/mm2'})")
+    else:
+        ax.set_xlabel(f"{AXIS_WORDS.get(plane[0], plane[0])} ({region_map.x.unit or ''})")
+        ax.set_ylabel(f"{AXIS_WORDS.get(plane[1], plane[1])} ({region_map.y.unit or ''})")
 
     def clip_x(v):
         f = float(v)
@@ -794,11 +882,15 @@ def draw(region_map: RegionMap, path: str | Path | None = None, *, chips=None, c
         x0, x1, y0, y1 = clip_x(r.x0), clip_x(r.x1), clip_y(r.y0), clip_y(r.y1)
         if x1 <= x0 or y1 <= y0:
             continue
-        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=colour(r.label), edgecolor="none",
-                               zorder=1, gid=f"region:{r.label}"))
+        unsettled = r.label.startswith(UNSETTLED)
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=colour(r.label),
+                               edgecolor="#555555" if unsettled else "none", hatch="xx" if unsettled else None,
+                               linewidth=0, zorder=1, gid=f"region:{r.label}"))
     for label in region_map.labels:
-        handles.append(Patch(facecolor=colour(label), edgecolor="#888888", linewidth=0.5,
-                             label=_wrap(label)))
+        unsettled = label.startswith(UNSETTLED)
+        handles.append(Patch(facecolor=colour(label), edgecolor="#555555" if unsettled else "#888888",
+                             hatch="xx" if unsettled else None, linewidth=0.5,
+                             label=_wrap(label.replace(f"{UNSETTLED}: ", "unsettled law: ", 1))))
     for e in region_map.edges:  # boundaries decided unlike their cell: drawn as thick segments
         ax.plot([clip_x(e.x0), clip_x(e.x1)], [clip_y(e.y0), clip_y(e.y1)], color=colour(e.label),
                 linewidth=3, zorder=2, gid=f"edge:{e.label}")
@@ -834,7 +926,8 @@ def draw(region_map: RegionMap, path: str | Path | None = None, *, chips=None, c
         if not 0 < v < ymax:
             continue
         ax.axhline(v, color="#333333", linestyle="--", linewidth=0.9, zorder=4, gid=f"line:{t.shown}")
-        txt = ax.text(xmin * 1.04, v, f"{t.shown}", ha="left", va="bottom", fontsize=8.5,
+        txt = ax.text(xmin * 1.04 if tpp_plane else xmax * 0.005, v, f"{t.shown}", ha="left", va="bottom",
+                      fontsize=8.5,
                       color="#222222", zorder=6, gid=f"threshold:{t.shown}",
                       bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
         obstacles.append(txt.get_window_extent(renderer))
@@ -865,6 +958,9 @@ def draw(region_map: RegionMap, path: str | Path | None = None, *, chips=None, c
     held = ", ".join(held_facts(region_map))
     if held:
         notes.insert(0, f"held fixed: {held}")
+    if not tpp_plane:
+        notes.append("regions are decided for a chip with the figures held fixed; a chip's point "
+                     "shows its own bandwidths only")
     if region_map.destination is None:
         notes.append(f"classification decided for an export to {PLACEHOLDER_DESTINATION}; "
                      "it does not depend on the destination")
@@ -964,10 +1060,13 @@ def figure_summary(fig) -> dict:
     """The structure of a figure from :func:`draw`: what a reader sees, without pixels."""
     ax = fig.axes[0]
     regions_, changes_, lines, points, labels = set(), set(), [], [], []
+    hatched = set()
     for p in ax.patches:
         gid = p.get_gid() or ""
         if gid.startswith("region:"):
             regions_.add(gid[7:])
+            if p.get_hatch():
+                hatched.add(gid[7:])
         elif gid.startswith("change:"):
             changes_.add(gid[7:])
     subtitle_text, notes = None, None
@@ -996,7 +1095,7 @@ def figure_summary(fig) -> dict:
     overlaps = sum(1 for i in range(len(boxes)) for j in range(i + 1, len(boxes))
                    if _overlap((boxes[i].x0, boxes[i].y0, boxes[i].x1, boxes[i].y1),
                                (boxes[j].x0, boxes[j].y0, boxes[j].x1, boxes[j].y1)) > 0)
-    return {
+    out = {
         "title": ax.get_title(loc="left"),
         "subtitle": subtitle_text,
         "regions": sorted(regions_, key=_label_order),
@@ -1013,3 +1112,7 @@ def figure_summary(fig) -> dict:
         "xscale": ax.get_xscale(),
         "yscale": ax.get_yscale(),
     }
+    if hatched:  # regions drawn hatched: the law does not decide there
+        out["hatched_regions"] = sorted(hatched)
+        out["axes"] = [ax.get_xlabel(), ax.get_ylabel()]
+    return out
