@@ -354,6 +354,13 @@ def test_plot_refusals(service):
     assert "`datacenter` `maybe`" in refused(service.get("/v1/plot", params={"datacenter": "maybe"}), 422)
     assert "unknown parameter `path`" in refused(service.get("/v1/plot", params={"path": "/etc"}), 422, "path")
     assert "no version or date in force" in refused(service.get("/v1/plot", params={"against": "x"}), 422, "against")
+    assert "`plane` `tpp,x`" in refused(service.get("/v1/plot", params={"plane": "tpp,x"}), 422, "plane")
+
+
+def test_plot_of_the_bandwidth_plane_hatches_the_h20_zone(service):
+    res = service.get("/v1/plot", params={"as_of": "2025-06-01", "destination": "CN",
+                                          "plane": "dram_bw,interconnect_bw"})
+    assert res.status_code == 200 and b'id="region:unsettled: h20_reach' in res.content
 
 
 def test_openapi_lists_every_route(service):

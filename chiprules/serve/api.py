@@ -524,7 +524,7 @@ class Service:
 
     async def plot(self, request: Request) -> Response:
         q = request.query_params
-        allowed = ("version", "as_of", "destination", "datacenter", "against", "timeline")
+        allowed = ("version", "as_of", "destination", "datacenter", "against", "timeline", "plane")
         for key in q:
             if key not in allowed:
                 guess = did_you_mean(key, allowed)
@@ -536,6 +536,10 @@ class Service:
         if datacenter not in ("yes", "no"):
             raise ApiError(422, f"`datacenter` `{datacenter}` is not one of `yes`, `no`", "datacenter")
         destination = q.get("destination") or None
+        plane = q.get("plane", ",".join(P.TPP_PLANE))
+        if plane not in P.PLANES:
+            raise ApiError(422, f"`plane` `{plane}` is not one of " + ", ".join(f"`{k}`" for k in sorted(P.PLANES)),
+                           "plane")
         loaded = self.served.current
         rules = loaded.rules
         on = dt.date.fromisoformat(as_of) if as_of else None
@@ -561,14 +565,15 @@ class Service:
                     raise ApiError(422, f"`against` `{against}` is no version or date in force in these rules; "
                                         f"versions: {', '.join(m.version for m in rules.models)}",
                                    "against") from None
-        key = (loaded.hash, model.version, as_of, destination, datacenter, old.version if old else None, timeline)
+        key = (loaded.hash, model.version, as_of, destination, datacenter, old.version if old else None, timeline,
+               plane)
 
         def draw():
             svg = self._plots.get(key)
             if svg is not None:
                 return svg
             kw = dict(destination=destination, datacenter=datacenter == "yes", fixed={},
-                      timeline=timeline or rules.timeline)
+                      timeline=timeline or rules.timeline, plane=P.PLANES[plane])
             with self._plot_lock:
                 region_map = P.regions(model, rules=rules, as_of=on, **kw)
                 changed = P.changes(old, model, rules=rules, as_of=on, **kw) if old is not None else None
