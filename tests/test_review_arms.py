@@ -219,10 +219,14 @@ GRID = {"item_kind": ["ic"], "tpp": [None, Decimal(1600), Decimal(5000)], "dram_
         "transaction": [None, "export", "reexport"], "datacenter": [None, True]}
 
 
+def grid_records():
+    for combo in itertools.product(*GRID.values()):
+        yield {k: v for k, v in zip(GRID, combo, strict=True) if v is not None}
+
+
 def test_settled_review_policies_over_a_grid_of_partial_records(rules):
     checked = 0
-    for combo in itertools.product(*GRID.values()):
-        record = {k: v for k, v in zip(GRID, combo, strict=True) if v is not None}
+    for record in grid_records():
         d = rules.evaluate(record, as_of=ON)
         if d.outcome != "indeterminate" or d.review_policy is None:
             continue

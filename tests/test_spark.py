@@ -86,3 +86,26 @@ def test_the_command_line_runs_spark(tmp_path):
     CliRunner().invoke(main, ["eval", str(ROOT / "rules" / "ear" / "2023-11-17.rules"), str(SHIPMENTS),
                               "-o", str(batch)])
     assert pq.read_table(out).to_pylist() == pq.read_table(batch).to_pylist()
+
+
+def test_review_arms_and_named_products_on_spark(spark, tmp_path):
+    """A review with several arms (CASE WHEN, NULL where the possible policies differ) and
+    `chip is` (the catalog's figures) decide on Spark as record by record."""
+    from . import test_product, test_review_arms
+
+    for name, text, rows in (
+            ("arms", test_review_arms.RULES, [
+                {**r, "export_date": test_review_arms.ON.isoformat()}
+                for r in test_review_arms.grid_records()]),
+            ("product", test_product.RULES, [
+                {**r, "export_date": test_product.ON.isoformat()} for r in test_product.grid_records()])):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "chiprules.toml").write_text('catalog = "chips.csv"\n', encoding="utf-8")
+        shutil.copy(ROOT / "rules" / "fields.rules", root / "fields.rules")
+        shutil.copy(ROOT / "rules" / "chips.csv", root / "chips.csv")
+        (root / f"{name}.rules").write_text(text, encoding="utf-8")
+        rules = chiprules.load(root / f"{name}.rules")
+        path = tmp_path / f"{name}.csv"
+        write_csv(path, rows)
+        same_as_record_engine(rules, SparkBatch(rules, spark=spark).decide_file(path).to_pylist(), path)
