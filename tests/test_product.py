@@ -177,3 +177,12 @@ def test_the_h20_letter_by_name_on_the_shipped_rules():
     d = rules.evaluate({"chip": "HGX H20", "dram_bw": 1000, "interconnect_bw": 100, "destination": "CN",
                         "end_user": "Example Cloud Co.", "end_user_hq": "CN"}, as_of="2025-06-01")
     assert (d.outcome, d.review_policy, d.rules_fired) == ("license_required", "case_by_case", ("h20_letter",))
+
+
+def test_hover_on_the_product_shows_its_catalog_figures(path):
+    from chiprules.editor.hover import hover
+
+    ws = Workspace()
+    text = path.read_text(encoding="utf-8")
+    h = hover(ws, path, text.index('"HGX H20"') + 3)
+    assert h is not None and "**NVIDIA H20** (NVIDIA)" in h.markdown and "dram_bw 4000" in h.markdown

@@ -39,6 +39,8 @@ def hover(ws: Workspace, path: Path, offset: int) -> Hover | None:
         return None
     if occ.role == I.QUANTITY:
         text = _quantity(occ.node)
+    elif occ.role == I.PRODUCT:
+        text = _product(a, occ.text)
     elif occ.role == I.COUNTRY:
         text = _country(a, occ.text)
     else:
@@ -51,6 +53,21 @@ def hover(ws: Workspace, path: Path, offset: int) -> Hover | None:
     if not text:
         return None
     return Hover(text, occ.start, occ.end)
+
+
+def _product(a: Analysis, name: str) -> str | None:
+    """A product of the chip catalog: its name, aliases and the figures `chip is` compares."""
+    catalog = getattr(a.checker, "_catalog", None) if a.checker is not None else None
+    spec = catalog.lookup(name) if catalog is not None else None
+    if spec is None:
+        return None
+    lines = [f"**{spec.name}** ({spec.vendor}), in the chip catalog"]
+    if spec.aliases:
+        lines.append("also named " + ", ".join(f"`{x}`" for x in spec.aliases))
+    figures = ", ".join(f"{k} {_plain(v) if isinstance(v, Decimal) else v}" for k, v in spec.fields().items())
+    lines.append(f"figures: {figures}")
+    lines.append("a record that names no chip is not this product when a figure it gives differs")
+    return "\n\n".join(lines)
 
 
 def _is_code(text: str) -> bool:

@@ -22,6 +22,7 @@ INCLUDE = "include"  # the path of an `include`
 EXAMPLE = "example"
 ENTRY = "entry"  # an inline list entry
 QUANTITY = "quantity"
+PRODUCT = "product"  # the product named in `chip is "..."`
 
 KIND_OF_DECL = {
     A.FieldDecl: "field",
@@ -127,6 +128,9 @@ def _expr(node, out, stmt, *, field: str | None = None, default_of=None) -> None
         _add(out, node.name, NAME, stmt)
     elif isinstance(node, A.IsProduct):
         _add(out, node.field, NAME, stmt)
+        if node.product.span is not None:
+            out.append(Occurrence(node.product.value, node.product.span.start, node.product.span.end, PRODUCT,
+                                  node=node, statement=stmt))
     elif isinstance(node, A.SetRef):
         _add(out, node.name, NAME, stmt)
     elif isinstance(node, A.SetLit):
