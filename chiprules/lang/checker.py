@@ -708,6 +708,14 @@ class _Checker:
                      help=f'add `catalog = "chips.csv"` to `{self.root / "chiprules.toml"}`')
             return None
         path = self.root / name
+        marker = self.root / "chiprules.toml"
+        if not path.resolve().is_relative_to(self.root.resolve()):  # as includes and lists are
+            self.err("E209", f"the chip catalog `{name}` named in `{marker}` is outside the rules root "
+                     f"`{self.root}`", node.span, help="keep the catalog inside the folder that holds `chiprules.toml`")
+            return None
+        if not path.is_file():
+            self.err("E210", f"the chip catalog `{path}` named in `{marker}` does not exist", node.span)
+            return None
         try:
             data = path.read_bytes()
             self._catalog = load_catalog(path)
