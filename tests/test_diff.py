@@ -55,11 +55,11 @@ THREE_CHANGES = [
     # 1. the 3A090.a TPP threshold lowered to 4000, in a fragment of the new version's own
     ('include "common/3a090.rules"', 'include "common/3a090-2027.rules"'),
     # 2. Malaysia and Thailand into the licence scope, reviewed with a presumption of approval
-    ("  when destination in RS_SCOPE | {AE} - MACAU_D5\n",
-     "  when destination in RS_SCOPE | {AE} - MACAU_D5 | {MY, TH}\n"),
+    ("  when destination in RS_SCOPE | {AE} | MACAU_D5\n",
+     "  when destination in RS_SCOPE | {AE} | MACAU_D5 | {MY, TH}\n"),
     # 3. a licence exception for buyers headquartered in Japan or the Netherlands, with notice
-    ("  review presumption_of_approval\n  allows NAC, ACA\n",
-     "  review presumption_of_approval\n  allows NAC, ACA, JPNL\n"),
+    ("    otherwise presumption_of_approval\n  allows NAC, ACA\n",
+     "    otherwise presumption_of_approval\n  allows NAC, ACA, JPNL\n"),
     ("  version 2026-07-14\n  effective 2026-07-14\n", "  version 2027-01-01\n  effective 2027-01-01\n"),
     ("  supersedes 2026-02-03\n", "  supersedes 2026-07-14\n"),
 ]
