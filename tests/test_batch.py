@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chiprules
-from chiprules.batch.duck import DECISION_COLUMNS, decision_columns
+from chiprules.batch.duck import DECISION_COLUMNS, BatchEngine, decision_columns
 from chiprules.data.records import read_records
 
 from .conftest import ROOT
@@ -368,3 +368,14 @@ def test_a_file_larger_than_the_memory_limit_decides_correctly(tmp_path):
     small = digest("80MB")
     assert small == digest("4GB")
     assert small[0] == 120_000
+
+
+def test_duckdb_writes_no_progress_bar_of_its_own():
+    """A long query must not draw DuckDB's bar into a log that stderr points to; the
+    command line shows its own stage on a terminal only."""
+    engine = BatchEngine(ENFORCED)
+    con = engine.connect()
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    finally:
+        engine._close(con)

@@ -127,6 +127,9 @@ class BatchEngine:
         os.unlink(self._db.name)
         con = duckdb.connect(self._db.name)
         run(con, "SET preserve_insertion_order = true")
+        # the stage goes to the user through ``progress``; DuckDB's own bar would write to a
+        # file or pipe that stderr points to
+        run(con, "SET enable_progress_bar = false")
         if self.memory_limit:
             run(con, f"SET memory_limit = {lit(self.memory_limit)}")
         run(con, f"SET temp_directory = {lit(temp)}")
