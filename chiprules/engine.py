@@ -34,6 +34,7 @@ from chiprules.eval.reference import missing_reasons, possible_reasons, trace
 from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
+from chiprules.ledger import Tally, draws_of, fingerprint, replay
 from chiprules.lang.checker import check_file, find_root, root_settings
 from chiprules.model.walk import unsettled_zones
 
@@ -235,11 +236,82 @@ class Rules:
         _check_timeline(timeline)
         if not isinstance(record, Mapping):
             return _not_a_record(record, id or "record", location)
-        return self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
+        d = self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
+        if self.has_quotas(timeline):  # a shipment alone against the rules' quotas
+            on = on_fixed or d.record.get("export_date")
+            version = self._version_or_none(on, timeline)
+            if version is not None and version.model.quotas:
+                d = Tally().apply(d, version, on)
+        return d
+
+    def has_quotas(self, timeline: str | None = None) -> bool:
+        """Does any version on the timeline declare a quota?"""
+        return any(m.quotas for m in self.on_timeline(timeline))
+
+    def _version_or_none(self, on, timeline) -> Version | None:
+        if on is None:
+            return None
+        v = self.version_on(on, timeline)
+        return None if type(v) is str else v
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
-                      *, timeline: str | None = None) -> Iterator[Decision]:
-        """Decide records one by one (streamed: nothing is held back)."""
+                      *, timeline: str | None = None, licences=(), ledger=None,
+                      source: str = "") -> Iterator[Decision]:
+        """Decide records one by one, yielded in input order.
+
+        Without quotas, licences or a ledger, every record is decided alone and streamed.
+        With them (``licences``: `chiprules.data.licences.Licence`s; ``ledger``: a
+        `chiprules.ledger.Ledger`), the records whose decisions draw on a running total are
+        decided in `export_date` order (ties by record id, then input position), each
+        drawing on the totals; the others stream until the first such record, and the rest
+        of the output waits for the run's end. With a ledger, the totals start from its
+        earlier draws, a record id it has seen is replayed rather than drawn again, and the
+        run's draws are recorded in one transaction when the last record is decided.
+        """
+        if not licences and ledger is None and not self.has_quotas(timeline):
+            yield from self._each(records, as_of, timeline)
+            return
+        yield from self._ordered(self._each(records, as_of, timeline), as_of, timeline, licences, ledger, source)
+
+    def _ordered(self, decisions, as_of, timeline, licences, ledger, source) -> Iterator[Decision]:
+        on_fixed = as_date(as_of) if as_of is not None else None
+        tally = Tally(licences, seed=ledger.seed() if ledger is not None else ())
+        held: list = []  # decisions waiting for the run's end, in input order (None: pending)
+        offset = 0  # records yielded before the first one held
+        pending = []  # (day, id, position, decision, version)
+        for i, d in enumerate(decisions):
+            on = on_fixed or d.record.get("export_date")
+            version = self._version_or_none(on, timeline)
+            seen = ledger is not None and d.outcome != "error" and ledger.recorded(d.id) is not None
+            if seen or (version is not None and tally.touches(d, version, on)):
+                pending.append((on, d.id, i, d, version))
+                held.append(None)
+            elif held:
+                held.append(d)
+            else:
+                offset += 1
+                yield d
+        new_records, draws, ids = [], [], set()
+        for on, rid, i, d, version in sorted(pending, key=lambda p: (p[0], p[1], p[2])):
+            recorded = ledger.recorded(rid) if ledger is not None else None
+            if recorded is not None:
+                fp, run, uses = recorded
+                d = _ledger_conflict(d, run) if fp != fingerprint(d.record) else replay(d, version, uses)
+            elif ledger is not None and rid in ids:
+                d = _duplicate_id(d)
+            else:
+                d = tally.apply(d, version, on)
+                if ledger is not None and d.quota_uses:
+                    ids.add(rid)
+                    new_records.append((rid, fingerprint(d.record), on))
+                    draws.extend(draws_of(d, on))
+            held[i - offset] = d
+        if ledger is not None:
+            ledger.last_run = ledger.commit(source, new_records, draws)
+        yield from held
+
+    def _each(self, records, as_of, timeline) -> Iterator[Decision]:
+        """Every record decided alone, in input order (streamed: nothing is held back)."""
         on_fixed = as_date(as_of) if as_of is not None else None
         _check_timeline(timeline)
         prepare = self.preparer.prepare
@@ -314,6 +386,18 @@ class Rules:
 def _check_timeline(timeline) -> None:
     if timeline is not None and timeline not in TIMELINES:
         raise ChiprulesError(f"unknown timeline `{timeline}`; use `enforced` or `written`")
+
+
+def _ledger_conflict(d: Decision, run) -> Decision:
+    return Decision(d.id, M.Outcome.ERROR, record=d.record, location=d.location, errors=(
+        f"record `{d.id}` was decided in ledger run {run} with other facts; a ledger keys draws by record id: "
+        f"give this record a new id, or undo that run (`chiprules ledger undo`)",))
+
+
+def _duplicate_id(d: Decision) -> Decision:
+    return Decision(d.id, M.Outcome.ERROR, record=d.record, location=d.location, errors=(
+        f"record id `{d.id}` draws on a quota or licence twice in this run; a ledger keys draws by "
+        f"record id: give each record its own id",))
 
 
 def _not_a_record(value, default_id: str, location) -> Decision:
