@@ -34,9 +34,10 @@ from chiprules.eval.reference import missing_reasons, possible_reasons, trace
 from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
-from chiprules.ledger import Tally, draws_of, fingerprint, replay
+from chiprules.data.licences import load_licences as _load_licences
+from chiprules.ledger import Ledger, Tally, draws_of, fingerprint, replay
 from chiprules.lang.checker import check_file, find_root, root_settings
-from chiprules.model.walk import unsettled_zones
+from chiprules.model.walk import fields_of, unsettled_zones
 
 TIMELINES = ("enforced", "written")
 _NO_DATE = ("no export date: the version in force cannot be chosen; give `export_date`, "
@@ -247,6 +248,28 @@ class Rules:
     def has_quotas(self, timeline: str | None = None) -> bool:
         """Does any version on the timeline declare a quota?"""
         return any(m.quotas for m in self.on_timeline(timeline))
+
+    def quotas_in_play(self, columns, timeline: str | None = None) -> bool:
+        """Could a quota of the timeline's versions draw on records with these columns?
+
+        A quota is out of play when a field its conditions read is in no column, has no
+        default and cannot come from the chip catalog: its condition is then never known to
+        hold (the 2026 China ceiling needs `end_user_in_us`). The batch engine decides no
+        quotas, so `eval -o` picks the per-record engine when one is in play."""
+        cols = {str(c).strip().lower().replace(" ", "_") for c in columns}
+        for m in self.on_timeline(timeline):
+            for q in m.quotas:
+                need = fields_of(q.when) | (fields_of(q.fed) if q.fed is not None else set())
+                if all(self._available(m, f, cols) for f in need):
+                    return True
+        return False
+
+    @staticmethod
+    def _available(model, name, cols) -> bool:
+        f = model.fields.get(name)
+        if f is None or name in cols or f.default is not None:
+            return True
+        return f.kind in ("number", "bool", "enum") and "chip" in cols  # a catalog figure
 
     def _version_or_none(self, on, timeline) -> Version | None:
         if on is None:
@@ -475,6 +498,17 @@ def load_catalog_with_digest(path: Path):
         raise RulesError(f"cannot read catalog `{name}`", [error(
             "E210", f"cannot read the chip catalog `{cat_path}`: {exc.strerror or exc}", location=marker)]) from None
     return load_catalog(cat_path), hashlib.sha256(data).digest()
+
+
+def load_licences(path: str | Path):
+    """The licences in a CSV file (`chiprules.data.licences`); `LedgerError` when malformed."""
+    return _load_licences(path)
+
+
+def open_ledger(path: str | Path, rules: Rules, timeline: str | None = None):
+    """A ledger file for these rules (created when missing); `LedgerError` when it is damaged
+    or kept for other rules."""
+    return Ledger(path, rules.latest.name, timeline or rules.timeline)
 
 
 def read(path: str | Path, fmt: str | None = None) -> Iterator[RawRecord]:

@@ -125,6 +125,8 @@ class QuotaUse:
         if self.status == OVER:
             return f"{label}: over ({amount_text(self.draw, self.unit)} asked, " \
                    f"{amount_text(max(self.limit - self.used, Decimal(0)), self.unit)} left)"
+        if self.status == INVALID and self.effect:
+            return f"{label}: {self.effect.split(';')[0]}"
         return f"{label}: {self.status}"
 
 
@@ -366,8 +368,8 @@ class Tally:
         for lic in cands:
             period = f"{lic.valid_from} to {lic.valid_to}"
             if not lic.valid_on(on):
-                why = (f"not valid on {on}: valid from {lic.valid_from} to {lic.valid_to}; "
-                       "the rules decide without it")
+                state = f"expired on {lic.valid_to}" if on > lic.valid_to else f"not valid before {lic.valid_from}"
+                why = f"{state}; the rules decide without it"
                 use = QuotaUse("licence", lic.number, None, None, "", period, "", None, Decimal(0), None,
                                INVALID, why)
                 first_problem = first_problem or use
