@@ -279,7 +279,7 @@ class Rules:
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
                       *, timeline: str | None = None, licences=(), ledger=None,
-                      source: str = "") -> Iterator[Decision]:
+                      source: str = "", tally: bool = True) -> Iterator[Decision]:
         """Decide records one by one, yielded in input order.
 
         Without quotas, licences or a ledger, every record is decided alone and streamed.
@@ -290,8 +290,9 @@ class Rules:
         of the output waits for the run's end. With a ledger, the totals start from its
         earlier draws, a record id it has seen is replayed rather than drawn again, and the
         run's draws are recorded in one transaction when the last record is decided.
+        ``tally=False`` decides every record by the rules alone, as the batch engine does.
         """
-        if not licences and ledger is None and not self.has_quotas(timeline):
+        if not tally or (not licences and ledger is None and not self.has_quotas(timeline)):
             yield from self._each(records, as_of, timeline)
             return
         yield from self._ordered(self._each(records, as_of, timeline), as_of, timeline, licences, ledger, source)

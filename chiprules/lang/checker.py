@@ -1068,10 +1068,10 @@ class _Checker:
             self.warn("W301", f"quota `{name}` has no citation", q.name.span,
                       help='add `cite "15 CFR ..."` naming the paragraph it encodes')
         for clause, present in (("governs", q.governs), ("counts", q.counts), ("per", q.per),
-                                ("over", q.period), ("limit", q.limit or q.share)):
+                                ("period", q.period), ("within", q.limit or q.share)):
             if present is None:
-                self.err("E240", f"quota `{name}` has no `{clause}` clause", q.name.span,
-                         help=_QUOTA_HELP[clause])
+                what = "period (`yearly`, `from ... until ...` or `cumulative`)" if clause == "period" else f"`{clause}` clause"
+                self.err("E240", f"quota `{name}` has no {what}", q.name.span, help=_QUOTA_HELP[clause])
                 ok = False
         governed = q.governed.text if q.governed is not None else None
         if q.governs == "exception" and governed not in exceptions:
@@ -1114,7 +1114,7 @@ class _Checker:
         start, end = self.date(q.start), self.date(q.end)
         if q.period == "span" and start and end and end < start:
             self.err("E243", f"quota `{name}`'s period ends ({end}) before it starts ({start})", q.end.span,
-                     help="write `over FIRST-DAY to LAST-DAY`")
+                     help="write `from FIRST-DAY until LAST-DAY`")
             ok = False
         limit = share = None
         unit = ""
@@ -1143,12 +1143,12 @@ class _Checker:
                 ok = False
             share = value
             if q.fed is None:
-                self.err("E245", f"quota `{name}` limits a share ({q.share.number} %) but says of what",
-                         q.share.span, help="add `fed when CONDITION`: the records whose amounts make the total")
+                self.err("E245", f"quota `{name}` limits a share ({q.share.number} %) but does not say of what",
+                         q.share.span, help="add `fed when CONDITION`: the records whose amounts make the total it is a share of")
                 ok = False
         elif q.fed is not None:
             self.err("E245", f"quota `{name}` has `fed when` but a fixed limit", q.fed.span,
-                     help="`fed when` goes with a share limit, e.g. `limit 50 %`")
+                     help="`fed when` goes with a share limit, e.g. `within 50 %`")
             ok = False
         if not ok:
             return None
@@ -1431,8 +1431,8 @@ _QUOTA_HELP = {
     "governs": "say what it governs: `governs exception NAME`, or `governs license NAME otherwise POLICY`",
     "counts": "say what each record draws, e.g. `counts tpp * quantity`",
     "per": "say what the total is kept per, e.g. `per consignee`",
-    "over": "give its period: `over calendar year`, `over FIRST-DAY to LAST-DAY` or `over all time`",
-    "limit": "give its limit with its unit, e.g. `limit 26900000 TPP`, or a share, e.g. `limit 50 %`",
+    "period": "give its period: `yearly` (a calendar year), `from FIRST-DAY until LAST-DAY` or `cumulative`",
+    "within": "give its limit with its unit, e.g. `within 26900000 TPP`, or a share, e.g. `within 50 %`",
 }
 
 

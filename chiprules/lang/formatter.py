@@ -476,15 +476,15 @@ class _Formatter:
         if q.per is not None:
             o.line(2, "per " + ", ".join(i.text for i in q.per), pos("per"))
         if q.period == "year":
-            o.line(2, "over calendar year", pos("over"))
+            o.line(2, "yearly", pos("over"))
         elif q.period == "span":
-            o.line(2, f"over {q.start.text} to {q.end.text}", pos("over"))
+            o.line(2, f"from {q.start.text} until {q.end.text}", pos("over"))
         elif q.period == "all":
-            o.line(2, "over all time", pos("over"))
+            o.line(2, "cumulative", pos("over"))
         if q.limit is not None:
-            o.line(2, f"limit {_value(q.limit)}", pos("limit"))
+            o.line(2, f"within {_value(q.limit)}", pos("limit"))
         elif q.share is not None:
-            o.line(2, f"limit {q.share.number} %", pos("limit"))
+            o.line(2, f"within {q.share.number} %", pos("limit"))
         if q.fed is not None:
             o.line(2, "fed when ", pos("fed"))
             self.emit_cond(o, q.fed, 4)
