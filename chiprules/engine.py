@@ -231,14 +231,16 @@ class Rules:
         return self.preparer.prepare(data)
 
     def evaluate(self, record: Mapping, as_of: str | dt.date | None = None, *, id: str | None = None,
-                 timeline: str | None = None, location: str | None = None) -> Decision:
-        """Decide one record (a dict of field names to values)."""
+                 timeline: str | None = None, location: str | None = None, tally: bool = True) -> Decision:
+        """Decide one record (a dict of field names to values): by the rules, then, when the
+        rules declare quotas, as a shipment alone against them (``tally=False``: by the rules
+        alone)."""
         on_fixed = as_date(as_of) if as_of is not None else None
         _check_timeline(timeline)
         if not isinstance(record, Mapping):
             return _not_a_record(record, id or "record", location)
         d = self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
-        if self.has_quotas(timeline):  # a shipment alone against the rules' quotas
+        if tally and self.has_quotas(timeline):  # a shipment alone against the rules' quotas
             on = on_fixed or d.record.get("export_date")
             version = self._version_or_none(on, timeline)
             if version is not None and version.model.quotas:
