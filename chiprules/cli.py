@@ -406,7 +406,8 @@ def _columns(records, input_format) -> list[str]:
 def ledger_summary(ledger) -> str:
     """Each quota's and licence's use by key, from the ledger: one line each."""
     lines = []
-    for (kind, name, key, period), row in sorted(ledger.balances().items()):
+    for (kind, name, key, period), row in sorted(ledger.balances().items(), key=lambda kv: (kv[0][1], kv[0][2],
+                                                                                           kv[0][3], kv[0][0])):
         if kind == "feed":
             lines.append(f"  {name} [{key}, {period}]: fed {amount_text(row['drawn'], row['unit'])}")
             continue

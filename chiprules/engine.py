@@ -40,6 +40,9 @@ from chiprules.lang.checker import check_file, find_root, root_settings
 from chiprules.model.walk import fields_of, unsettled_zones
 
 TIMELINES = ("enforced", "written")
+# the fields a chip named in the catalog fills (`chiprules.data.catalog.Product.fields`)
+_CATALOG_FIELDS = frozenset({"tpp", "die_area", "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density",
+                             "item_kind", "performance_density"})
 _NO_DATE = ("no export date: the version in force cannot be chosen; give `export_date`, "
             "or decide as of a date (`as_of`, `--as-of`)")
 
@@ -271,7 +274,7 @@ class Rules:
         f = model.fields.get(name)
         if f is None or name in cols or f.default is not None:
             return True
-        return f.kind in ("number", "bool", "enum") and "chip" in cols  # a catalog figure
+        return name in _CATALOG_FIELDS and "chip" in cols
 
     def _version_or_none(self, on, timeline) -> Version | None:
         if on is None:
