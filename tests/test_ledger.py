@@ -347,13 +347,14 @@ def test_the_batch_engine_is_not_used_with_quotas(cli, tmp_path):
 # ---- a run killed while it writes ---------------------------------------------------------------
 
 
-def _run(book, records, pause=None):
+def _run(book, records, pause=None, capture=False):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     if pause is not None:
         env["CHIPRULES_LEDGER_PAUSE"] = str(pause)
     return subprocess.Popen([sys.executable, "-m", "chiprules", "eval", str(EAR), str(records), "--timeline",
                              "written", "--ledger", str(book), "--format", "jsonl"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            env=env, stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 @pytest.mark.slow
@@ -391,10 +392,13 @@ def test_a_run_killed_while_writing_the_ledger_leaves_it_whole(tmp_path):
         assert now == before or len(runs) == 2  # the old state or the whole new run, never a part
         if len(runs) == 2:
             Ledger(book, "ear_advanced_computing", "written").undo()
-    p = _run(book, second)
+    p = _run(book, second, capture=True)
     out, _ = p.communicate(timeout=120)
     assert p.returncode == 0
-    expected = [d.to_json() for d in WRITTEN.evaluate_many(recs)][30:]
+    fresh = chiprules.open_ledger(tmp_path / "fresh.db", WRITTEN, "written")  # the same two runs, never killed
+    list(WRITTEN.evaluate_many(recs[:30], ledger=fresh))
+    expected = [json.loads(json.dumps(d.to_json(), default=str)) for d in WRITTEN.evaluate_many(recs[30:], ledger=fresh)]
     got = [json.loads(line) for line in out.decode().splitlines()]
     assert [(g["id"], g["outcome"], g.get("quotas")) for g in got] == \
         [(e["id"], e["outcome"], e.get("quotas")) for e in expected]
+    assert Ledger.open_existing(book).balances() == fresh.balances()
