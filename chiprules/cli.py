@@ -28,17 +28,18 @@ from chiprules.core.escape import formula_safe, printable
 from chiprules.data.countries import RetiredCountry, UnknownCountry, country_name, resolve_country
 from chiprules.data.records import read_records
 from chiprules.eval.explain import decision_json, explain_decision, screening_json, screening_words
-from chiprules.ledger import Ledger
-from chiprules.ledger.tally import amount_text
 from chiprules.eval.prepare import UnknownFieldWarning, near_field, unknown_field_message
 from chiprules.lang.checker import check_file
 from chiprules.lang.formatter import format_file
+from chiprules.ledger import Ledger
+from chiprules.ledger.tally import amount_text
 from chiprules.model.checked import OUTCOMES
 from chiprules.model.walk import unsettled_zones
 from chiprules.report import plot as P
 from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
+from chiprules.report.quota_plot import draw_quota, quota_series
 from chiprules.report.versions import fragment_warnings, scaffold
 from chiprules.screening.names import has_name
 from chiprules.serve import Logs, Served, Settings, create_app
@@ -843,15 +844,31 @@ def diff(old, new, new_version, records_path, fmt, timeline):
               help="Hold another fact fixed, e.g. --set dram_bw=4800 (repeatable).")
 @click.option("--timeline", type=click.Choice(["enforced", "written"]), default="enforced",
               help="After 2025-05-13: the regime as enforced (default) or as written.")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
+              help="With --quota: draw a quota's (or a licence's) use over time from this ledger.")
+@click.option("--quota", "quota_name", help="The quota or licence number whose use to draw (with --ledger).")
 def plot(rules, output, as_of, version_key, destination, datacenter, against, records_path, facts,
-         timeline):
+         timeline, ledger_path, quota_name):
     """Draw the TPP x performance-density plane as RULES decide it.
 
     The regions are exact: they come from the thresholds in the rules, each
     decided by the evaluator. Chips of the catalog (or of --records) are
-    plotted as points. Exit status 0 on success; 4 a file cannot be read or the
-    picture cannot be written; 5 the rules do not load; 64 a wrong command line.
+    plotted as points. With --ledger and --quota, draws instead the use of a
+    quota (or a licence) over time, per key and period, with its limit. Exit status
+    0 on success; 4 a file cannot be read or the picture cannot be written; 5 the
+    rules do not load; 64 a wrong command line.
     """
+    if (ledger_path is None) != (quota_name is None):
+        _usage("--ledger and --quota go together: the ledger to read, and the quota or licence to draw")
+    if ledger_path is not None:
+        try:
+            book = Ledger.open_existing(ledger_path)
+            draw_quota(quota_series(book, quota_name), quota_name, output)
+        except ChiprulesError as exc:
+            _fail(exc)
+            sys.exit(EXIT_INPUT)
+        click.echo(f"wrote {output}", err=True)
+        return
 
     try:
         if Path(output).suffix.lower() not in P.FORMATS:

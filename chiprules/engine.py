@@ -26,6 +26,7 @@ from chiprules.core.diagnostics import error
 from chiprules.core.errors import ChiprulesError, RulesError
 from chiprules.core.memo import Memo
 from chiprules.data.catalog import load_catalog
+from chiprules.data.licences import load_licences as _load_licences
 from chiprules.data.records import RawRecord, read_records
 from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo, UnsettledLaw
 from chiprules.eval.prepare import Prepared, Preparer
@@ -34,9 +35,8 @@ from chiprules.eval.reference import missing_reasons, possible_reasons, trace
 from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
-from chiprules.data.licences import load_licences as _load_licences
-from chiprules.ledger import Ledger, Tally, draws_of, fingerprint, replay
 from chiprules.lang.checker import check_file, find_root, root_settings
+from chiprules.ledger import Ledger, Tally, draws_of, fingerprint, replay
 from chiprules.model.walk import fields_of, unsettled_zones
 
 TIMELINES = ("enforced", "written")

@@ -402,3 +402,23 @@ def test_a_run_killed_while_writing_the_ledger_leaves_it_whole(tmp_path):
     assert [(g["id"], g["outcome"], g.get("quotas")) for g in got] == \
         [(e["id"], e["outcome"], e.get("quotas")) for e in expected]
     assert Ledger.open_existing(book).balances() == fresh.balances()
+
+
+def test_plot_draws_a_quotas_use_over_time(cli, tmp_path):
+    pytest.importorskip("matplotlib")
+    from chiprules.report.quota_plot import quota_series
+
+    book = tmp_path / "ledger.db"
+    cli("eval", "rules/ear", "tests/data/ledger/three_parts.jsonl", "--licences", "tests/data/ledger/licences.csv",
+        "--ledger", str(book))
+    series = quota_series(Ledger.open_existing(book), "D1001")
+    assert [(s.label, s.limit, s.points, s.over) for s in series] == [
+        ("2024-06-01 to 2025-05-31 (units)", 1000,
+         ((dt.date(2024, 7, 1), 400), (dt.date(2024, 10, 1), 800)), (dt.date(2025, 2, 3),))]
+    code, _, err = cli("plot", "rules/ear", "--ledger", str(book), "--quota", "D1001", "-o", str(tmp_path / "d.svg"))
+    assert code == 0, err
+    assert "<svg" in (tmp_path / "d.svg").read_text()
+    code, _, err = cli("plot", "rules/ear", "--ledger", str(book), "--quota", "nothing", "-o", str(tmp_path / "n.svg"))
+    assert code == 4 and "no draws on `nothing`" in err
+    code, _, _ = cli("plot", "rules/ear", "--quota", "D1001", "-o", str(tmp_path / "n.svg"))
+    assert code == 64
