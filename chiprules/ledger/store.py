@@ -196,6 +196,8 @@ class Ledger:
         for kind, name, key, period, amount, use in self.db.execute(
                 "SELECT kind, name, key, period, amount, use FROM draws ORDER BY run, seq"):
             u = json.loads(use)
+            if u.get("status") not in ("drawn", "over", "fed"):
+                continue  # a licence not valid that day, an amount not known: no total was touched
             k = (kind, name, key, period)
             row = out.setdefault(k, {"unit": u.get("unit") or "", "drawn": Decimal(0), "limit": None, "draws": 0,
                                      "over": 0})
