@@ -208,14 +208,27 @@ class Tally:
         return version.model.quotas if version is not None else ()
 
     def touches(self, d: Decision, version, on) -> bool:
-        """Does the record's decision depend on the running totals (so on order)?"""
+        """Does the record's decision depend on the running totals (so on order)? A record
+        whose quota conditions are known not to hold (or, for a share quota, not known to
+        hold) touches none, and streams."""
         if d.outcome in ("error", "indeterminate") or on is None:
             return False
         if self.licences and d.outcome == "license_required" and self._candidates(d):
             return True
+        env = None
         for q in self.quotas_of(version):
-            if q.fed is not None or self._governed(q, d):
+            governed = self._governed(q, d)
+            if not governed and q.fed is None:
+                continue
+            if env is None:
+                env = Env(version.model, d.record, on, version.screens)
+                env.classes = d.classification
+            if q.fed is not None and evaluate(q.fed, env) is True:
                 return True
+            if governed:
+                applies = evaluate(q.when, env)
+                if applies is True or (applies is None and q.fed is None):
+                    return True
         return False
 
     @staticmethod
