@@ -78,7 +78,7 @@ def test_the_inputs_own_columns_are_kept_beside_the_decision(tmp_path):
 
 FIELDS = ("id", "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_hq",
           "end_user_parent", "consignee", "chip", "item_kind", "tpp", "die_area", "performance_density",
-          "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity")
+          "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity", "end_user_in_us")
 COUNTRIES = ["CN", "HK", "MO", "VN", "AE", "SA", "IL", "IN", "SG", "DE", "US", "NI", "KH", "RU", "JP", "MY", "BH"]
 NAMES = ["Huawei Technologies Co., Ltd.", "Huawai Technologies Co Ltd", "SMIC", "Sugon",
          "Inspur Electronic Information Industry Co., Ltd.", "Contoso Research", "Example Cloud Ltd.",
