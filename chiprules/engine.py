@@ -207,6 +207,8 @@ class Rules:
         decision columns (`chiprules.batch.duck.DECISION_COLUMNS`) and the input's own
         columns, one row per input record in input order; with ``output``, writes it there
         (Parquet, CSV or JSON Lines, from the name) and returns the number of rows.
+        Each row is decided by the rules alone: the batch engine keeps no running totals
+        (quotas, licences, a ledger; see ``evaluate_many``).
         """
         _check_timeline(timeline)
         engine = BatchEngine(self, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
