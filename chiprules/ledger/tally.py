@@ -332,7 +332,7 @@ class Tally:
     def _withhold(q: M.Quota, d: Decision) -> str:
         if q.governs == "exception":
             return f"License Exception {q.governed} is not available"
-        return f"review {q.otherwise} under `{q.governed}`"
+        return f"review {str(q.otherwise).replace('_', ' ')} under `{q.governed}`"
 
     @staticmethod
     def _without(q: M.Quota, d: Decision) -> Decision:
