@@ -422,3 +422,42 @@ def test_plot_draws_a_quotas_use_over_time(cli, tmp_path):
     assert code == 4 and "no draws on `nothing`" in err
     code, _, _ = cli("plot", "rules/ear", "--quota", "D1001", "-o", str(tmp_path / "n.svg"))
     assert code == 64
+
+
+china_runs = st.lists(st.tuples(st.integers(0, 40), st.booleans(), st.integers(1, 400),
+                                st.sampled_from(["NVIDIA H200 SXM", "AMD Instinct MI325X"])), min_size=1, max_size=10)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(china_runs)
+def test_china_shipments_never_pass_half_of_those_before_them_to_us_end_users(drawn):
+    recs = [{"id": f"C{n:02d}", "export_date": (dt.date(2026, 1, 20) + dt.timedelta(days=day)).isoformat(),
+             "chip": chip, "destination": "US" if us else "CN", "end_user": "Example Co.",
+             "end_user_hq": "US" if us else "CN", "end_user_in_us": us, "quantity": q}
+            for n, (day, us, q, chip) in enumerate(drawn)]
+    decisions = list(ENFORCED.evaluate_many(recs))
+    fed: dict = {}
+    allowed: dict = {}
+    for d in sorted(decisions, key=lambda d: (d.record["export_date"], d.id)):
+        chip = d.record["chip"]
+        if d.record["end_user_in_us"]:
+            fed[chip] = fed.get(chip, 0) + d.record["quantity"]
+        elif d.review_policy == "case_by_case":
+            allowed[chip] = allowed.get(chip, 0) + d.record["quantity"]
+            assert 2 * allowed[chip] <= fed.get(chip, 0), d.id
+        else:
+            assert d.review_policy == "presumption_of_denial"
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(DAYS[:4]), st.integers(1, 600)), min_size=1, max_size=10))
+def test_a_licence_never_covers_more_than_its_quantity(drawn):
+    recs = [{"id": f"L{n:02d}", "export_date": (day - dt.timedelta(days=365)).isoformat(), "chip": "NVIDIA H100 SXM",
+             "destination": "AE", "end_user": "Example AI Ltd.", "end_user_hq": "AE", "quantity": q}
+            for n, (day, q) in enumerate(drawn)]
+    decisions = list(ENFORCED.evaluate_many(recs, licences=LICENCES))
+    covered = sum(d.record["quantity"] for d in decisions if d.licence == "D1001")
+    assert covered <= 1000
+    for d in decisions:
+        if d.licence is None and d.record["export_date"] <= dt.date(2025, 5, 31):
+            assert any(u.status == "over" for u in d.quota_uses)
