@@ -1,8 +1,8 @@
 """chiprules: a rules language and toolkit for US export controls on advanced AI chips."""
 
 from chiprules.core.diagnostics import Diagnostic, Severity
-from chiprules.core.errors import ChiprulesError, DataError, RecordError, RulesError
-from chiprules.engine import Rules, load
+from chiprules.core.errors import ChiprulesError, DataError, LedgerError, RecordError, RulesError
+from chiprules.engine import Rules, load, load_licences, open_ledger
 from chiprules.eval.decision import Decision, ExceptionGrant, Reason, RulesetInfo
 from chiprules.eval.prepare import UnknownFieldWarning
 from chiprules.report.diff import DiffReport, diff
@@ -16,6 +16,7 @@ __all__ = [
     "Diagnostic",
     "DiffReport",
     "ExceptionGrant",
+    "LedgerError",
     "Reason",
     "RecordError",
     "Rules",
@@ -25,4 +26,6 @@ __all__ = [
     "UnknownFieldWarning",
     "diff",
     "load",
+    "load_licences",
+    "open_ledger",
 ]

@@ -31,12 +31,15 @@ from chiprules.eval.explain import decision_json, explain_decision, screening_js
 from chiprules.eval.prepare import UnknownFieldWarning, near_field, unknown_field_message
 from chiprules.lang.checker import check_file
 from chiprules.lang.formatter import format_file
+from chiprules.ledger import Ledger
+from chiprules.ledger.tally import amount_text
 from chiprules.model.checked import OUTCOMES
 from chiprules.model.walk import unsettled_zones
 from chiprules.report import plot as P
 from chiprules.report.diff import diff as run_diff
 from chiprules.report.diff_render import render
 from chiprules.report.examples import run_examples
+from chiprules.report.quota_plot import draw_quota, quota_series
 from chiprules.report.versions import fragment_warnings, scaffold
 from chiprules.screening.names import has_name
 from chiprules.serve import Logs, Served, Settings, create_app
@@ -313,8 +316,14 @@ def test(paths, verbose):
               help="After 2025-05-13: the regime as enforced (default) or as written.")
 @click.option("--input-format", "input_format", type=click.Choice(["csv", "tsv", "json", "jsonl", "parquet"]),
               help="Override the format guessed from the file name.")
+@click.option("--licences", "licences_path", type=click.Path(dir_okay=False),
+              help="A CSV file of the licences the exporter holds: a shipment one covers is decided as "
+                   "covered while its balance lasts.")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
+              help="A SQLite file of earlier draws on quotas and licences: seeds the balances and records "
+                   "this run's draws (created when missing).")
 def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reasons, explain, fail_on, timeline,
-          input_format):
+          input_format, licences_path, ledger_path):
     """Decide every record in RECORDS under RULES (a file or a folder of dated versions).
 
     Each record uses the version in force on its export_date (or --as-of). RECORDS is a
@@ -325,23 +334,40 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
     engine decides them (DuckDB, with bounded memory). Without -o, decisions are printed
     one record at a time. --engine chooses otherwise.
 
+    With --licences or --ledger, or when the rules declare quotas the records can draw
+    on, records are decided in export_date order (ties by id) by the per-record engine,
+    each drawing on the running totals; output stays in input order. --ledger keeps the
+    draws between runs and ends with each quota's use on stderr.
+
     Exit status: 0 done; 2 some records were malformed (each still has its row);
-    3 a --fail-on outcome was found; 4 RECORDS cannot be read; 5 the rules do not
-    load; 64 a wrong command line.
+    3 a --fail-on outcome was found; 4 RECORDS, the licences or the ledger cannot be
+    read (or the ledger is kept for other rules); 5 the rules do not load; 64 a wrong
+    command line.
     """
     try:
         if as_of is not None:
             dt.date.fromisoformat(as_of)
     except ValueError:
         _usage(f"--as-of `{as_of}` is not a date; write YYYY-MM-DD")
-    if engine == "auto":
-        engine = "batch" if output is not None and records != "-" else "record"
+    tallied = licences_path is not None or ledger_path is not None
+    if tallied and engine in ("batch", "spark"):
+        _usage(f"--engine {engine} decides no licences, quotas or ledgers; leave --engine out, or "
+               "give --engine record, with --licences or --ledger")
+    ledger = None
     try:
         ruleset = chiprules.load(rules, timeline=timeline)
+        if engine == "auto":
+            engine = "batch" if output is not None and records != "-" else "record"
+            if engine == "batch" and (tallied or ruleset.quotas_in_play(_columns(records, input_format), timeline)):
+                engine = "record"  # the batch engine decides no quotas
+        licences = chiprules.load_licences(licences_path) if licences_path is not None else ()
+        if ledger_path is not None:
+            ledger = chiprules.open_ledger(ledger_path, ruleset, timeline)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UnknownFieldWarning)  # said once below, in the house style
             if engine == "record":
-                counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons)
+                counts = _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons,
+                                      timeline, licences, ledger, tallied)
                 near = ruleset.preparer.near_misses
             else:
                 counts = _eval_table(ruleset, records, input_format, as_of, fmt, output, explain, reasons,
@@ -350,14 +376,58 @@ def eval_(rules, records, as_of, fmt, output, engine, memory_limit, master, reas
     except ChiprulesError as exc:
         _fail(exc)
         sys.exit(_exit_for(exc))
+    except OSError as exc:  # the ledger's disk, mid-run
+        click.echo(f"error: {ledger_path}: cannot write the ledger: {exc.strerror or exc}", err=True)
+        sys.exit(EXIT_INPUT)
     for name, guess in near.items():
         click.echo(f"warning: {records}: {unknown_field_message(name, guess)}", err=True)
     n = sum(counts.values())
     summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts.get(o))
     click.echo(f"{n} record{'s' if n != 1 else ''}: {summary or 'none'}", err=True)
+    if ledger is not None:
+        run = getattr(ledger, "last_run", None)
+        click.echo(f"ledger {ledger_path}: " + (f"run {run} recorded" if run else "nothing new to record"),
+                   err=True)
+        click.echo(ledger_summary(ledger), err=True, nl=False)
+        ledger.close()
     if any(counts.get(o) for o in fail_on):
         sys.exit(EXIT_FAIL_ON)
     sys.exit(EXIT_RECORDS if counts.get("error") else EXIT_OK)
+
+
+def _columns(records, input_format) -> list[str]:
+    """The field names of a records file's first record (its columns)."""
+    try:
+        first = next(iter(read_records(records, input_format)), None)
+    except ChiprulesError:
+        return []
+    return list(first.data) if first is not None else []
+
+
+def ledger_summary(ledger) -> str:
+    """Each quota's and licence's use by key, from the ledger: one line each."""
+    lines = []
+    for (kind, name, key, period), row in sorted(ledger.balances().items(), key=lambda kv: (kv[0][1], kv[0][2],
+                                                                                           kv[0][3], kv[0][0])):
+        if kind == "feed":
+            lines.append(f"  {name} [{key}, {period}]: fed {amount_text(row['drawn'], row['unit'])}")
+            continue
+        label = f"licence {name} [{key}, {period}]" if kind == "licence" else f"{name} [{key}, {period}]"
+        if kind == "licence":
+            label = f"licence {name} [{period}]"
+        used = amount_text(row["drawn"], row["unit"] if kind != "licence" or key == "TPP" else "")
+        limit = row["limit"]
+        if limit is not None:
+            unit = row["unit"] if kind != "licence" or key == "TPP" else ""
+            left = amount_text(limit - row["drawn"], unit)
+            text = f"{used} of {amount_text(limit, unit)} used, {left} left"
+        else:
+            text = f"{used} used"
+        text += f" ({row['draws']} draw{'s' if row['draws'] != 1 else ''}"
+        text += f", {row['over']} over the limit)" if row["over"] else ")"
+        lines.append(f"  {label}: {text}")
+    head = "ledger balances:" if lines else "ledger balances: none"
+    return "\n".join([head, *lines]) + "\n"
 
 
 def _near_misses(ruleset, records, input_format) -> dict[str, str]:
@@ -375,9 +445,14 @@ def _near_misses(ruleset, records, input_format) -> dict[str, str]:
     return found
 
 
-def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons) -> dict:
+def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, reasons, timeline=None,
+                 licences=(), ledger=None, tallied=False) -> dict:
     """The per-record engine: streamed to stdout, or to a file in the batch layout."""
     counts = {str(o): 0 for o in OUTCOMES}
+
+    def decide(recs):
+        return ruleset.evaluate_many(recs, as_of=as_of, timeline=timeline, licences=licences, ledger=ledger,
+                                     source=str(records))
     if output is not None:
         raws = []
 
@@ -387,21 +462,23 @@ def _eval_record(ruleset, records, input_format, as_of, fmt, output, explain, re
                 yield rec
 
         def rows():
-            for d in ruleset.evaluate_many(read(), as_of=as_of):
+            for d in decide(read()):
                 rec = raws.pop(0)
                 counts[str(d.outcome)] += 1
                 row = next(record_rows(ruleset, [rec], [d]))
+                if tallied:
+                    row["licence"], row["quotas"] = d.licence, quota_notes(d) or None
                 _add_reasons(row, d, explain, reasons)
                 yield row
 
         write_rows(rows(), output, output_format(output))
         return counts
     out = sys.stdout
-    writer = _writer(fmt, out, explain)
+    writer = _writer(fmt, out, explain, tallied)
     tty = sys.stderr.isatty()
     start = time.monotonic()
     n = 0
-    for d in ruleset.evaluate_many(read_records(records, input_format), as_of=as_of):
+    for d in decide(read_records(records, input_format)):
         n += 1
         counts[str(d.outcome)] += 1
         writer(d)
@@ -501,7 +578,12 @@ def _progress():
         yield lambda message: status.update(message)
 
 
-def _writer(fmt, out, explain):
+def quota_notes(d) -> str:
+    """What a decision drew on quotas and licences, in a few words each."""
+    return "; ".join(u.note() for u in d.quota_uses)
+
+
+def _writer(fmt, out, explain, tallied=False):
 
     if fmt == "jsonl":
         def write(d):
@@ -514,7 +596,7 @@ def _writer(fmt, out, explain):
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
                     "possible_matches", "unsettled", "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
-                   + (["explanation"] if explain else []))
+                   + (["licence", "quotas"] if tallied else []) + (["explanation"] if explain else []))
 
         def write(d):
             if d is None:
@@ -527,6 +609,8 @@ def _writer(fmt, out, explain):
                 ";".join(d.rules_fired), " | ".join(d.errors), " | ".join(d.warnings),
                 d.location or "",
             ]
+            if tallied:
+                row += [d.licence or "", quota_notes(d)]
             if explain:
                 row.append(explain_decision(d))
             w.writerow([formula_safe(c) for c in row])
@@ -566,7 +650,8 @@ def _table_writer(out):
                 f"unsettled: {u.condition}" for u in d.unsettled]
             notes = "; ".join(([f"missing: {', '.join(d.missing)}"] if d.missing else []) + list(found))
         else:
-            notes = "; ".join(d.warnings)
+            uses = getattr(d, "quota_uses", ())
+            notes = "; ".join([u.note() for u in uses if u.status != "unknown"] + list(d.warnings))
         row = (d.id, d.outcome, ", ".join(d.classification) or "-", d.review_policy or "-",
                ", ".join(g.name for g in d.license_exceptions) or "-",
                d.ruleset.version if d.ruleset else "-", notes)
@@ -762,16 +847,33 @@ def diff(old, new, new_version, records_path, fmt, timeline):
 @click.option("--plane", type=click.Choice(sorted(P.PLANES)), default=",".join(P.TPP_PLANE), show_default=True,
               help="The two fields on the axes: dram_bw,interconnect_bw shows the H20 letter's reach "
                    "and its unsettled zone (with --destination CN).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
+              help="With --quota: draw a quota's (or a licence's) use over time from this ledger.")
+@click.option("--quota", "quota_name", help="The quota or licence number whose use to draw (with --ledger).")
 def plot(rules, output, as_of, version_key, destination, datacenter, against, records_path, facts,
-         timeline, plane):
+         timeline, plane, ledger_path, quota_name):
     """Draw the TPP x performance-density plane (or --plane) as RULES decide it.
 
     The regions are exact: they come from the thresholds in the rules, each
     decided by the evaluator; where the law does not decide (an `unsettled`
     condition), the region is hatched and the legend names the condition and its
-    source. Chips of the catalog (or of --records) are plotted as points. Exit status 0 on success; 4 a file cannot be read or the
-    picture cannot be written; 5 the rules do not load; 64 a wrong command line.
+    source. Chips of the catalog (or of --records) are plotted as points. With
+    --ledger and --quota, draws instead the use of a quota (or a licence) over
+    time, per key and period, with its limit. Exit status 0 on success; 4 a file
+    cannot be read or the picture cannot be written; 5 the rules do not load; 64 a
+    wrong command line.
     """
+    if (ledger_path is None) != (quota_name is None):
+        _usage("--ledger and --quota go together: the ledger to read, and the quota or licence to draw")
+    if ledger_path is not None:
+        try:
+            book = Ledger.open_existing(ledger_path)
+            draw_quota(quota_series(book, quota_name), quota_name, output)
+        except ChiprulesError as exc:
+            _fail(exc)
+            sys.exit(EXIT_INPUT)
+        click.echo(f"wrote {output}", err=True)
+        return
 
     try:
         if Path(output).suffix.lower() not in P.FORMATS:
@@ -907,3 +1009,64 @@ def serve(rules, host, port, token, allow_edit, decision_log, timeline, max_body
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+# ---- ledger --------------------------------------------------------------------------------
+
+
+@main.group()
+def ledger():
+    """Inspect or reverse the runs a ledger (`eval --ledger FILE`) has recorded."""
+
+
+@ledger.command(name="show")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="Text for people, or JSON for tools.")
+def ledger_show(path, fmt):
+    """Show a ledger: its rules, its runs, and each quota's and licence's use by key.
+
+    Exit status: 0 shown; 4 the file is not a ledger, or is damaged."""
+    try:
+        book = Ledger.open_existing(path)
+        runs, balances = book.runs(), book.balances()
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(EXIT_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "ruleset": book.ruleset, "timeline": book.timeline,
+            "runs": [{"run": r, "at": at, "source": src, "records": n, "draws": k} for r, at, src, n, k in runs],
+            "balances": [{"kind": kind, "name": name, "key": key, "period": period, "unit": row["unit"] or "units",
+                          "used": str(row["drawn"]), "limit": None if row["limit"] is None else str(row["limit"]),
+                          "draws": row["draws"], "over": row["over"]}
+                         for (kind, name, key, period), row in sorted(balances.items())],
+        }, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"ledger {path}: rules `{book.ruleset}`, {book.timeline} timeline")
+    if not runs:
+        click.echo("no runs recorded")
+    for r, at, src, n, k in runs:
+        click.echo(f"  run {r}  {at}  {printable(src)}: {n} record{'s' if n != 1 else ''}, "
+                   f"{k} draw{'s' if k != 1 else ''}")
+    click.echo(ledger_summary(book), nl=False)
+
+
+@ledger.command(name="undo")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--run", "run", type=int, help="The run to remove (default: the last).")
+def ledger_undo(path, run):
+    """Remove a run from a ledger: its records and draws, in one transaction.
+
+    Exit status: 0 removed; 1 no such run; 4 the file is not a ledger, or is damaged."""
+    try:
+        book = Ledger.open_existing(path)
+        removed = book.undo(run)
+    except ChiprulesError as exc:
+        _fail(exc)
+        sys.exit(EXIT_INPUT)
+    if removed is None:
+        click.echo(f"error: {path}: " + (f"no run {run}" if run is not None else "no runs to undo"), err=True)
+        sys.exit(EXIT_FINDINGS)
+    r, n, k = removed
+    click.echo(f"removed run {r}: {n} record{'s' if n != 1 else ''}, {k} draw{'s' if k != 1 else ''}")

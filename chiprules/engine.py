@@ -26,6 +26,7 @@ from chiprules.core.diagnostics import error
 from chiprules.core.errors import ChiprulesError, RulesError
 from chiprules.core.memo import Memo
 from chiprules.data.catalog import load_catalog
+from chiprules.data.licences import load_licences as _load_licences
 from chiprules.data.records import RawRecord, read_records
 from chiprules.eval.decision import Decision, ExceptionGrant, ListMatch, RulesetInfo, UnsettledLaw
 from chiprules.eval.prepare import Prepared, Preparer
@@ -35,9 +36,13 @@ from chiprules.eval.screens import Screens
 from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
 from chiprules.lang.checker import check_file, find_root, root_settings
-from chiprules.model.walk import unsettled_zones
+from chiprules.ledger import Ledger, Tally, draws_of, fingerprint, replay
+from chiprules.model.walk import fields_of, unsettled_zones
 
 TIMELINES = ("enforced", "written")
+# the fields a chip named in the catalog fills (`chiprules.data.catalog.Product.fields`)
+_CATALOG_FIELDS = frozenset({"tpp", "die_area", "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density",
+                             "item_kind", "performance_density"})
 _NO_DATE = ("no export date: the version in force cannot be chosen; give `export_date`, "
             "or decide as of a date (`as_of`, `--as-of`)")
 
@@ -202,6 +207,8 @@ class Rules:
         decision columns (`chiprules.batch.duck.DECISION_COLUMNS`) and the input's own
         columns, one row per input record in input order; with ``output``, writes it there
         (Parquet, CSV or JSON Lines, from the name) and returns the number of rows.
+        Each row is decided by the rules alone: the batch engine keeps no running totals
+        (quotas, licences, a ledger; see ``evaluate_many``).
         """
         _check_timeline(timeline)
         engine = BatchEngine(self, timeline=timeline, as_of=as_of, memory_limit=memory_limit,
@@ -229,17 +236,113 @@ class Rules:
         return self.preparer.prepare(data)
 
     def evaluate(self, record: Mapping, as_of: str | dt.date | None = None, *, id: str | None = None,
-                 timeline: str | None = None, location: str | None = None) -> Decision:
-        """Decide one record (a dict of field names to values)."""
+                 timeline: str | None = None, location: str | None = None, tally: bool = True) -> Decision:
+        """Decide one record (a dict of field names to values): by the rules, then, when the
+        rules declare quotas, as a shipment alone against them (``tally=False``: by the rules
+        alone)."""
         on_fixed = as_date(as_of) if as_of is not None else None
         _check_timeline(timeline)
         if not isinstance(record, Mapping):
             return _not_a_record(record, id or "record", location)
-        return self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
+        d = self._decide(self.prepare(record), on_fixed, id or "record", timeline, location)
+        if tally and self.has_quotas(timeline):  # a shipment alone against the rules' quotas
+            on = on_fixed or d.record.get("export_date")
+            version = self._version_or_none(on, timeline)
+            if version is not None and version.model.quotas:
+                d = Tally().apply(d, version, on)
+        return d
+
+    def has_quotas(self, timeline: str | None = None) -> bool:
+        """Does any version on the timeline declare a quota?"""
+        return any(m.quotas for m in self.on_timeline(timeline))
+
+    def quotas_in_play(self, columns, timeline: str | None = None) -> bool:
+        """Could a quota of the timeline's versions draw on records with these columns?
+
+        A quota is out of play when a field its conditions read is in no column, has no
+        default and cannot come from the chip catalog: its condition is then never known to
+        hold (the 2026 China ceiling needs `end_user_in_us`). The batch engine decides no
+        quotas, so `eval -o` picks the per-record engine when one is in play."""
+        cols = {str(c).strip().lower().replace(" ", "_") for c in columns}
+        for m in self.on_timeline(timeline):
+            for q in m.quotas:
+                need = fields_of(q.when) | (fields_of(q.fed) if q.fed is not None else set())
+                if all(self._available(m, f, cols) for f in need):
+                    return True
+        return False
+
+    @staticmethod
+    def _available(model, name, cols) -> bool:
+        f = model.fields.get(name)
+        if f is None or name in cols or f.default is not None:
+            return True
+        return name in _CATALOG_FIELDS and "chip" in cols
+
+    def _version_or_none(self, on, timeline) -> Version | None:
+        if on is None:
+            return None
+        v = self.version_on(on, timeline)
+        return None if type(v) is str else v
 
     def evaluate_many(self, records: Iterable[Mapping | RawRecord], as_of: str | dt.date | None = None,
-                      *, timeline: str | None = None) -> Iterator[Decision]:
-        """Decide records one by one (streamed: nothing is held back)."""
+                      *, timeline: str | None = None, licences=(), ledger=None,
+                      source: str = "", tally: bool = True) -> Iterator[Decision]:
+        """Decide records one by one, yielded in input order.
+
+        Without quotas, licences or a ledger, every record is decided alone and streamed.
+        With them (``licences``: `chiprules.data.licences.Licence`s; ``ledger``: a
+        `chiprules.ledger.Ledger`), the records whose decisions draw on a running total are
+        decided in `export_date` order (ties by record id, then input position), each
+        drawing on the totals; the others stream until the first such record, and the rest
+        of the output waits for the run's end. With a ledger, the totals start from its
+        earlier draws, a record id it has seen is replayed rather than drawn again, and the
+        run's draws are recorded in one transaction when the last record is decided.
+        ``tally=False`` decides every record by the rules alone, as the batch engine does.
+        """
+        if not tally or (not licences and ledger is None and not self.has_quotas(timeline)):
+            yield from self._each(records, as_of, timeline)
+            return
+        yield from self._ordered(self._each(records, as_of, timeline), as_of, timeline, licences, ledger, source)
+
+    def _ordered(self, decisions, as_of, timeline, licences, ledger, source) -> Iterator[Decision]:
+        on_fixed = as_date(as_of) if as_of is not None else None
+        tally = Tally(licences, seed=ledger.seed() if ledger is not None else ())
+        held: list = []  # decisions waiting for the run's end, in input order (None: pending)
+        offset = 0  # records yielded before the first one held
+        pending = []  # (day, id, position, decision, version)
+        for i, d in enumerate(decisions):
+            on = on_fixed or d.record.get("export_date")
+            version = self._version_or_none(on, timeline)
+            seen = ledger is not None and d.outcome != "error" and ledger.recorded(d.id) is not None
+            if seen or (version is not None and tally.touches(d, version, on)):
+                pending.append((on, d.id, i, d, version))
+                held.append(None)
+            elif held:
+                held.append(d)
+            else:
+                offset += 1
+                yield d
+        new_records, draws, ids = [], [], set()
+        for on, rid, i, d, version in sorted(pending, key=lambda p: (p[0], p[1], p[2])):
+            recorded = ledger.recorded(rid) if ledger is not None else None
+            if recorded is not None:
+                fp, run, uses = recorded
+                d = _ledger_conflict(d, run) if fp != fingerprint(d.record) else replay(d, version, uses)
+            elif ledger is not None and rid in ids:
+                d = _duplicate_id(d)
+            else:
+                d = tally.apply(d, version, on)
+                if ledger is not None and d.quota_uses:
+                    ids.add(rid)
+                    new_records.append((rid, fingerprint(d.record), on))
+                    draws.extend(draws_of(d, on))
+            held[i - offset] = d
+        if ledger is not None:
+            ledger.last_run = ledger.commit(source, new_records, draws)
+        yield from held
+
+    def _each(self, records, as_of, timeline) -> Iterator[Decision]:
+        """Every record decided alone, in input order (streamed: nothing is held back)."""
         on_fixed = as_date(as_of) if as_of is not None else None
         _check_timeline(timeline)
         prepare = self.preparer.prepare
@@ -314,6 +417,18 @@ class Rules:
 def _check_timeline(timeline) -> None:
     if timeline is not None and timeline not in TIMELINES:
         raise ChiprulesError(f"unknown timeline `{timeline}`; use `enforced` or `written`")
+
+
+def _ledger_conflict(d: Decision, run) -> Decision:
+    return Decision(d.id, M.Outcome.ERROR, record=d.record, location=d.location, errors=(
+        f"record `{d.id}` was decided in ledger run {run} with other facts; a ledger keys draws by record id: "
+        f"give this record a new id, or undo that run (`chiprules ledger undo`)",))
+
+
+def _duplicate_id(d: Decision) -> Decision:
+    return Decision(d.id, M.Outcome.ERROR, record=d.record, location=d.location, errors=(
+        f"record id `{d.id}` draws on a quota or licence twice in this run; a ledger keys draws by "
+        f"record id: give each record its own id",))
 
 
 def _not_a_record(value, default_id: str, location) -> Decision:
@@ -391,6 +506,17 @@ def load_catalog_with_digest(path: Path):
         raise RulesError(f"cannot read catalog `{name}`", [error(
             "E210", f"cannot read the chip catalog `{cat_path}`: {exc.strerror or exc}", location=marker)]) from None
     return load_catalog(cat_path), hashlib.sha256(data).digest()
+
+
+def load_licences(path: str | Path):
+    """The licences in a CSV file (`chiprules.data.licences`); `LedgerError` when malformed."""
+    return _load_licences(path)
+
+
+def open_ledger(path: str | Path, rules: Rules, timeline: str | None = None):
+    """A ledger file for these rules (created when missing); `LedgerError` when it is damaged
+    or kept for other rules."""
+    return Ledger(path, rules.latest.name, timeline or rules.timeline)
 
 
 def read(path: str | Path, fmt: str | None = None) -> Iterator[RawRecord]:

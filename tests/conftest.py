@@ -56,19 +56,41 @@ def golden(update_goldens):
     return compare
 
 
-_FIGURES = pytest.StashKey[list]()
+_FIGURES: list[str] = []  # the figures of this run, in the process that prints the summary
 
 
 @pytest.fixture
 def report(request):
-    """``report(line)``: a figure to print at the end of the run (e.g. precision and recall)."""
-    lines = request.config.stash.setdefault(_FIGURES, [])
-    return lines.append
+    """``report(line)``: a figure to print at the end of the run (e.g. precision and recall).
+    The line travels with the test's report, so it reaches the summary from a worker process
+    too when the run is spread over several (pytest-xdist)."""
+    return lambda line: request.node.user_properties.append(("figure", line))
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "teardown":
+        _FIGURES.extend(v for k, v in report.user_properties if k == "figure")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    lines = config.stash.get(_FIGURES, [])
-    if lines:
+    if _FIGURES:
         terminalreporter.section("figures")
-        for line in lines:
+        for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Spread over processes (`scripts/test` runs pytest-xdist with `--dist loadgroup`), the
+    tests that share a module-scoped fixture (a Spark session, a server, a diff that takes
+    a minute) run in one process, so the fixture is made once; the others go where there
+    is room."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        shared = sorted(name for name, defs in info.name2fixturedefs.items()
+                        if defs and defs[-1].scope == "module")
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{'+'.join(shared)}"))

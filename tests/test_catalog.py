@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import difflib
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chiprules.core.errors import DataError
-from chiprules.data.catalog import COLUMNS, Catalog, ChipSpec, load_catalog
+from chiprules.data.catalog import COLUMNS, Catalog, ChipSpec, _fold, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "rules" / "chips.csv"
@@ -330,3 +333,18 @@ def test_short_row_is_an_error(tmp_path: Path) -> None:
 def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError):
         load_catalog(tmp_path / "nope.csv")
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="abcdefghmnprstx0123456789 -HAIMV", min_size=1, max_size=24))
+def test_suggestion_is_difflibs_own(name: str) -> None:
+    """The catalog's "did you mean" is difflib's closest form over every name and alias,
+    whatever prefilter finds it."""
+    catalog = load_catalog(CATALOG)
+    forms: dict[str, str] = {}
+    for spec in catalog:
+        for form in (spec.name, *spec.aliases):
+            forms.setdefault(_fold(form), spec.name)
+    key = _fold(name)
+    match = difflib.get_close_matches(key, list(forms), n=1, cutoff=0.6) if key else []
+    assert catalog.suggest(name) == (forms[match[0]] if match else None)

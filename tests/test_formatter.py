@@ -373,8 +373,21 @@ expects = st.builds(
     review=opt(policies), exceptions=st.none() | st.just(()) | some(idents), missing=opt(some(idents)),
     notify=st.none() | st.just(()) | some(idents),
 )
+periods = st.one_of(st.just({"period": "year"}), st.just({"period": "all"}),
+                    st.builds(lambda a, b: {"period": "span", "start": a, "end": b}, dates, dates))
+limits = st.one_of(quantities.map(lambda q: {"limit": q}),
+                   st.sampled_from(NUMBERS).map(lambda n: {"share": A.Quantity(n)}))
+governs = st.one_of(idents.map(lambda i: {"governs": "exception", "governed": i}),
+                    st.builds(lambda i, p: {"governs": "license", "governed": i, "otherwise": p}, idents, policies))
+quotas = st.builds(
+    lambda name, title, cite, gov, when, counts, per, period, limit, fed: A.Quota(
+        name, title, cite, when=when, counts=counts, per=per, fed=fed, **(gov or {}), **(period or {}),
+        **(limit or {})),
+    idents, opt(strs), opt(strs), opt(governs), opt(conditions), opt(ariths), opt(some(idents)), opt(periods),
+    opt(limits), opt(conditions))
 statements = st.one_of(
     headers,
+    quotas,
     st.builds(A.Include, strs),
     st.builds(A.GroupDecl, idents, opt(strs), opt(strs), set_exprs),
     st.builds(A.Treat, countries, countries, opt(strs)),

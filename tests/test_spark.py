@@ -40,7 +40,8 @@ def spark():
 def same_as_record_engine(rules, rows, path, as_of=None):
     from chiprules.data.records import read_records
 
-    expected = list(rules.evaluate_many(read_records(path), as_of=as_of))
+    # the batch engine decides no quotas: it is held to the rules alone
+    expected = list(rules.evaluate_many(read_records(path), as_of=as_of, tally=False))
     assert [r["row"] for r in rows] == list(range(1, len(expected) + 1))
     for r, d in zip(rows, expected, strict=True):
         want = record_columns(rules, d, r["row"])
@@ -62,6 +63,16 @@ def test_one_version_on_the_shipments_and_generated_records(spark, tmp_path):
     runner = SparkBatch(ONE, spark=spark)
     for source in (SHIPMENTS, path):
         same_as_record_engine(ONE, runner.decide_file(source).to_pylist(), source)
+
+
+def test_a_party_with_nothing_to_screen_is_an_error_row(spark, tmp_path):
+    path = tmp_path / "p.csv"
+    write_csv(path, [{"export_date": "2024-01-10", "destination": "CN", "chip": "NVIDIA H100 SXM", "end_user": name}
+                     for name in ("Co., Ltd.", "!!!", "Tianjin Example Trading")])
+    rows = SparkBatch(ONE, spark=spark).decide_file(path).to_pylist()
+    assert [r["outcome"] for r in rows] == ["error", "error", "license_required"]
+    assert all("no name to screen" in r["errors"][0] for r in rows[:2])
+    same_as_record_engine(ONE, rows, path)
 
 
 def test_every_version_on_the_shipments(spark):

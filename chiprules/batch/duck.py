@@ -57,6 +57,7 @@ CSV_SEPARATORS = {k: (" | " if k in ("notifications", "unsettled", "citations", 
 DEFAULT_MEMORY = "2GB"  # DuckDB's share unless --memory-limit says otherwise
 PY_BATCH = 20_000  # rows handed to the per-record engine at a time
 CHUNK_ROWS = 250_000  # rows sorted at a time when writing a file
+SCREEN_PAGE = 200_000  # distinct parties screened at a time
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet",
               ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 OUTPUTS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -126,6 +127,9 @@ class BatchEngine:
         os.unlink(self._db.name)
         con = duckdb.connect(self._db.name)
         run(con, "SET preserve_insertion_order = true")
+        # the stage goes to the user through ``progress``; DuckDB's own bar would write to a
+        # file or pipe that stderr points to
+        run(con, "SET enable_progress_bar = false")
         if self.memory_limit:
             run(con, f"SET memory_limit = {lit(self.memory_limit)}")
         run(con, f"SET temp_directory = {lit(temp)}")
@@ -286,8 +290,7 @@ class BatchEngine:
         # a party name with nothing to screen is the per-record engine's to report
         for field, kind in present.items():
             if plan.specs[field].kind == "party" and kind == "text":
-                blank = [v for (v,) in run(con, f"SELECT DISTINCT {q(field)} FROM raw WHERE {q(field)} IS NOT NULL")
-                         if not screenable(v.strip()) and v.strip().lower() not in MISSING_WORDS]
+                blank = self._blank_names(con, field)
                 if blank:
                     odd = exp.or_(odd, exp.column(field, quoted=True).isin(*[exp.Literal.string(v) for v in blank]))
         run(con, f"CREATE VIEW typed AS {plan.typed(present, odd).sql('duckdb')}")
@@ -307,6 +310,20 @@ class BatchEngine:
         self.python_rows = len(self._python_decisions)
         self.progress("writing")
         return self._write(con, raw_cols, output, out_format)
+
+    @staticmethod
+    def _blank_names(con, field: str) -> list[str]:
+        """The distinct values of a party column with no name to screen, read a page at a time."""
+        run(con, f"CREATE TEMP TABLE __names AS SELECT row_number() OVER () AS id, v FROM "
+                 f"(SELECT DISTINCT {q(field)} AS v FROM raw WHERE {q(field)} IS NOT NULL)")
+        (total,) = run(con, "SELECT count(*) FROM __names")[0]
+        blank = []
+        for start in range(1, total + 1, SCREEN_PAGE):
+            blank += [v for (v,) in run(con, f"SELECT v FROM __names WHERE id BETWEEN {start} AND "
+                                             f"{start + SCREEN_PAGE - 1}")
+                      if not screenable(v.strip()) and v.strip().lower() not in MISSING_WORDS]
+        run(con, "DROP TABLE __names")
+        return blank
 
     def _chips(self, con) -> None:
         """The catalog's figures for every distinct chip name, as the table ``chips``."""
@@ -333,24 +350,42 @@ class BatchEngine:
 
     def _matches(self, con) -> None:
         """Screen every distinct party of the file once: tables ``m0``, ``m1`` ... with each party's
-        status, the entry's review policy and a note for a possible match."""
+        status, the entry's review policy and a note for a possible match.
+
+        The distinct (list, name, day, evidence) of all party fields become the table ``work``
+        in DuckDB; Python screens it a page at a time into ``screened``, so the names held in
+        memory are one page's, however many the file brings."""
         plan = self.plan
-        found = [run(con, plan.sql("party_distinct", "duckdb", i)) for i in range(len(plan.parties))]
-        work = sorted({(plan.parties[i][1], name, day, country, address)
-                       for i, rows in enumerate(found) for name, country, address, _, day in rows}, key=str)
-        results = dict(zip(work, screen_all(work, {lst: self._screens_with(lst) for _, lst in plan.parties}),
-                           strict=True))
+        if not plan.parties:
+            return
+        parts = []
+        for i, (_, list_name) in enumerate(plan.parties):
+            run(con, f"CREATE TABLE d{i} AS {plan.sql('party_distinct', 'duckdb', i)}")
+            parts.append(f"SELECT {lit(list_name)} AS list, name, day, country, address FROM d{i}")
+        run(con, "CREATE TABLE work AS SELECT row_number() OVER () AS id, * FROM "
+                 f"(SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}))")
+        run(con, "CREATE TABLE screened (id BIGINT, status BOOLEAN, policy BIGINT, detail VARCHAR)")
+        (total,) = run(con, "SELECT count(*) FROM work")[0]
+        schema = pa.schema([("id", pa.int64()), ("status", pa.bool_()), ("policy", pa.int64()),
+                            ("detail", pa.string())])
+        with Screening({lst: self._screens_with(lst) for _, lst in plan.parties}, total) as screening:
+            for start in range(1, total + 1, SCREEN_PAGE):
+                page = run(con, "SELECT id, list, name, day, country, address FROM work "
+                                f"WHERE id BETWEEN {start} AND {start + SCREEN_PAGE - 1}")
+                results = screening.map([item[1:] for item in page])
+                con.register("__screened_py", pa.table(
+                    {"id": [item[0] for item in page], "status": [r[0] for r in results],
+                     "policy": [r[1] for r in results],
+                     "detail": [None if r[2] is None else f"{r[2]} ({r[3]:g})" for r in results]}, schema=schema))
+                run(con, "INSERT INTO screened SELECT * FROM __screened_py")
+                con.unregister("__screened_py")
         for i, (field, list_name) in enumerate(plan.parties):
-            table = {k: [] for k in ("name", "country", "address", "epoch", "status", "policy", "note")}
-            for name, country, address, epoch, day in found[i]:
-                status, policy, entry, score = results[(list_name, name, day, country, address)]
-                note = f"possible match: {field} ~ {entry} ({score:g})" if status is None else None
-                for k, v in zip(table, (name, country, address, epoch, status, policy, note), strict=True):
-                    table[k].append(v)
-            con.register(f"__m{i}_py", pa.table(table, schema=pa.schema([
-                ("name", pa.string()), ("country", pa.string()), ("address", pa.string()), ("epoch", pa.int64()),
-                ("status", pa.bool_()), ("policy", pa.int64()), ("note", pa.string())])))
-            run(con, f"CREATE TABLE m{i} AS SELECT * FROM __m{i}_py")
+            run(con, f"CREATE TABLE m{i} AS SELECT d.name, d.country, d.address, d.epoch, s.status, s.policy, "
+                     f"CASE WHEN s.status IS NULL THEN {lit(f'possible match: {field} ~ ')} || s.detail END AS note "
+                     f"FROM d{i} d JOIN work w ON w.list = {lit(list_name)} AND w.name = d.name AND w.day = d.day "
+                     "AND w.country IS NOT DISTINCT FROM d.country AND w.address IS NOT DISTINCT FROM d.address "
+                     "JOIN screened s ON s.id = w.id")
+            run(con, f"DROP TABLE d{i}")
 
     def _screens_with(self, list_name: str):
         for version in reversed(self.plan.versions):
@@ -534,20 +569,48 @@ def _screen_chunk(items) -> list:
     return [_screen_one(i) for i in items]
 
 
+class Screening:
+    """Screens many (list, name, day, country, address) items, in worker processes when there
+    are many (one per processor; the screeners, built here first, are inherited by fork, not
+    rebuilt). One pool serves every page of a run."""
+
+    def __init__(self, screens: dict, expected: int):
+        self.screens = screens
+        workers = os.cpu_count() or 1
+        self.workers = workers if (expected >= _PARALLEL_FROM and workers > 1
+                                   and "fork" in multiprocessing.get_all_start_methods()) else 1
+        self.pool = None
+
+    def __enter__(self) -> Screening:
+        _SCREENS.clear()
+        _SCREENS.update(self.screens)
+        if self.workers > 1:
+            for list_name, s in self.screens.items():
+                s.screener(list_name)  # build before forking
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self
+
+    def map(self, items: list) -> list:
+        if self.pool is None or len(items) < _PARALLEL_FROM:
+            return [_screen_one(i) for i in items]
+        size = max(500, len(items) // (self.workers * 8))
+        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        return [r for chunk in self.pool.map(_screen_chunk, chunks) for r in chunk]
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            if exc[0] is not None:
+                self.pool.terminate()
+            else:
+                self.pool.close()
+            self.pool.join()
+            self.pool = None
+
+
 def screen_all(work: list, screens: dict) -> list:
-    """Screen every item, in worker processes when there are many (one per processor; the
-    screeners, built here first, are inherited by fork, not rebuilt)."""
-    _SCREENS.clear()
-    _SCREENS.update(screens)
-    workers = os.cpu_count() or 1
-    if len(work) < _PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [_screen_one(i) for i in work]
-    for list_name, s in screens.items():
-        s.screener(list_name)  # build before forking
-    size = max(500, len(work) // (workers * 8))
-    chunks = [work[i:i + size] for i in range(0, len(work), size)]
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return [r for chunk in pool.map(_screen_chunk, chunks) for r in chunk]
+    """Screen every item (see `Screening`)."""
+    with Screening(screens, len(work)) as screening:
+        return screening.map(work)
 
 
 def _data_lines(path: Path) -> int:

@@ -32,13 +32,14 @@ from chiprules.batch.duck import (
     screen_all,
     unsettled_texts,
 )
-from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, Plan
+from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, MISSING_WORDS, Plan
 from chiprules.batch.sql import NUMBER, OUTCOME_CODE, note_col
 from chiprules.batch.tables import write_rows
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError
 from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_name, read_records
 from chiprules.eval.decision import Decision
+from chiprules.eval.prepare import screenable
 
 try:  # Spark is optional: `pip install chiprules[spark]`, and Java
     from pyspark.sql import SparkSession
@@ -99,6 +100,8 @@ class SparkBatch:
             try:
                 builder = (SparkSession.builder.appName("chiprules").master(self.master or "local[*]")
                            .config("spark.ui.enabled", "false")
+                           # the stage goes to the user through ``progress``, on a terminal only
+                           .config("spark.ui.showConsoleProgress", "false")
                            .config("spark.driver.memory", spark_size(self.memory or "4GB"))
                            .config("spark.driver.maxResultSize", "0")
                            .config("spark.sql.shuffle.partitions", str(self.partitions or 8)))
@@ -210,6 +213,17 @@ class SparkBatch:
         odd_view.createOrReplaceTempView("odd_rows")
         odd_expr = exp.In(this=exp.column("__row", quoted=True),
                           query=exp.select("r").from_("odd_rows")) if rows_odd else exp.false()
+        # a party name with nothing to screen is the per-record engine's to report
+        for field, kind in present.items():
+            if plan.specs[field].kind == "party" and kind == "text":
+                column = exp.column(field, quoted=True)
+                distinct = exp.select(column).distinct().from_("raw").where(exp.Not(this=exp.Is(
+                    this=column.copy(), expression=exp.Null())))
+                blank = [v for (v,) in spark.sql(distinct.sql("spark")).toLocalIterator()
+                         if not screenable(v.strip()) and v.strip().lower() not in MISSING_WORDS]
+                if blank:
+                    odd_expr = exp.or_(odd_expr, exp.column(field, quoted=True).isin(
+                        *[exp.Literal.string(v) for v in blank]))
         spark.sql(plan.typed(present, odd_expr).sql("spark")).createOrReplaceTempView("typed")
         self._chips(spark)
         prepared0 = spark.sql(plan.sql("prepared0", "spark")).cache()

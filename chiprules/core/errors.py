@@ -34,3 +34,8 @@ class RecordError(ChiprulesError):
 
 class DataError(ChiprulesError):
     """A data file beside the rules (party list, chip catalog) is malformed."""
+
+
+class LedgerError(RecordError):
+    """A licences file or a ledger cannot be used: unreadable, malformed, damaged, or kept
+    for other rules."""

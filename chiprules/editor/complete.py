@@ -175,6 +175,7 @@ def completion(ws: Workspace, path: Path, offset: int) -> list[Completion]:
     clauses = {"ruleset": HEADER_CLAUSES, "list": LIST_CLAUSES + (ENTRY_CLAUSES if "entry" in values else ()),
                "field": ("default",), "group": ("cite",), "treat": ("cite",), "condition": (),
                "classify": RULE_CLAUSES, "require": RULE_CLAUSES, "exception": RULE_CLAUSES,
+               "quota": ("cite", "governs", "when", "counts", "per", "yearly", "from", "cumulative", "within", "fed"),
                "example": ("record", "expect")}.get(stmt, ())
     extra: tuple[str, ...] = ()
     if _last_of(values, ("when", "except", "if", "=", "cite")) in ("when", "if", "=") and stmt != "field":

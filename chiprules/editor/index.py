@@ -30,6 +30,7 @@ KIND_OF_DECL = {
     A.GroupDecl: "group",
     A.PartyListDecl: "list",
     A.ConditionDecl: "condition",
+    A.Quota: "quota",
 }
 RULE_KIND = {A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require license",
              A.RuleKind.EXCEPTION: "exception"}
@@ -104,6 +105,14 @@ def _statement(item, out) -> None:
                 _expr(arm.condition, out, item)
         for n in item.notify:
             _expr(n.condition, out, item)
+    elif isinstance(item, A.Quota):
+        _add(out, item.name, NAME, item, declares=True, kind="quota", node=item)
+        if item.governed is not None:
+            _add(out, item.governed, RULE, item)
+        for key in item.per or ():
+            _add(out, key, NAME, item)
+        for e in (item.when, item.counts, item.fed):
+            _expr(e, out, item)
     elif isinstance(item, A.Example):
         _add(out, item.name, EXAMPLE, item, declares=True, kind="example", node=item)
         for pair in item.record:

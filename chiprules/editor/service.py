@@ -453,7 +453,7 @@ _SYMBOL_GROUPS = (
     ("derived quantity", "Derived quantities"), ("group", "Country groups"), ("treat", "Treatments"),
     ("list", "Party lists"), ("condition", "Conditions"), ("classify", "Classifications"),
     ("require license", "Licence requirements"), ("exception", "Licence exceptions"),
-    ("example", "Examples"),
+    ("quota", "Quotas"), ("example", "Examples"),
 )
 
 

@@ -172,6 +172,10 @@ class Decision:
     settled_fired: tuple[str, ...] = ()
     #: for `indeterminate`: the zones of unsettled law (``UnsettledLaw``) the outcome turns on
     unsettled: tuple = ()
+    #: what the record drew on the running totals of a run (quotas and licences; ``QuotaUse``)
+    quota_uses: tuple = ()
+    #: the number of the licence on file that covers the record (its outcome stays `license_required`)
+    licence: str | None = None
 
     def __init__(self, id: str, outcome: str, classification: tuple[str, ...] = (),
                  review_policy: str | None = None, license_exceptions: tuple = (),
@@ -219,7 +223,8 @@ class Decision:
 
     def _key(self):
         return (self.id, self.outcome, self.classification, self.review_policy, self.license_exceptions,
-                self.missing, self.ruleset, self.errors, self.warnings, self.possible_matches, self.unsettled)
+                self.missing, self.ruleset, self.errors, self.warnings, self.possible_matches, self.unsettled,
+                self.licence, self.quota_uses)
 
     def __eq__(self, other):
         return isinstance(other, Decision) and self._key() == other._key()
@@ -262,6 +267,10 @@ class Decision:
         }
         if self.unsettled:
             out["unsettled"] = [u.to_json() for u in self.unsettled]
+        if self.licence is not None:
+            out["licence"] = self.licence
+        if self.quota_uses:
+            out["quotas"] = [u.to_json() for u in self.quota_uses]
         if self.errors:
             out["errors"] = list(self.errors)
         if self.warnings:

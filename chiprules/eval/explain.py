@@ -107,6 +107,8 @@ def explain_decision(d: Decision) -> str:
         strictest = [r.rule for r in d.reasons if r.kind == "require" and r.detail == f"review {d.review_policy}"]
         under = f", under {', '.join(f'`{r}`' for r in strictest)}" if strictest else ""
         head += f" (review: {words(d.review_policy)}{under})"
+    if d.licence is not None:
+        head += f"; covered by licence {d.licence}"
     lines = [head]
     if d.location:
         lines.append(f"  input: {d.location}")
@@ -179,6 +181,14 @@ def explain_decision(d: Decision) -> str:
             lines.append("  so not classified under any rule, and no licence requirement applies")
         else:
             lines.append("  no licence requirement applies to this destination and these parties")
+    for u in d.quota_uses:
+        if u.status == "unknown" and u.kind == "quota":
+            continue  # said by its warning below
+        lines.append(f"  {u.words()}")
+        if u.cite:
+            lines.append(f"    cite: {u.cite}")
+        if u.kind == "licence" and u.status == "drawn" and u.effect:
+            lines.append(f"    {u.effect}")
     for w in d.warnings:
         lines.append(f"  warning: {w}")
     # one line each: a value cannot break a line, move the cursor or retitle a terminal

@@ -379,6 +379,31 @@ class Rule:
 
 
 @attrs.frozen
+class Quota:
+    """`quota NAME "title"`: a running total that governs an exception or a licence path."""
+
+    name: Ident
+    title: Str | None = None
+    cite: Str | None = None
+    governs: str | None = None  # exception | license
+    governed: Ident | None = None  # the exception or requirement governed
+    otherwise: str | None = None  # for a requirement: the review policy past the limit
+    when: object | None = None
+    counts: object | None = None  # arithmetic
+    per: tuple[Ident, ...] | None = None
+    period: str | None = None  # year | span | all
+    start: DateLit | None = None
+    end: DateLit | None = None
+    limit: Quantity | None = None
+    share: Quantity | None = None  # `limit 50 %`: the number, without a unit
+    fed: object | None = None
+    span: Span | None = span_field()
+    # clause keyword positions, for the formatter and for repeated clauses
+    clauses: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
+    repeated: tuple[tuple[str, Span], ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+@attrs.frozen
 class Pair:
     name: Ident
     value: object  # Quantity | DateLit | Ref | StrLit

@@ -219,6 +219,7 @@ class _Checker:
         self.examples_ast: list[A.Example] = []
         self.treats: list[A.Treat] = []
         self.list_ast: list[A.PartyListDecl] = []
+        self.quotas_ast: list[A.Quota] = []
         field_names = {i.name.text for i, _ in self.loaded.items if isinstance(i, A.FieldDecl)}
         for item, module in self.loaded.items:
             if isinstance(item, A.Header):
@@ -254,6 +255,8 @@ class _Checker:
                 self.rules_ast.append(item)
             elif isinstance(item, A.Example):
                 self.examples_ast.append(item)
+            elif isinstance(item, A.Quota):
+                self.quotas_ast.append(item)
 
     def field(self, decl: A.FieldDecl):
         t = decl.type
@@ -1111,6 +1114,131 @@ class _Checker:
                          help=f"did you mean `{guess}`?" if guess else "declare it with `exception NAME`")
         return frozenset(a.text for a in r.allows)
 
+    # -- quotas
+    _KEY_KINDS = ("text", "party", "country", "enum", "bool")
+
+    def quotas(self, rules) -> list[M.Quota]:
+        """Every quota, checked: what it governs exists, its keys are fields, its amount and
+        limit have one unit, its period makes sense (E240-E245)."""
+        out, names = [], {}
+        requirements = {r.id for r in rules[A.RuleKind.REQUIRE]}
+        exceptions = {r.id for r in rules[A.RuleKind.EXCEPTION]}
+        # rules written but in error: their own diagnostics say why; a quota on one adds none
+        self.rules_in_error = {it.id.text for m in self.loaded.modules for it in m.items
+                               if isinstance(it, A.Rule)} - requirements - exceptions
+        for q in self.quotas_ast:
+            name = q.name.text
+            if name in names:
+                self.err("E208", f"quota `{name}` is already defined (line {names[name]})", q.name.span)
+                continue
+            names[name] = q.name.span.line if q.name.span is not None else "?"
+            quota = self.quota(q, requirements, exceptions)
+            if quota is not None:
+                out.append(quota)
+        return out
+
+    def quota(self, q: A.Quota, requirements, exceptions) -> M.Quota | None:
+        name = q.name.text
+        ok = True
+        for key, span in q.repeated:
+            self.err("E216", f"`{key}` is given twice in quota `{name}`", span)
+            ok = False
+        if q.cite is None:
+            self.warn("W301", f"quota `{name}` has no citation", q.name.span,
+                      help='add `cite "15 CFR ..."` naming the paragraph it encodes')
+        for clause, present in (("governs", q.governs), ("counts", q.counts), ("per", q.per),
+                                ("period", q.period), ("within", q.limit or q.share)):
+            if present is None:
+                what = "period (`yearly`, `from ... until ...` or `cumulative`)" if clause == "period" else f"`{clause}` clause"
+                self.err("E240", f"quota `{name}` has no {what}", q.name.span, help=_QUOTA_HELP[clause])
+                ok = False
+        governed = q.governed.text if q.governed is not None else None
+        if governed in getattr(self, "rules_in_error", ()):
+            ok = False
+        elif q.governs == "exception" and governed not in exceptions:
+            guess = did_you_mean(governed, exceptions)
+            self.err("E241", f"quota `{name}` governs unknown licence exception `{governed}`", q.governed.span,
+                     help=f"did you mean `{guess}`?" if guess else "declare it with `exception NAME`")
+            ok = False
+        elif q.governs == "license" and governed not in requirements:
+            guess = did_you_mean(governed, requirements)
+            self.err("E241", f"quota `{name}` governs unknown licence requirement `{governed}`",
+                     q.governed.span,
+                     help=f"did you mean `{guess}`?" if guess else "declare it with `require license NAME`")
+            ok = False
+        if q.otherwise == "listed":
+            self.err("E219", "a quota's `otherwise` names a review policy, not `listed`", q.governed.span)
+            ok = False
+        when = self.cond(q.when) if q.when is not None else M.TrueCond()
+        fed = self.cond(q.fed) if q.fed is not None else None
+        if when is None or (q.fed is not None and fed is None):
+            ok = False
+        per = []
+        for key in q.per or ():
+            f = self.fields.get(key.text)
+            if f is None:
+                self.unknown_name(key, "field", [n for n, f in self.fields.items() if f.kind in self._KEY_KINDS])
+                ok = False
+            elif f.kind not in self._KEY_KINDS:
+                self.err("E242", f"a quota is kept per a name, country, kind or yes/no; `{key.text}` is a "
+                         f"{f.kind} field", key.span,
+                         help="key it by e.g. `consignee`, `destination` or `chip`")
+                ok = False
+            elif key.text in per:
+                self.err("E242", f"`{key.text}` is named twice in `per`", key.span)
+                ok = False
+            else:
+                per.append(key.text)
+        counted = self.arith(q.counts) if q.counts is not None else None
+        if q.counts is not None and counted is None:
+            ok = False
+        start, end = self.date(q.start), self.date(q.end)
+        if q.period == "span" and start and end and end < start:
+            self.err("E243", f"quota `{name}`'s period ends ({end}) before it starts ({start})", q.end.span,
+                     help="write `from FIRST-DAY until LAST-DAY`")
+            ok = False
+        limit = share = None
+        unit = ""
+        if counted is not None:
+            unit = "" if counted[1] == DIMENSIONLESS else dims_name(counted[1])
+        if q.limit is not None:
+            value, dims = self.quantity(q.limit)
+            if value is None:
+                ok = False
+            elif counted is not None and dims != counted[1]:
+                have = "a plain number" if dims == DIMENSIONLESS else dims_name(dims)
+                self.err("E220", f"quota `{name}` counts {dims_name(counted[1])} but its limit is {have}",
+                         q.limit.span, help=f"write the limit in {dims_name(counted[1])}"
+                         if counted[1] != DIMENSIONLESS else "write the limit as a plain number")
+                ok = False
+            elif value <= 0:
+                self.err("E244", f"quota `{name}`'s limit must be above zero", q.limit.span)
+                ok = False
+            limit = value
+        if q.share is not None:
+            value, _ = self.quantity(q.share)
+            if value is None:
+                ok = False
+            elif value <= 0:
+                self.err("E244", f"quota `{name}`'s share must be above zero", q.share.span)
+                ok = False
+            share = value
+            if q.fed is None:
+                self.err("E245", f"quota `{name}` limits a share ({q.share.number} %) but does not say of what",
+                         q.share.span, help="add `fed when CONDITION`: the records whose amounts make the total it is a share of")
+                ok = False
+        elif q.fed is not None:
+            self.err("E245", f"quota `{name}` has `fed when` but a fixed limit", q.fed.span,
+                     help="`fed when` goes with a share limit, e.g. `within 50 %`")
+            ok = False
+        if not ok:
+            return None
+        return M.Quota(
+            name, q.title.value if q.title else None, q.cite.value if q.cite else None, q.governs, governed,
+            M.Policy(q.otherwise) if q.otherwise else None, when, counted[0], tuple(dict.fromkeys(counted[2])),
+            unit, tuple(per), q.period, start, end, limit, share, fed, span=q.name.span,
+        )
+
     # -- examples
     def examples(self, rules) -> list[M.ExampleCase]:
         out = []
@@ -1332,6 +1460,7 @@ def analyse(path: Path | str, root: Path | None = None, *, as_version: bool | No
     c.resolve_conditions()
     rules = out.rules = c.rules()
     examples = out.examples = c.examples(rules)
+    quotas = c.quotas(rules)
     diags = out.diags = c.diags
     if any(d.is_error for d in diags):
         return out
@@ -1368,6 +1497,7 @@ def analyse(path: Path | str, root: Path | None = None, *, as_version: bool | No
         requirements=tuple(rules[A.RuleKind.REQUIRE]),
         exceptions=tuple(rules[A.RuleKind.EXCEPTION]),
         examples=tuple(examples),
+        quotas=tuple(quotas),
         files=tuple(loaded.files),
         content_hash=digest.hexdigest()[:16],
         root=str(root),
@@ -1424,6 +1554,15 @@ def always_holds(cond, limit: int = 10) -> bool:
         return env[found.index(key)] == holds
 
     return all(value(cond, [(n >> i) & 1 == 1 for i in range(len(found))]) for n in range(1 << len(found)))
+
+
+_QUOTA_HELP = {
+    "governs": "say what it governs: `governs exception NAME`, or `governs license NAME otherwise POLICY`",
+    "counts": "say what each record draws, e.g. `counts tpp * quantity`",
+    "per": "say what the total is kept per, e.g. `per consignee`",
+    "period": "give its period: `yearly` (a calendar year), `from FIRST-DAY until LAST-DAY` or `cumulative`",
+    "within": "give its limit with its unit, e.g. `within 26900000 TPP`, or a share, e.g. `within 50 %`",
+}
 
 
 def all_codes() -> frozenset[str]:

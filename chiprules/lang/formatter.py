@@ -455,6 +455,42 @@ class _Formatter:
         for n in r.notify:
             self._notify(o, n)
 
+    def _Quota(self, o: _Out, q: A.Quota) -> None:  # noqa: N802
+        at = dict(q.clauses)
+
+        def pos(key):
+            span = at.get(key)
+            return span.start if span is not None else None
+
+        o.line(0, f"quota {q.name.text}{self._title(q.title)}", _start(q))
+        if q.cite is not None:
+            o.line(2, f"cite {quote(q.cite.value)}", self.kw_before(q.cite))
+        if q.governs == "exception":
+            o.line(2, f"governs exception {q.governed.text}", pos("governs"))
+        elif q.governs == "license":
+            o.line(2, f"governs license {q.governed.text} otherwise {q.otherwise}", pos("governs"))
+        if q.when is not None:
+            o.line(2, "when ", pos("when"))
+            self.emit_cond(o, q.when, 4)
+        if q.counts is not None:
+            o.line(2, "counts ", pos("counts"))
+            self.emit(o, q.counts)
+        if q.per is not None:
+            o.line(2, "per " + ", ".join(i.text for i in q.per), pos("per"))
+        if q.period == "year":
+            o.line(2, "yearly", pos("over"))
+        elif q.period == "span":
+            o.line(2, f"from {q.start.text} until {q.end.text}", pos("over"))
+        elif q.period == "all":
+            o.line(2, "cumulative", pos("over"))
+        if q.limit is not None:
+            o.line(2, f"within {_value(q.limit)}", pos("limit"))
+        elif q.share is not None:
+            o.line(2, f"within {q.share.number} %", pos("limit"))
+        if q.fed is not None:
+            o.line(2, "fed when ", pos("fed"))
+            self.emit_cond(o, q.fed, 4)
+
     def _review(self, o: _Out, rv: A.Review) -> None:
         if not rv.arms:
             o.line(2, f"review {rv.otherwise}", _start(rv))

@@ -22,7 +22,7 @@ MAX_SYNTAX_ERRORS = 20
 
 TOP_KEYWORDS = (
     "ruleset", "include", "group", "treat", "list", "field", "derive", "condition",
-    "classify", "require", "exception", "example",
+    "classify", "require", "exception", "quota", "example",
 )
 _STATEMENT_START = re.compile(r"(?m)^[ \t]*(?:" + "|".join(TOP_KEYWORDS) + r")\b")
 
@@ -408,6 +408,67 @@ class _Build(Transformer):
     def notify(self, meta, c):
         text, cond = c
         return ("notify", A.Notify(self._str(text), cond, span=self._span(meta)), None)
+
+    # ---- quotas
+    @v_args(meta=True)
+    def quota(self, meta, c):
+        name, title, *clauses = c
+        kw: dict = {}
+        seen: dict[str, Span] = {}
+        repeated, spans = [], []
+        for key, val, span in self._clauses(clauses):
+            if key in seen:
+                repeated.append((key, span))
+            seen[key] = span
+            spans.append((key, span))
+            if key in ("governs", "over", "limit"):
+                kw.update(val)
+            else:
+                kw[key] = val
+        return A.Quota(self._ident(name), self._str(title), span=self._span(meta), clauses=tuple(spans),
+                       repeated=tuple(repeated), **kw)
+
+    @v_args(meta=True)
+    def governs_exception(self, meta, c):
+        return ("governs", {"governs": "exception", "governed": self._ident(c[0])}, self._span(meta))
+
+    @v_args(meta=True)
+    def governs_license(self, meta, c):
+        return ("governs", {"governs": "license", "governed": self._ident(c[0]), "otherwise": str(c[1])},
+                self._span(meta))
+
+    @v_args(meta=True)
+    def quota_counts(self, meta, c):
+        return ("counts", c[0], self._span(meta))
+
+    @v_args(meta=True)
+    def quota_per(self, meta, c):
+        return ("per", tuple(self._ident(t) for t in c), self._span(meta))
+
+    @v_args(meta=True)
+    def over_year(self, meta, c):
+        return ("over", {"period": "year"}, self._span(meta))
+
+    @v_args(meta=True)
+    def over_span(self, meta, c):
+        return ("over", {"period": "span", "start": self._date(c[0]), "end": self._date(c[1])},
+                self._span(meta))
+
+    @v_args(meta=True)
+    def over_all(self, meta, c):
+        return ("over", {"period": "all"}, self._span(meta))
+
+    @v_args(meta=True)
+    def limit_amount(self, meta, c):
+        return ("limit", {"limit": c[0]}, self._span(meta))
+
+    @v_args(meta=True)
+    def limit_share(self, meta, c):
+        return ("limit", {"share": A.Quantity(str(c[0]), None, span=self._tspan(c[0]))}, self._span(meta))
+
+    @v_args(meta=True)
+    def quota_fed(self, meta, c):
+        return ("fed", c[0], self._span(meta))
 
     # ---- examples
     @v_args(meta=True)

@@ -295,6 +295,32 @@ class Rule:
 
 
 @attrs.frozen
+class Quota:
+    """A running total over shipments: what each record draws (``counts``, in ``unit``), per
+    which key, over which period, up to which limit, and the exception or licence path it
+    governs. Decided by a run (``chiprules.ledger``), not by one record alone."""
+
+    name: str
+    title: str | None
+    cite: str | None
+    governs: str  # exception | license
+    governed: str  # the exception's or the requirement's id
+    otherwise: Policy | None  # for a requirement: the review policy past the limit
+    when: object  # which records draw (TrueCond: every record the governed rule applies to)
+    counts: object  # AField | AConst | ABin
+    reads: tuple[str, ...]  # the record fields the amount is computed from
+    unit: str  # the amount's unit ("" for a count)
+    per: tuple[str, ...]  # key fields
+    period: str  # year | span | all
+    start: dt.date | None = None
+    end: dt.date | None = None
+    limit: Decimal | None = None  # in ``unit``
+    share: Decimal | None = None  # a percentage of what the ``fed`` records count
+    fed: object | None = None
+    span: Span | None = span_field()
+
+
+@attrs.frozen
 class PartyList:
     name: str
     title: str | None
@@ -346,6 +372,7 @@ class CheckedRuleset:
     requirements: tuple[Rule, ...] = ()
     exceptions: tuple[Rule, ...] = ()
     examples: tuple[ExampleCase, ...] = ()
+    quotas: tuple[Quota, ...] = ()
     files: tuple[str, ...] = ()
     content_hash: str = ""
     root: str | None = None
@@ -403,6 +430,7 @@ __all__ = [
     "NotifyDuty",
     "Rule",
     "PartyList",
+    "Quota",
     "ExpectSpec",
     "ExampleCase",
     "CheckedRuleset",

@@ -53,6 +53,12 @@ _DECISION = {
         "warnings": {"type": "array", "items": {"type": "string"}},
         "location": {"type": "string"},
         "explanation": {"type": "string"},
+        "licence": {"type": "string", "description": "the licence on file that covers the record (its "
+                    "outcome stays `license_required`)"},
+        "quotas": {"type": "array", "items": {"type": "object"},
+                   "description": "what the record drew on each running total (quotas of the rules, licences): "
+                                  "key, period, unit, status, limit, used, draw, remaining; the records of one "
+                                  "request are decided in `export_date` order"},
     },
     "required": ["id", "outcome"],
 }

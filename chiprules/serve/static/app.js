@@ -85,7 +85,8 @@ const KEYWORDS = new Set(("added aka allows and as bool case_by_case cite classi
   "default derive effective enforced entry error example except exception exceptions expect field for from group if in " +
   "include indeterminate integer license license_exception license_required list listed match missing " +
   "no_license_required none not notify number of one or otherwise party policy_of_denial possible " +
-  "presumption_of_approval presumption_of_denial record removed require requirement review ruleset source " +
+  "presumption_of_approval presumption_of_denial quota governs counts per yearly cumulative within fed " +
+  "record removed require requirement review ruleset source " +
   "supersedes text timeline title treat until version when written").split(" "));
 const TOKENS = /(#[^\n]*)|("(?:[^"\\\n]|\\.)*"?)|(\b\d[A-Z]\d{3}(?:\.[a-z0-9.]+)?\b)|(\b\d[\d_]*(?:\.\d+)?\b)|([A-Za-z_][A-Za-z0-9_]*)/g;
 
