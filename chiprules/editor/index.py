@@ -30,7 +30,8 @@ KIND_OF_DECL = {
     A.PartyListDecl: "list",
     A.ConditionDecl: "condition",
 }
-RULE_KIND = {A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require license",
+RULE_KIND = {A.RuleKind.CLASSIFY: "classify", A.RuleKind.JURISDICTION: "jurisdiction",
+             A.RuleKind.REQUIRE: "require license",
              A.RuleKind.EXCEPTION: "exception"}
 
 
