@@ -267,6 +267,7 @@ class Decision:
             "id": self.id,
             "outcome": self.outcome,
             "classification": list(self.classification),
+            "jurisdiction": ";".join(self.jurisdiction) or None,
             "review_policy": self.review_policy,
             "license_exceptions": [g.to_json() for g in self.license_exceptions],
             "reasons": [r.to_json() for r in self.reasons],
