@@ -367,7 +367,12 @@ class VersionSql:
         return is_true(col(self.names.granted(k)))
 
     def _fired_any(self) -> exp.Expression:
-        return or_([is_true(col(self.names.r(j))) for j in range(len(self.program.require))])
+        return or_([self.fired(j) for j in range(len(self.program.require))])
+
+    def fired(self, j: int) -> exp.Expression:
+        """Requirement ``j`` fired: it holds, for an item subject to the EAR."""
+        held = is_true(col(self.names.r(j)))
+        return and_([self.subject(), held]) if self.program.jurisdiction else held
 
     def _undecided(self) -> exp.Expression:
         n, p = self.names, self.program
@@ -413,12 +418,12 @@ class VersionSql:
                         (not_(self.fired_any()), n(OUTCOME_CODE[M.Outcome.NO_LICENSE_REQUIRED])),
                         (granted, n(OUTCOME_CODE[M.Outcome.LICENSE_EXCEPTION]))],
                        n(OUTCOME_CODE[M.Outcome.LICENSE_REQUIRED]))
-        ranks = [case([(is_true(col(self.names.r(j))), col(self.names.p(j)))]) for j in range(len(p.require))]
+        ranks = [case([(self.fired(j), col(self.names.p(j)))]) for j in range(len(p.require))]
         duties = [and_([self.granted(k), is_true(col(self.names.d(k, m)))])
                   for k, r in enumerate(p.exceptions) for m in range(len(r.duties))]
         return [alias(outcome, "outcome_code"), alias(_greatest(ranks), "review_rank"),
                 alias(mask([is_true(col(self.names.c(i))) for i in range(len(p.classify))]), "cmask"),
-                alias(mask([is_true(col(self.names.r(j))) for j in range(len(p.require))]), "rmask"),
+                alias(mask([self.fired(j) for j in range(len(p.require))]), "rmask"),
                 alias(mask([self.granted(k) for k in range(len(p.exceptions))]), "emask"),
                 alias(mask(duties), "dmask"),
                 alias(case([(is_true(col(self.names.j(i))), n(i)) for i in range(len(p.jurisdiction))],
