@@ -16,7 +16,14 @@ import attrs
 from chiprules import model as M
 from chiprules.model.walk import atoms, expand, fields_of
 from chiprules.model.walk import render as render_cond
-from chiprules.report.diff import ITEM_FIELDS, SUBJECT_WORDS, DiffReport, Region, _cond_changes, _jsonable
+from chiprules.report.diff import (
+    ITEM_FIELDS,
+    SUBJECT_WORDS,
+    DiffReport,
+    Region,
+    _cond_changes,
+    _jsonable,
+)
 from chiprules.report.words import (
     POLICY,
     axis_words,
