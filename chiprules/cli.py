@@ -551,6 +551,7 @@ class _Row:
     def __init__(self, row: dict):
         self.id, self.outcome = row["id"], row["outcome"]
         self.classification = tuple(row["classification"] or ())
+        self.jurisdiction = tuple((row.get("jurisdiction") or "").split(";")) if row.get("jurisdiction") else ()
         self.review_policy = row["review_policy"]
         self.license_exceptions = tuple(_Named(n) for n in row["license_exceptions"] or ())
         self.ruleset = _Named(row["ruleset_version"]) if row["ruleset_version"] else None
@@ -594,7 +595,7 @@ def _writer(fmt, out, explain, tallied=False):
         return write
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["id", "outcome", "classification", "review_policy", "license_exceptions", "missing",
+        w.writerow(["id", "outcome", "classification", "jurisdiction", "review_policy", "license_exceptions", "missing",
                     "possible_matches", "unsettled", "version", "ruleset_hash", "rules_fired", "errors", "warnings", "location"]
                    + (["licence", "quotas"] if tallied else []) + (["explanation"] if explain else []))
 
@@ -602,7 +603,7 @@ def _writer(fmt, out, explain, tallied=False):
             if d is None:
                 return
             row = [
-                d.id, d.outcome, ";".join(d.classification), d.review_policy or "",
+                d.id, d.outcome, ";".join(d.classification), ";".join(d.jurisdiction), d.review_policy or "",
                 ";".join(g.name for g in d.license_exceptions), ";".join(d.missing),
                 ";".join(possible_note(m) for m in d.possible_matches),
                 " | ".join(f"{u.condition}: {u.why} ({u.cite})" for u in d.unsettled), d.ruleset.version if d.ruleset else "", d.ruleset.content_hash if d.ruleset else "",
@@ -624,7 +625,8 @@ def possible_note(m) -> str:
 
 
 def _table_writer(out):
-    cols = (("id", 10), ("outcome", 20), ("classification", 16), ("review", 24), ("exceptions", 10),
+    cols = (("id", 10), ("outcome", 20), ("classification", 16), ("jurisdiction", 14), ("review", 24),
+            ("exceptions", 10),
             ("version", 10), ("notes", 0))
     header_done = []
 
@@ -652,7 +654,8 @@ def _table_writer(out):
         else:
             uses = getattr(d, "quota_uses", ())
             notes = "; ".join([u.note() for u in uses if u.status != "unknown"] + list(d.warnings))
-        row = (d.id, d.outcome, ", ".join(d.classification) or "-", d.review_policy or "-",
+        row = (d.id, d.outcome, ", ".join(d.classification) or "-", ", ".join(d.jurisdiction) or "-",
+               d.review_policy or "-",
                ", ".join(g.name for g in d.license_exceptions) or "-",
                d.ruleset.version if d.ruleset else "-", notes)
         out.write("  ".join(cell(v, w) for v, (_, w) in zip(row, cols, strict=True)).rstrip() + "\n")

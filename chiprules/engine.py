@@ -37,7 +37,7 @@ from chiprules.eval.split import Splitter
 from chiprules.ir.lower import lower
 from chiprules.lang.checker import check_file, find_root, root_settings
 from chiprules.ledger import Ledger, Tally, draws_of, fingerprint, replay
-from chiprules.model.walk import fields_of, unsettled_zones
+from chiprules.model.walk import fields_of, list_atoms, rule_conditions, unsettled_zones
 
 TIMELINES = ("enforced", "written")
 # the fields a chip named in the catalog fills (`chiprules.data.catalog.Product.fields`)
@@ -181,13 +181,15 @@ class Rules:
     # ---- screening
     def screen(self, name: str, on: dt.date, *, country=None, address=None, lists=None,
                timeline: str | None = None) -> tuple[ListMatch, ...]:
-        """Screen a party name against the lists of the version in force on ``on`` (all its
-        lists, or those named), as decisions do: one `ListMatch` per list."""
+        """Screen a party name against the lists of the version in force on ``on`` (the lists
+        its licence rules test, else all its lists, or those named), as decisions do: one
+        `ListMatch` per list. A list only jurisdiction rules test (a footnote's entries of
+        another list) is screened when named."""
         _check_timeline(timeline)
         version = self.version_on(as_date(on), timeline)
         if type(version) is str:
             raise ChiprulesError(version)
-        names = list(lists) if lists else sorted(version.model.lists)
+        names = list(lists) if lists else _licence_lists(version.model)
         unknown = [n for n in names if n not in version.model.lists]
         if unknown or not names:
             have = ", ".join(f"`{n}`" for n in sorted(version.model.lists)) or "none"
@@ -412,6 +414,13 @@ class Rules:
         if split.unsettled:
             d.unsettled = tuple(UnsettledLaw.of(version.zones[k]) for k in split.unsettled)
         return d
+
+
+def _licence_lists(model) -> list[str]:
+    """The lists a version's licence rules test (every list when they test none)."""
+    tested = {a.list for r in model.rules if r.kind is not M.RuleKind.JURISDICTION
+              for c in rule_conditions(r) for a in list_atoms(c)}
+    return sorted(tested & set(model.lists)) or sorted(model.lists)
 
 
 def _check_timeline(timeline) -> None:

@@ -34,7 +34,7 @@ from .conftest import ROOT
 EAR = ROOT / "rules" / "ear"
 ENFORCED = chiprules.load(EAR)
 WRITTEN = chiprules.load(EAR, timeline="written")
-COMPARED = ("id", "outcome", "classification", "review_policy", "license_exceptions", "notifications",
+COMPARED = ("id", "outcome", "classification", "jurisdiction", "review_policy", "license_exceptions", "notifications",
             "missing", "possible_matches", "rules_fired", "citations", "ruleset_version", "ruleset_hash",
             "timeline", "errors", "warnings")
 
@@ -78,8 +78,10 @@ def test_the_inputs_own_columns_are_kept_beside_the_decision(tmp_path):
 
 FIELDS = ("id", "export_date", "transaction", "exported_from", "destination", "end_user", "end_user_hq",
           "end_user_parent", "consignee", "chip", "item_kind", "tpp", "die_area", "performance_density",
-          "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity", "end_user_in_us")
-COUNTRIES = ["CN", "HK", "MO", "VN", "AE", "SA", "IL", "IN", "SG", "DE", "US", "NI", "KH", "RU", "JP", "MY", "BH"]
+          "datacenter", "interconnect_bw", "dram_bw", "memory_bw_density", "quantity", "end_user_in_us",
+          "made_in", "us_content", "us_direct_product")
+COUNTRIES = ["CN", "HK", "MO", "VN", "AE", "SA", "IL", "IN", "SG", "DE", "US", "NI", "KH", "RU", "JP", "MY", "BH",
+             "IR"]
 NAMES = ["Huawei Technologies Co., Ltd.", "Huawai Technologies Co Ltd", "SMIC", "Sugon",
          "Inspur Electronic Information Industry Co., Ltd.", "Contoso Research", "Example Cloud Ltd.",
          "Beijing Sophgo Technologies", "Semiconductor Manufacturing International Corporation"]
@@ -87,7 +89,7 @@ CHIPS = ["NVIDIA H100 SXM", "NVIDIA H20", "nvidia h20", "NVIDIA A800 SXM", "NVID
          "NVIDIA L4", "Example chip"]
 THRESHOLDS = {"tpp": [1040, 1600, 2400, 4800, 15832], "performance_density": ["1.6", "3.2", "5.92"],
               "die_area": [300, 500, 814], "interconnect_bw": [400, 600], "dram_bw": [1400, 4000],
-              "memory_bw_density": [2, "3.3"]}
+              "memory_bw_density": [2, "3.3"], "us_content": [10, 25]}
 # first and last days of versions, and the days either side
 DAYS = sorted({d + dt.timedelta(days=k) for m in ENFORCED.models + WRITTEN.models if m.effective
                for d in (m.effective,) for k in (-1, 0, 1)} | {dt.date(2026, 7, 31), dt.date(2024, 1, 10)})
@@ -116,6 +118,8 @@ def rows(draw):
         "end_user_parent": st.sampled_from(NAMES), "chip": st.sampled_from(CHIPS),
         "item_kind": st.sampled_from(["ic", "computer", "hbm"]), "datacenter": st.sampled_from(["yes", "no", "true"]),
         "quantity": st.integers(0, 5000).map(str),
+        # jurisdiction: where it was made, its US content, whether a direct product of US technology
+        "made_in": st.sampled_from(["US", "TW", "KR"]), "us_direct_product": st.sampled_from(["yes", "no"]),
         **{k: near(v).map(str) for k, v in THRESHOLDS.items()},
     }
     for name, strategy in strategies.items():

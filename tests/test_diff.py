@@ -7,6 +7,7 @@ import re
 import shutil
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,7 @@ from .conftest import GOLDEN, ROOT
 EAR = ROOT / "rules" / "ear"
 RULES = chiprules.load(EAR)
 PAIRS = [("2022-10-07", "2023-11-17"), ("2023-11-17", "2024-12-02"), ("2025-05-13", "2026-01-15"),
-         ("2023-11-17", "2024-03-15"), ("2024-12-02", "2025-04-09")]
+         ("2023-11-17", "2024-03-15"), ("2024-12-02", "2025-04-09"), ("2025-05-13", "2025-11-07")]
 # the memo goldens (md and text): the real diffs an analyst reads, and the three-change pair
 MEMO_PAIRS = [("2023-11-17", "2024-03-15"), ("2024-12-02", "2025-04-09"), ("2025-05-13", "2026-01-15")]
 
@@ -114,12 +115,16 @@ def test_three_changes_one_section_each(three_change_report):
 def hybrid_outcome(report, region, catalog) -> str:
     """The region's witness decided by the old version with only the region's causes applied."""
     from chiprules.report.causes import hybrid
-    from chiprules.report.diff import _decision_summary
+    from chiprules.report.diff import SUBJECT_WORDS, _decision_summary, _outcome_subject
 
     old, new = report.models
     chosen = [c for c in report.causes if c.id in region.causes]
     moved = frozenset().union(*(c.countries for c in report.causes))
     model = hybrid(old, new, chosen, *report.compared_on, moved)
+    if SUBJECT_WORDS & {region.old, region.new}:  # a move into or out of the EAR: subject or not
+        model = attrs.evolve(model, requirements=(), exceptions=())
+        decision = chiprules.Rules([model], catalog).evaluate(region.witness, as_of=max(report.compared_on))
+        return _outcome_subject(decision)
     decision = chiprules.Rules([model], catalog).evaluate(region.witness, as_of=max(report.compared_on))
     return _decision_summary(decision)
 

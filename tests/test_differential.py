@@ -40,7 +40,7 @@ def parts(d) -> tuple:
     return (str(d.outcome), tuple(d.classification), d.review_policy,
             tuple((g.name, tuple(g.notify)) for g in d.license_exceptions), tuple(d.missing),
             tuple(sorted({(m.field, m.list) for m in d.possible_matches})), tuple(d.warnings),
-            tuple(u.condition for u in d.unsettled))
+            tuple(u.condition for u in d.unsettled), tuple(d.jurisdiction))
 
 
 def reference_parts(rules, record: dict, on: dt.date) -> tuple:
@@ -48,7 +48,7 @@ def reference_parts(rules, record: dict, on: dt.date) -> tuple:
     version = rules.version_on(on)
     j = judge(version.model, prepared.record, on, version.screens)
     return (str(j.outcome), j.classification, j.review_policy, j.exceptions, j.missing,
-            tuple(sorted(set(j.possible))), prepared.warnings + j.warnings, j.unsettled)
+            tuple(sorted(set(j.possible))), prepared.warnings + j.warnings, j.unsettled, j.jurisdiction)
 
 
 def check_agrees(rules, record: dict, on: dt.date) -> None:
@@ -60,7 +60,7 @@ def check_agrees(rules, record: dict, on: dt.date) -> None:
 
 # ---- records --------------------------------------------------------------------------------
 
-COUNTRIES = ["CN", "HK", "MO", "VN", "AE", "SA", "IL", "IN", "SG", "DE", "US", "NI", "KH", "RU", "JP", "MY"]
+COUNTRIES = ["CN", "HK", "MO", "VN", "AE", "SA", "IL", "IN", "SG", "DE", "US", "NI", "KH", "RU", "JP", "MY", "IR"]
 NAMES = ["Huawei Technologies Co., Ltd.", "Huawai Technologies Co Ltd", "SMIC", "Sugon", "Inspur Group",
          "Contoso Research", "Example Cloud Ltd.", "Beijing Sophgo Technologies"]
 CHIPS = ["NVIDIA H100 SXM", "NVIDIA H20", "NVIDIA A800 SXM", "NVIDIA GeForce RTX 4090", "NVIDIA A10",
@@ -89,6 +89,9 @@ def records(draw, with_chip=True):
         "consignee": st.sampled_from(NAMES), "end_user_parent": st.sampled_from(NAMES),
         "item_kind": st.sampled_from(["ic", "computer", "hbm"]),
         "transaction": st.sampled_from(["export", "reexport", "transfer"]),
+        # jurisdiction: a foreign-made item, its US content at the de minimis lines, US technology
+        "made_in": st.sampled_from(["US", "TW", "KR"]), "exported_from": st.sampled_from(["US", "TW"]),
+        "us_content": near([10, 25]), "us_direct_product": st.booleans(),
     }
     if with_chip:
         fields["chip"] = st.sampled_from(CHIPS)
@@ -249,6 +252,10 @@ def rulesets(draw):
             A.RuleKind.CLASSIFY, ident(eccn), cite=A.Str("c"), effective=draw(dates_or_none),
             until=draw(dates_or_none), when=draw(classify_conditions),
             excepts=tuple(A.ExceptWhen(None, c) for c in draw(st.lists(classify_conditions, max_size=1)))))
+    for k in range(draw(st.integers(0, 2))):  # what brings an item under the rules: the first that holds
+        statements.append(A.Rule(
+            A.RuleKind.JURISDICTION, ident(f"basis{k}"), cite=A.Str("c"), effective=draw(dates_or_none),
+            until=draw(dates_or_none), when=draw(any_conditions)))
     exceptions = draw(st.lists(st.sampled_from(["NAC", "ACA"]), max_size=2, unique=True))
     zone = draw(st.booleans())  # a named condition the law leaves unsettled in a zone
     if zone:

@@ -126,7 +126,7 @@ def test_completion_offers_what_fits_the_place():
     assert labels("condition c = tpp >= 4800 ") == ["TPP"]
     assert labels("condition c = transaction == ") == ["export", "reexport", "transfer"]
     assert "CN" in labels("condition c = destination in {AE, ")
-    assert labels("condition c = end_user in ") == ["entity_list"]
+    assert labels("condition c = end_user in ") == ["entity_list", "entity_list_footnote_4"]
     assert "listed" in labels("exception X cite \"c\" when tpp >= 1 review ")
     assert labels("field f: ")[:2] == ["number", "integer"]
     assert labels("example \"e\" record { tpp: 1 } expect ")[:2] == ["license_required", "license_exception"]

@@ -60,7 +60,7 @@ def test_health_and_ready(service, served):
     ready = service.get("/ready").json()
     assert ready["ready"] is True and ready["stale"] is False and ready["reload"] is None
     assert ready["rules"]["hash"] == served.current.hash
-    assert ready["rules"]["versions"] == len(served.rules.models) == 15
+    assert ready["rules"]["versions"] == len(served.rules.models) == 16
 
 
 def test_versions_name_dates_hashes_and_timelines(service, served):

@@ -708,6 +708,7 @@ def decision_columns(row: int, d: Decision, rules_by_id: dict) -> dict:
     cites = [f"{rid}: {rules_by_id[rid].cite}" for rid in fired if rid in rules_by_id and rules_by_id[rid].cite]
     return {
         "row": row, "id": d.id, "outcome": str(d.outcome), "classification": list(d.classification),
+        "jurisdiction": ";".join(d.jurisdiction) or None,
         "review_policy": d.review_policy and str(d.review_policy),
         "license_exceptions": [g.name for g in d.license_exceptions],
         "notifications": [f"{g.name}: {n}" for g in d.license_exceptions for n in g.notify],

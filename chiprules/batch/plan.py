@@ -74,12 +74,12 @@ CHIP_FIGURES = ("tpp", "die_area", "interconnect_bw", "dram_bw", "memory_bw_dens
 #: integer, bool, date, or other (never regular).
 SOURCE_KINDS = ("text", "number", "integer", "bool", "date", "other")
 #: The decision columns of a batch result, in order (the input's own columns follow).
-DECISION_COLUMNS = ("row", "id", "outcome", "classification", "review_policy", "license_exceptions",
+DECISION_COLUMNS = ("row", "id", "outcome", "classification", "jurisdiction", "review_policy", "license_exceptions",
                     "notifications", "missing", "possible_matches", "unsettled", "rules_fired", "citations",
                     "ruleset_version", "ruleset_hash", "timeline", "errors", "warnings")
 #: The decision of a row as the plan stores it (see `chiprules.batch.sql.VersionSql.codes`).
 CODE_COLUMNS = (("outcome_code", "TINYINT"), ("review_rank", "TINYINT"), ("cmask", "BIGINT"), ("rmask", "BIGINT"),
-                ("emask", "BIGINT"), ("dmask", "BIGINT"))
+                ("emask", "BIGINT"), ("dmask", "BIGINT"), ("jrule", "TINYINT"))
 
 
 def s(value: str) -> exp.Expression:
@@ -403,6 +403,9 @@ class Plan:
 
         return [alias(outcome_name(m("outcome_code")), "outcome"),
                 alias(per_version("classification"), "classification"),
+                alias(case([(exp.EQ(this=m("__v"), expression=n(vs.v)), vs.expand("jurisdiction", m))
+                            for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok],
+                           cast(exp.null(), "VARCHAR")), "jurisdiction"),
                 alias(review_name(m("review_rank")), "review_policy"),
                 alias(per_version("license_exceptions"), "license_exceptions"),
                 alias(per_version("notifications"), "notifications"),
@@ -451,13 +454,14 @@ class Plan:
                   and vs.model.path == d.ruleset.path and vs.model.version == d.ruleset.version), None)
         out = {"__v": v, "outcome_code": OUTCOME_CODE[M.Outcome(d.outcome)],
                "review_rank": POLICY_RANK[M.Policy(d.review_policy)] if d.review_policy else None,
-               "cmask": 0, "rmask": 0, "emask": 0, "dmask": 0}
+               "cmask": 0, "rmask": 0, "emask": 0, "dmask": 0, "jrule": None}
         if v is None:
             return out
         p = self.versions[v].program
         fired = set(d.rules_fired)
         granted = {g.name: g.notify for g in d.license_exceptions}
         out["cmask"] = sum(1 << i for i, r in enumerate(p.classify) if r.id in d.classification)
+        out["jrule"] = next((i for i, r in enumerate(p.jurisdiction) if r.id in d.jurisdiction), None)
         out["rmask"] = sum(1 << j for j, r in enumerate(p.require) if r.id in fired)
         out["emask"] = sum(1 << k for k, r in enumerate(p.exceptions) if r.id in granted)
         flat = [(r.id, duty.text) for r in p.exceptions for duty in r.duties]

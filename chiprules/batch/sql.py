@@ -131,6 +131,11 @@ def is_true(e: exp.Expression) -> exp.Expression:
     return coalesce(paren(e), exp.false())
 
 
+def is_false(e: exp.Expression) -> exp.Expression:
+    """Two-valued: the truth is known and false."""
+    return not_(coalesce(paren(e), exp.true()))
+
+
 def case(pairs, default=None) -> exp.Expression:
     return exp.Case(ifs=[exp.If(this=cond, true=value) for cond, value in pairs], default=default)
 
@@ -171,6 +176,9 @@ class VersionColumns:
 
     def c(self, i: int) -> str:
         return f"__c{self.v}_{i}"
+
+    def j(self, i: int) -> str:
+        return f"__j{self.v}_{i}"
 
     def r(self, j: int) -> str:
         return f"__r{self.v}_{j}"
@@ -339,7 +347,9 @@ class VersionSql:
                 for i, r in enumerate(self.program.classify)]
 
     def stage_require(self) -> list[exp.Expression]:
-        out = []
+        # the jurisdiction rules read classifications only: they are computed beside the requirements
+        out = [alias(self.on_version(self.truth(r.applies)), self.names.j(i))
+               for i, r in enumerate(self.program.jurisdiction)]
         for j, r in enumerate(self.program.require):
             out.append(alias(self.on_version(self.truth(r.applies)), self.names.r(j)))
             out.append(alias(self.on_version(self.policy(r.review)), self.names.p(j)))
@@ -373,22 +383,38 @@ class VersionSql:
         return is_true(col(self.names.granted(k)))
 
     def _fired_any(self) -> exp.Expression:
-        return or_([is_true(col(self.names.r(j))) for j in range(len(self.program.require))])
+        return or_([self.fired(j) for j in range(len(self.program.require))])
+
+    def fired(self, j: int) -> exp.Expression:
+        """Requirement ``j`` fired: it holds, for an item subject to the EAR."""
+        held = is_true(col(self.names.r(j)))
+        return and_([self.subject(), held]) if self.program.jurisdiction else held
 
     def _undecided(self) -> exp.Expression:
         n, p = self.names, self.program
         parts = [is_null(col(n.c(i))) for i in range(len(p.classify))]
+        # jurisdiction: undecided where the first rule not known to be false is unknown
+        for i in range(len(p.jurisdiction)):
+            parts.append(and_([*(is_false(col(n.j(k))) for k in range(i)), is_null(col(n.j(i)))]))
+        rest = []
         for j in range(len(p.require)):
-            parts.append(is_null(col(n.r(j))))
-            parts.append(and_([is_true(col(n.r(j))), is_null(col(n.p(j)))]))
+            rest.append(is_null(col(n.r(j))))
+            rest.append(and_([is_true(col(n.r(j))), is_null(col(n.p(j)))]))
         later = []
         for k, r in enumerate(p.exceptions):
             later.append(is_null(col(n.e(k))))
             for m in range(len(r.duties)):
                 later.append(and_([is_true(col(n.e(k))), is_null(col(n.d(k, m)))]))
         if later:
-            parts.append(and_([self._fired_any(), or_(later)]))
+            rest.append(and_([self._fired_any(), or_(later)]))
+        if rest:  # an item not subject to the EAR is decided whatever its requirements say
+            parts.append(and_([self.subject(), or_(rest)]) if p.jurisdiction else or_(rest))
         return or_(parts) if parts else exp.false()
+
+    def subject(self) -> exp.Expression:
+        """Some jurisdiction rule holds (true where the program has none)."""
+        flags = [is_true(col(self.names.j(i))) for i in range(len(self.program.jurisdiction))]
+        return or_(flags) if flags else exp.true()
 
     def _granted(self, k: int) -> exp.Expression:
         return and_([self._fired_any(), is_true(col(self.names.e(k)))])
@@ -403,17 +429,22 @@ class VersionSql:
             raise UnsupportedInSql("more than 62 rules of one kind")
         granted = or_([self.granted(k) for k in range(len(p.exceptions))])
         outcome = case([(self.undecided(), cast(exp.null(), "TINYINT")),
+                        *([(not_(self.subject()), n(OUTCOME_CODE[M.Outcome.NOT_SUBJECT]))] if p.jurisdiction
+                          else []),
                         (not_(self.fired_any()), n(OUTCOME_CODE[M.Outcome.NO_LICENSE_REQUIRED])),
                         (granted, n(OUTCOME_CODE[M.Outcome.LICENSE_EXCEPTION]))],
                        n(OUTCOME_CODE[M.Outcome.LICENSE_REQUIRED]))
-        ranks = [case([(is_true(col(self.names.r(j))), col(self.names.p(j)))]) for j in range(len(p.require))]
+        ranks = [case([(self.fired(j), col(self.names.p(j)))]) for j in range(len(p.require))]
         duties = [and_([self.granted(k), is_true(col(self.names.d(k, m)))])
                   for k, r in enumerate(p.exceptions) for m in range(len(r.duties))]
         return [alias(outcome, "outcome_code"), alias(_greatest(ranks), "review_rank"),
                 alias(mask([is_true(col(self.names.c(i))) for i in range(len(p.classify))]), "cmask"),
-                alias(mask([is_true(col(self.names.r(j))) for j in range(len(p.require))]), "rmask"),
+                alias(mask([self.fired(j) for j in range(len(p.require))]), "rmask"),
                 alias(mask([self.granted(k) for k in range(len(p.exceptions))]), "emask"),
-                alias(mask(duties), "dmask")]
+                alias(mask(duties), "dmask"),
+                alias(case([(is_true(col(self.names.j(i))), n(i)) for i in range(len(p.jurisdiction))],
+                           cast(exp.null(), "TINYINT")) if p.jurisdiction else cast(exp.null(), "TINYINT"),
+                      "jrule")]
 
     def duty_count(self) -> int:
         return sum(len(r.duties) for r in self.program.exceptions)
@@ -425,6 +456,12 @@ class VersionSql:
             return text_list([(bit(m("cmask"), i), r.id) for i, r in enumerate(p.classify)])
         if what == "license_exceptions":
             return text_list([(bit(m("emask"), k), r.id) for k, r in enumerate(p.exceptions)])
+        if what == "jurisdiction":  # the first jurisdiction rule that holds, or not subject
+            arms = [(exp.EQ(this=m("outcome_code"), expression=n(OUTCOME_CODE[M.Outcome.NOT_SUBJECT])),
+                     exp.Literal.string("not_subject"))]
+            arms += [(exp.EQ(this=m("jrule"), expression=n(i)), exp.Literal.string(r.id))
+                     for i, r in enumerate(p.jurisdiction)]
+            return case(arms, cast(exp.null(), "VARCHAR"))
         if what == "notifications":
             flat = [(r.id, d.text) for r in p.exceptions for d in r.duties]
             return text_list([(bit(m("dmask"), i), f"{rid}: {text}") for i, (rid, text) in enumerate(flat)])
@@ -440,7 +477,7 @@ class VersionSql:
 
 #: Outcomes as the codes the plan stores.
 OUTCOME_CODE = {M.Outcome.NO_LICENSE_REQUIRED: 0, M.Outcome.LICENSE_EXCEPTION: 1, M.Outcome.LICENSE_REQUIRED: 2,
-                M.Outcome.INDETERMINATE: 3, M.Outcome.ERROR: 4}
+                M.Outcome.INDETERMINATE: 3, M.Outcome.ERROR: 4, M.Outcome.NOT_SUBJECT: 5}
 
 
 def n(value: int) -> exp.Expression:

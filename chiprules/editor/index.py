@@ -32,7 +32,8 @@ KIND_OF_DECL = {
     A.ConditionDecl: "condition",
     A.Quota: "quota",
 }
-RULE_KIND = {A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require license",
+RULE_KIND = {A.RuleKind.CLASSIFY: "classify", A.RuleKind.JURISDICTION: "jurisdiction",
+             A.RuleKind.REQUIRE: "require license",
              A.RuleKind.EXCEPTION: "exception"}
 
 

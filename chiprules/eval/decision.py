@@ -19,6 +19,9 @@ class Verdict:
     review_policy: str | None
     exceptions: tuple[tuple[str, tuple[str, ...]], ...]  # (name, notification duties)
     fired: tuple[str, ...]  # ids of requirements that fired
+    #: the jurisdiction rules that hold (what brings the item under the EAR); () when the
+    #: rules have none, or the item is not subject to the EAR
+    jurisdiction: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -224,7 +227,7 @@ class Decision:
     def _key(self):
         return (self.id, self.outcome, self.classification, self.review_policy, self.license_exceptions,
                 self.missing, self.ruleset, self.errors, self.warnings, self.possible_matches, self.unsettled,
-                self.licence, self.quota_uses)
+                self.jurisdiction, self.licence, self.quota_uses)
 
     def __eq__(self, other):
         return isinstance(other, Decision) and self._key() == other._key()
@@ -235,6 +238,16 @@ class Decision:
     def __repr__(self):
         return (f"Decision(id={self.id!r}, outcome={self.outcome!r}, classification={self.classification!r}, "
                 f"review_policy={self.review_policy!r}, missing={self.missing!r})")
+
+    @property
+    def jurisdiction(self) -> tuple[str, ...]:
+        """What brings the item under the EAR: the jurisdiction rules that hold (`us_origin`,
+        `de_minimis`, ...), or ``("not_subject",)`` for an item the EAR does not reach. Empty
+        when the record is undecided or errs, or the rules have no jurisdiction rules."""
+        if self.outcome == "not_subject":
+            return ("not_subject",)
+        detail = self._detail
+        return detail.jurisdiction if isinstance(detail, Verdict) else ()
 
     @property
     def rules_fired(self) -> tuple[str, ...]:
@@ -258,6 +271,7 @@ class Decision:
             "id": self.id,
             "outcome": self.outcome,
             "classification": list(self.classification),
+            "jurisdiction": ";".join(self.jurisdiction) or None,
             "review_policy": self.review_policy,
             "license_exceptions": [g.to_json() for g in self.license_exceptions],
             "reasons": [r.to_json() for r in self.reasons],

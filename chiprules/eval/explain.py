@@ -30,6 +30,7 @@ OUTCOME_WORDS = {
     "license_required": "licence required",
     "license_exception": "licence exception available",
     "no_license_required": "no licence required",
+    "not_subject": "not subject to the EAR",
     "indeterminate": "indeterminate",
     "error": "error",
 }
@@ -79,6 +80,9 @@ SHOWN_FIELDS = (
 )
 
 
+JURISDICTION_FIELDS = ("made_in", "us_content", "us_direct_product")
+
+
 def _value(v) -> str:
     v = plain(v)
     if v is True:
@@ -116,6 +120,9 @@ def explain_decision(d: Decision) -> str:
         r = d.ruleset
         lines.append(f"  rules: {r.name} version {r.version}, {r.timeline} timeline (hash {r.content_hash})")
     facts = [f"{k} {_value(d.record[k])}" for k in SHOWN_FIELDS if d.record.get(k) is not None]
+    # the jurisdiction facts, where the record gives more than the default (made in the US)
+    facts += [f"{k} {_value(d.record[k])}" for k in JURISDICTION_FIELDS
+              if d.record.get(k) is not None and (k != "made_in" or d.record[k] != "US")]
     if facts:
         lines.append("  facts: " + ", ".join(facts))
     if d.outcome == "error":
@@ -137,6 +144,8 @@ def explain_decision(d: Decision) -> str:
     for reason in d.reasons:
         verb = {
             "classify": f"classified {reason.rule}",
+            "jurisdiction": f"subject to the EAR by `{reason.rule}`",
+            "not-jurisdiction": f"not reached by `{reason.rule}`",
             "require": f"licence required by `{reason.rule}`",
             "exception": f"licence exception {reason.rule} available",
             "not-classified": f"not {reason.rule}",
@@ -161,6 +170,12 @@ def explain_decision(d: Decision) -> str:
             if reason.detail:
                 lines.append(f"    {reason.detail}")
             continue
+        if reason.kind == "not-jurisdiction":
+            lines.append(f"  {verb}" + (f": {reason.title}" if reason.title else ""))
+            if reason.cite:
+                lines.append(f"    cite: {reason.cite}")
+            lines += [f"    because {c}" for c in reason.conditions]
+            continue
         if reason.kind == "excluded":
             lines.append(f"  {verb}")
             lines += [f"    because {c}" for c in reason.conditions]
@@ -176,6 +191,8 @@ def explain_decision(d: Decision) -> str:
     for g in d.license_exceptions:
         for duty in g.notify:
             lines.append(f"  {g.name} notification: {duty}")
+    if d.outcome == "not_subject":
+        lines.append("  so the item is not subject to the EAR, and none of these licence requirements applies")
     if d.outcome == "no_license_required":
         if not d.classification:
             lines.append("  so not classified under any rule, and no licence requirement applies")

@@ -368,6 +368,19 @@ class _Emitter:
             self.emit(f"t = {self.truth(rule.applies)}")
             self.emit(f"if t is None: return {und}")
             self.emit(f"if t: classes.append({self.const(rule.id)})")
+        # the first jurisdiction rule that holds, in the order written, is the basis; where
+        # the program has such rules and none holds, the item is not subject to the EAR
+        self.emit("juris = ()")
+        for rule in p.jurisdiction:
+            self.at(rule)
+            und = self.const(Undecided(rule.id, rule.fields))
+            self.emit("if not juris:")
+            self.emit(f"t = {self.truth(rule.applies)}", 2)
+            self.emit(f"if t is None: return {und}", 2)
+            self.emit(f"if t: juris = {self.const((rule.id,))}", 2)
+        self.line = 1
+        if p.jurisdiction:
+            self.emit("if not juris: return _not_subject(tuple(classes))")
         self.emit("fired = []")
         self.emit("policies = []")
         for rule in p.require:
@@ -381,7 +394,7 @@ class _Emitter:
             self.emit(f"if p is _UNKNOWN_POLICY: return {und}", 2)
             self.emit("policies.append(p)", 2)
         self.line = 1
-        self.emit("if not fired: return _no_licence(tuple(classes))")
+        self.emit("if not fired: return _no_licence(tuple(classes), juris)")
         self.emit("review = _strictest(policies)")
         self.emit("granted = []")
         for rule in p.exceptions:
@@ -397,7 +410,7 @@ class _Emitter:
                 self.emit(f"if d: duties.append({self.const(duty.text)})", 2)
             self.emit(f"granted.append(({self.const(rule.id)}, tuple(duties)))", 2)
         self.line = 1
-        self.emit("return _verdict(tuple(classes), review, tuple(granted), tuple(fired))")
+        self.emit("return _verdict(tuple(classes), review, tuple(granted), tuple(fired), juris)")
         # the head: read each field once, and the remembered truths not yet computed
         head = [(f"    {local} = r.get({self.const(field)})", 1) for field, local in self.vars.items()]
         head += [(f"    {name} = _UNSET", 1) for name in self.memo.values()]
@@ -483,22 +496,30 @@ class PythonProgram:
                     best = p
             return best
 
-        def verdict(classes, review, granted, fired):
-            key = (classes, review, granted, fired)
+        def verdict(classes, review, granted, fired, juris):
+            key = (classes, review, granted, fired, juris)
             v = verdicts.get(key)
             if v is None:
                 outcome = M.Outcome.LICENSE_EXCEPTION if granted else M.Outcome.LICENSE_REQUIRED
-                v = verdicts[key] = Verdict(outcome, classes, review, granted, fired)
+                v = verdicts[key] = Verdict(outcome, classes, review, granted, fired, juris)
             return v
 
-        def nlr(classes):
-            v = no_licence.get(classes)
+        def nlr(classes, juris):
+            key = (classes, juris)
+            v = no_licence.get(key)
             if v is None:
-                v = no_licence[classes] = Verdict(M.Outcome.NO_LICENSE_REQUIRED, classes, None, (), ())
+                v = no_licence[key] = Verdict(M.Outcome.NO_LICENSE_REQUIRED, classes, None, (), (), juris)
+            return v
+
+        def not_subject(classes):
+            v = no_licence.get(("not_subject", classes))
+            if v is None:
+                v = no_licence[("not_subject", classes)] = Verdict(M.Outcome.NOT_SUBJECT, classes, None, (), ())
             return v
 
         return {"_status": status, "_assumed": assumed, "_listed_policy": listed_policy,
-                "_strictest": strictest, "_verdict": verdict, "_no_licence": nlr, "_arith": _arith,
+                "_strictest": strictest, "_verdict": verdict, "_no_licence": nlr,
+                "_not_subject": not_subject, "_arith": _arith,
                 "_mul": _EXACT.multiply, "_UNSET": _UNSET, "_POSSIBLE": _POSSIBLE,
                 "_UNKNOWN_POLICY": _UNKNOWN_POLICY, "_same": _same, "EV": evidence}
 

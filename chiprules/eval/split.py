@@ -190,8 +190,9 @@ class Splitter:
         if all(v == first for v in leaves):
             return CaseSplit(first)
         common_fired = tuple(f for f in first.fired if all(f in v.fired for v in leaves))
-        if all((v.classification, v.review_policy, v.exceptions)
-               == (first.classification, first.review_policy, first.exceptions) for v in leaves):
+        if all((v.classification, v.review_policy, v.exceptions, v.jurisdiction)
+               == (first.classification, first.review_policy, first.exceptions, first.jurisdiction)
+               for v in leaves):
             # only which requirements fired differs: the decision does not
             return CaseSplit(attrs.evolve(first, fired=common_fired))
         classes = set(first.classification)
@@ -210,7 +211,8 @@ class Splitter:
         if len(reviews) > 1:
             review = max((p for p in reviews if p is not None), key=_strictness, default=None)
         merged = Verdict(first.outcome, tuple(c for c in first.classification if c in classes), review,
-                         tuple(g for g in first.exceptions if g in granted), common_fired)
+                         tuple(g for g in first.exceptions if g in granted), common_fired,
+                         tuple(j for j in first.jurisdiction if all(j in v.jurisdiction for v in leaves)))
         return CaseSplit(merged, (), warning)
 
 

@@ -136,8 +136,9 @@ class _Lower:
             exceptions.append(self.rule(r, extra))
         always = frozenset(f.name for f in rs.fields.values()
                            if f.default is not None and not isinstance(f.default, M.FieldRef))
+        jurisdiction = tuple(self.rule(r) for r in rs.jurisdiction)
         return I.Program(rs.name, rs.version, classify, require, tuple(exceptions), tuple(rs.lists), always,
-                         rs.path)
+                         rs.path, jurisdiction)
 
 
 def lower(rs: M.CheckedRuleset) -> I.Program:
@@ -195,7 +196,7 @@ def rule_exprs(rule: I.Rule):
 
 
 def program_rules(program: I.Program):
-    return program.classify + program.require + program.exceptions
+    return program.classify + program.jurisdiction + program.require + program.exceptions
 
 
 def flip(op: str) -> str:

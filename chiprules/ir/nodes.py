@@ -226,6 +226,9 @@ class Program:
     lists: tuple[str, ...] = ()
     always_known: frozenset[str] = frozenset()
     file: str | None = attrs.field(default=None, eq=False)
+    #: what brings an item under the EAR, decided after classification: where the
+    #: program has such rules and none holds, the item is not subject to the EAR
+    jurisdiction: tuple[Rule, ...] = ()
 
 
 __all__ = [

@@ -238,6 +238,8 @@ class ListFrom:
     path: Str
     csl: bool = False
     span: Span | None = span_field()
+    #: only the file's entries with one of these footnote numbers (none: every entry)
+    footnotes: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -321,6 +323,7 @@ class ConditionDecl:
 
 class RuleKind(enum.Enum):
     CLASSIFY = "classify"
+    JURISDICTION = "jurisdiction"
     REQUIRE = "require license"
     EXCEPTION = "exception"
 
@@ -414,6 +417,7 @@ class Pair:
 class Expect:
     outcome: str
     classified: tuple[Ident, ...] | None = None  # () for `classified none`
+    jurisdiction: tuple[Ident, ...] | None = None  # the jurisdiction rules that hold
     review: str | None = None
     exceptions: tuple[Ident, ...] | None = None  # () for `exceptions none`
     missing: tuple[Ident, ...] | None = None

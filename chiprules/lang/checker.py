@@ -482,6 +482,10 @@ class _Checker:
         for decl in self.list_ast:
             entries = []
             for src in decl.sources:
+                for note in src.footnotes:
+                    if not note.isdigit():
+                        self.err("E222", f"footnote `{note}` is not a footnote number", src.span,
+                                 help="Supp. No. 4 footnotes are whole numbers, e.g. `footnote 4`")
                 path = (Path(src.path.span.source.path or self.path).resolve().parent / src.path.value)
                 if not path.resolve().is_relative_to(self.root):
                     self.err("E209", f"list file `{src.path.value}` is outside the rules root", src.path.span)
@@ -498,6 +502,9 @@ class _Checker:
                     self.err("E222", f"cannot read `{src.path.value}`: {exc}", src.path.span)
                     continue
                 self.data_digests.append(digest)
+                if src.footnotes:  # `footnote 4`: only the entries that carry one of these footnotes
+                    wanted = set(src.footnotes)
+                    loaded = [e for e in loaded if wanted.intersection(e.footnotes)]
                 entries.extend(loaded)
             for e in decl.entries:
                 country = ""
@@ -963,6 +970,7 @@ class _Checker:
     # -- rules
     _ALLOWED = {
         A.RuleKind.CLASSIFY: {"cite", "effective", "until", "when", "excepts"},
+        A.RuleKind.JURISDICTION: {"cite", "effective", "until", "when", "excepts"},
         A.RuleKind.REQUIRE: {"cite", "effective", "until", "items", "when", "excepts", "review", "allows"},
         A.RuleKind.EXCEPTION: {"cite", "effective", "until", "items", "when", "excepts", "notify"},
     }
@@ -1017,7 +1025,8 @@ class _Checker:
         if when is None:
             return None
         return M.Rule(
-            kind={A.RuleKind.CLASSIFY: "classify", A.RuleKind.REQUIRE: "require",
+            kind={A.RuleKind.CLASSIFY: "classify", A.RuleKind.JURISDICTION: "jurisdiction",
+                  A.RuleKind.REQUIRE: "require",
                   A.RuleKind.EXCEPTION: "exception"}[r.kind],
             id=rid, title=r.title.value if r.title else None, cite=r.cite.value if r.cite else None,
             effective=r_eff, until=r_until, items=items, when=when,
@@ -1245,6 +1254,7 @@ class _Checker:
         names = set()
         classified = {r.id for r in rules[A.RuleKind.CLASSIFY]}
         exception_names = {r.id for r in rules[A.RuleKind.EXCEPTION]}
+        jurisdiction_names = {r.id for r in rules[A.RuleKind.JURISDICTION]}
         for ex in self.examples_ast:
             if ex.name.value in names:
                 self.err("E208", f"example `{ex.name.value}` is already defined", ex.name.span)
@@ -1259,6 +1269,7 @@ class _Checker:
             e = ex.expect
             for group, pool, code in (
                 (e.classified, None, "E214"), (e.exceptions, exception_names, "E215"),
+                (e.jurisdiction, jurisdiction_names, "E215"),
                 (e.missing, set(self.fields) | set(self.derived_ast), "E203"),
                 (e.possible, {n for n, f in self.fields.items() if f.kind == "party"}, "E203"),
                 (e.unsettled, {n for n, c in self.cond_ast.items() if c.unsettled}, "E202"),
@@ -1288,6 +1299,7 @@ class _Checker:
                 tuple(i.text for i in e.possible) if e.possible is not None else None,
                 tuple(i.text for i in e.unsettled) if e.unsettled is not None else None,
                 tuple(i.text for i in e.notify) if e.notify is not None else None,
+                tuple(i.text for i in e.jurisdiction) if e.jurisdiction is not None else None,
             )
             out.append(M.ExampleCase(ex.name.value, record, spec, span=ex.name.span))
         return out
@@ -1494,6 +1506,7 @@ def analyse(path: Path | str, root: Path | None = None, *, as_version: bool | No
         lists=c.lists,
         conditions=c.conds,
         classify=tuple(rules[A.RuleKind.CLASSIFY]),
+        jurisdiction=tuple(rules[A.RuleKind.JURISDICTION]),
         requirements=tuple(rules[A.RuleKind.REQUIRE]),
         exceptions=tuple(rules[A.RuleKind.EXCEPTION]),
         examples=tuple(examples),

@@ -45,6 +45,7 @@ _HEADER_ORDER = ("title", "version", "effective", "until", "source", "supersedes
 _GROUPED = (A.Include, A.FieldDecl, A.Treat)  # runs of these keep the author's spacing
 _RULE_HEAD = {
     A.RuleKind.CLASSIFY: "classify",
+    A.RuleKind.JURISDICTION: "jurisdiction",
     A.RuleKind.REQUIRE: "require license",
     A.RuleKind.EXCEPTION: "exception",
 }
@@ -384,7 +385,8 @@ class _Formatter:
         if p.cite is not None:
             o.line(2, f"cite {quote(p.cite.value)}", self.kw_before(p.cite))
         for f in p.sources:
-            o.line(2, f"from {'csl ' if f.csl else ''}{quote(f.path.value)}", _start(f))
+            notes = f" footnote {', '.join(f.footnotes)}" if f.footnotes else ""
+            o.line(2, f"from {'csl ' if f.csl else ''}{quote(f.path.value)}{notes}", _start(f))
         for sc in p.scores:
             o.line(2, f"{sc.kind} {sc.op} {sc.number}", _start(sc))
         for e in p.entries:
@@ -582,6 +584,8 @@ class _Formatter:
         clauses = []
         if e.classified is not None:
             clauses.append(("classified", ", ".join(i.text for i in e.classified) or "none"))
+        if e.jurisdiction is not None:
+            clauses.append(("jurisdiction", ", ".join(i.text for i in e.jurisdiction)))
         if e.review is not None:
             clauses.append(("review", e.review))
         if e.exceptions is not None:

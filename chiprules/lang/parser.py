@@ -22,7 +22,7 @@ MAX_SYNTAX_ERRORS = 20
 
 TOP_KEYWORDS = (
     "ruleset", "include", "group", "treat", "list", "field", "derive", "condition",
-    "classify", "require", "exception", "quota", "example",
+    "classify", "jurisdiction", "require", "exception", "quota", "example",
 )
 _STATEMENT_START = re.compile(r"(?m)^[ \t]*(?:" + "|".join(TOP_KEYWORDS) + r")\b")
 
@@ -211,8 +211,11 @@ class _Build(Transformer):
 
     @v_args(meta=True)
     def list_from(self, meta, c):
-        csl, path = c
-        return A.ListFrom(self._str(path), csl is not None, span=self._span(meta))
+        csl, path, footnotes = c
+        return A.ListFrom(self._str(path), csl is not None, span=self._span(meta), footnotes=footnotes or ())
+
+    def list_footnotes(self, c):
+        return tuple(str(t) for t in c)
 
     @v_args(meta=True)
     def entry(self, meta, c):
@@ -345,6 +348,11 @@ class _Build(Transformer):
     def classify(self, meta, c):
         eccn, title, *clauses = c
         return self._rule(A.RuleKind.CLASSIFY, meta, self._ident(eccn), title, self._clauses(clauses))
+
+    @v_args(meta=True)
+    def jurisdiction(self, meta, c):
+        name, title, *clauses = c
+        return self._rule(A.RuleKind.JURISDICTION, meta, self._ident(name), title, self._clauses(clauses))
 
     @v_args(meta=True)
     def requirement(self, meta, c):
@@ -496,6 +504,9 @@ class _Build(Transformer):
 
     def classified_none(self, c):
         return ("classified", ())
+
+    def expect_jurisdiction(self, c):
+        return ("jurisdiction", tuple(self._ident(t) for t in c))
 
     def expect_review(self, c):
         return ("review", str(c[0]))

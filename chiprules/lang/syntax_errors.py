@@ -18,14 +18,14 @@ from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
 from chiprules.core.source import Source, Span
 from chiprules.model.checked import Outcome
 
-UNITS = ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "transistors", "TPP/mm2", "GB/s/mm2")
+UNITS = ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "transistors", "TPP/mm2", "GB/s/mm2", "percent")
 POLICIES = (
     "presumption_of_denial", "policy_of_denial", "case_by_case", "presumption_of_approval", "listed",
 )
 OUTCOMES = tuple(str(o) for o in Outcome)
 STATEMENTS = (
     "ruleset", "include", "group", "treat", "list", "field", "derive", "condition",
-    "classify", "require", "exception", "example",
+    "classify", "jurisdiction", "require", "exception", "example",
 )
 RULE_CLAUSES = ("cite", "effective", "until", "for", "when", "except", "review", "allows", "notify")
 HEADER_CLAUSES = ("title", "version", "effective", "until", "source", "supersedes", "timeline")

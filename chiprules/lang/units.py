@@ -41,6 +41,9 @@ UNITS: dict[str, Unit] = {
     "TOPS/mm2": Unit("TOPS/mm2", _dims(TOPS=1, mm2=-1)),
     "bits/mm2": Unit("bits/mm2", _dims(bits=1, mm2=-1)),
     "transistors/mm2": Unit("transistors/mm2", _dims(transistors=1, mm2=-1)),
+    # a share of value (de minimis US content, 15 CFR 734.4): its own dimension, so a
+    # percentage is never compared with a bare number or another quantity by mistake
+    "percent": Unit("percent", _dims(percent=1)),
 }
 
 # Every spelling the grammar's UNIT token accepts: a base unit, optionally per mm2.

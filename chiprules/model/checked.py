@@ -21,6 +21,8 @@ class Outcome(enum.StrEnum):
     LICENSE_REQUIRED = "license_required"
     LICENSE_EXCEPTION = "license_exception"
     NO_LICENSE_REQUIRED = "no_license_required"
+    #: the item is not subject to the EAR (no `jurisdiction` rule reaches it)
+    NOT_SUBJECT = "not_subject"
     INDETERMINATE = "indeterminate"
     ERROR = "error"
 
@@ -40,6 +42,7 @@ class Policy(enum.StrEnum):
 
 class RuleKind(enum.StrEnum):
     CLASSIFY = "classify"
+    JURISDICTION = "jurisdiction"
     REQUIRE = "require"
     EXCEPTION = "exception"
 
@@ -341,6 +344,7 @@ class ExpectSpec:
     possible: tuple[str, ...] | None = None
     unsettled: tuple[str, ...] | None = None
     notify: tuple[str, ...] | None = None  # the available exceptions that carry a notification duty
+    jurisdiction: tuple[str, ...] | None = None  # the jurisdiction rules that hold
 
 
 @attrs.frozen
@@ -369,6 +373,8 @@ class CheckedRuleset:
     lists: dict = attrs.field(eq=False)  # name -> PartyList
     conditions: dict = attrs.field(eq=False)  # name -> expr
     classify: tuple[Rule, ...] = ()
+    #: what brings an item under the EAR; none: every item is (the rules say nothing of it)
+    jurisdiction: tuple[Rule, ...] = ()
     requirements: tuple[Rule, ...] = ()
     exceptions: tuple[Rule, ...] = ()
     examples: tuple[ExampleCase, ...] = ()
@@ -381,7 +387,7 @@ class CheckedRuleset:
 
     @property
     def rules(self) -> tuple[Rule, ...]:
-        return self.classify + self.requirements + self.exceptions
+        return self.classify + self.jurisdiction + self.requirements + self.exceptions
 
     def rule(self, rule_id: str) -> Rule | None:
         for r in self.rules:

@@ -324,6 +324,7 @@ def hybrid(old: M.CheckedRuleset, new: M.CheckedRuleset, causes, on_old: dt.date
         fields={**new.fields, **old.fields}, derived={**new.derived, **old.derived},
         conditions={**new.conditions, **old.conditions},
         classify=build(old.classify, new.classify),
+        jurisdiction=build(old.jurisdiction, new.jurisdiction),
         requirements=build(old.requirements, new.requirements),
         exceptions=build(old.exceptions, new.exceptions),
         content_hash=f"{old.content_hash}:{new.content_hash}:{ids}",

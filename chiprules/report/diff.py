@@ -51,6 +51,7 @@ from chiprules.model.walk import (
     field_rank,
     fields_of,
     render,
+    rule_fields,
 )
 from chiprules.report.causes import Cause, find_causes, hybrid
 from chiprules.report.words import MARKETS
@@ -383,8 +384,10 @@ def _summary(v) -> str:
 
 
 class _Explorer:
-    def __init__(self, old, new, axes, max_leaves=400_000):
+    def __init__(self, old, new, axes, max_leaves=400_000, base=None):
         self.old, self.new, self.axes = old, new, axes
+        #: facts every leaf takes as given (the jurisdiction facts of a US-origin item)
+        self.base = dict(base or {})
         self.on_old, self.on_new = compare_date(old), compare_date(new)
         # records here are classes of values, not prepared records: no field is known by default
         self.fast_old = PythonProgram(lower(old), Screens(old, evidence=False), evidence=False,
@@ -435,7 +438,7 @@ class _Explorer:
 
     def run(self):
         self.position = {a.name: i for i, a in enumerate(self.axes)}
-        self.explore({}, ())
+        self.explore(dict(self.base), ())
 
     def explore(self, overrides, assignment):
         if len(self.leaves) >= self.max_leaves:
@@ -740,8 +743,10 @@ class _Attribution:
     """Which causes explain a changed leaf: the old version with only those causes applied
     decides the leaf as the new version does (every class of the fields it still reads)."""
 
-    def __init__(self, old, new, axes, causes):
+    def __init__(self, old, new, axes, causes, base=None, summary=None):
         self.old, self.new, self.axes = old, new, axes
+        self.base = dict(base or {})
+        self.summary = summary or _summary
         self.on_old, self.on_new = compare_date(old), compare_date(new)
         self.on = max(self.on_old, self.on_new)
         self.causes = [c for c in causes if c.kind != "text"]
@@ -768,7 +773,7 @@ class _Attribution:
             axis = self.axes[pending[0]]
             return all(self.reproduces(ids, {**overrides, axis.name: value}, target, depth + 1)
                        for value in axis.values)
-        return _summary(v) == target
+        return self.summary(v) == target
 
     def causes_of(self, leaf: Leaf) -> tuple[str, ...]:
         try:
@@ -777,8 +782,8 @@ class _Attribution:
             return tuple(c.id for c in self.causes)
 
     def _causes_of(self, leaf: Leaf) -> tuple[str, ...]:
-        overrides = {self.axes[i].name: self.axes[i].values[j] for i, j in leaf.assignment}
-        target = _summary(leaf.new)
+        overrides = {**self.base, **{self.axes[i].name: self.axes[i].values[j] for i, j in leaf.assignment}}
+        target = self.summary(leaf.new)
         ids = [c.id for c in self.causes]
         for one in ids:
             if self.reproduces((one,), overrides, target):
@@ -790,19 +795,78 @@ class _Attribution:
         return tuple(ids)
 
 
-def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, causes=None):
-    axes = _axes(old, new)
-    ex = _Explorer(old, new, axes)
+def jurisdiction_only(old: M.CheckedRuleset, new: M.CheckedRuleset) -> dict:
+    """The fields only jurisdiction rules read, with the defaults a record takes for them (the
+    facts of a US-origin item shipped from the US), when no other rule reads them: then an item
+    subject to the EAR under both versions is decided as the US-origin item with its other facts,
+    and the licence regions are explored for that item alone."""
+    juris, other = set(), set()
+    for model in (old, new):
+        for rule in model.rules:
+            (juris if rule.kind is M.RuleKind.JURISDICTION else other).update(rule_fields(rule))
+    out = {}
+    for name in sorted(juris - other):
+        f = new.fields.get(name) or old.fields.get(name)
+        if f is not None and f.default is not None and not isinstance(f.default, M.FieldRef):
+            out[name] = f.default
+    return out
+
+
+def _subject(v) -> str:
+    """A verdict of a version without its licence rules, as subject to the EAR or not."""
+    if v is None or type(v) is Unsettled:
+        return "indeterminate"
+    return "not_subject" if v.outcome == M.Outcome.NOT_SUBJECT else "subject"
+
+
+def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, causes=None, verify_subject=None):
+    base = jurisdiction_only(old, new)
+    if base and base.get("made_in", "US") == "US":
+        # the licence regions, for a US-origin item (its jurisdiction is settled by its origin,
+        # and no other rule reads the facts only jurisdiction rules read): over the fields the
+        # other rules read
+        axes = _axes(attrs.evolve(old, jurisdiction=()), attrs.evolve(new, jurisdiction=()))
+    else:
+        base, axes = {}, _axes(old, new)
+    ex = _Explorer(old, new, axes, base=base)
     ex.run()
     if causes is None:
         causes = find_causes(old, new)
-    attribution = _Attribution(old, new, axes, causes)
+    attribution = _Attribution(old, new, axes, causes, base)
     order = {c.id: k for k, c in enumerate(causes)}
     changed: dict[tuple, list[Leaf]] = {}
     for leaf in ex.leaves:
         so, sn = _summary(leaf.old), _summary(leaf.new)
         if so != sn:
             changed.setdefault((attribution.causes_of(leaf), f"{so} -> {sn}"), []).append(leaf)
+    cells = len(ex.leaves)
+    truncated = ex.truncated
+    if old.jurisdiction or new.jurisdiction:
+        # where an item moves into or out of the EAR: the versions without their licence
+        # rules, over every jurisdiction fact, compared on subject or not
+        ro = attrs.evolve(old, requirements=(), exceptions=())
+        rn = attrs.evolve(new, requirements=(), exceptions=())
+        jaxes = _axes(ro, rn)
+        jex = _Explorer(ro, rn, jaxes)
+        jex.run()
+        jattr = _Attribution(ro, rn, jaxes, causes, summary=_subject)
+        cells += len(jex.leaves)
+        truncated = truncated or jex.truncated
+        moved: dict[tuple, list[Leaf]] = {}
+        for leaf in jex.leaves:
+            so, sn = _subject(leaf.old), _subject(leaf.new)
+            if so != sn:
+                moved.setdefault((jattr.causes_of(leaf), f"{so} -> {sn}"), []).append(leaf)
+    regions = _regions(changed, axes, verify, verify_subject)
+    if old.jurisdiction or new.jurisdiction:
+        # described over their own axes; a box no record falls in (`DiffReport.region_of` is for
+        # the licence regions)
+        regions += [attrs.evolve(r, box=((-1, ()),)) for r in _regions(moved, jaxes, verify, verify_subject)]
+    regions.sort(key=lambda r: ([order[c] for c in r.causes], r.transition, r.description))
+    return regions, cells, truncated, axes
+
+
+def _regions(changed: dict, axes, verify, verify_subject) -> list[Region]:
     regions = []
     for (ids, transition), leaves in changed.items():
         for group in _merge(leaves, axes):
@@ -817,12 +881,16 @@ def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, cause
             first = leaves_first(group)
             witness = _witness(axes, first)
             old_s, new_s = transition.split(" -> ")
-            ok = verify(witness, old_s, new_s) if verify else True
+            check = verify_subject if SUBJECT_WORDS & {old_s, new_s} else verify
+            ok = check(witness, old_s, new_s) if check else True
             box = tuple((i, tuple(v)) for i, v in sorted(group.items()))
             regions.append(Region(transition, old_s, new_s, tuple(desc) or ("everywhere",), witness, ok, box,
                                   ids))
-    regions.sort(key=lambda r: ([order[c] for c in r.causes], r.transition, r.description))
-    return regions, len(ex.leaves), ex.truncated, axes
+    return regions
+
+
+#: the two states of a region that moves into or out of the EAR (see `semantic`)
+SUBJECT_WORDS = frozenset({"subject", "not_subject"})
 
 
 def leaves_first(group) -> dict:
@@ -1013,6 +1081,12 @@ def replay(old_rules, new_rules, old: M.CheckedRuleset, new: M.CheckedRuleset, r
     return Replay(total, tuple(flips), tuple(by_t), tuple(by_d), tuple(by_c))
 
 
+def _outcome_subject(d) -> str:
+    if d.outcome == "indeterminate":
+        return "indeterminate"
+    return "not_subject" if d.outcome == "not_subject" else "subject"
+
+
 def _decision_summary(d) -> str:
     if d.outcome == "indeterminate":  # settled parts aside: the diff compares outcomes
         return _indeterminate_text([u.condition for u in d.unsettled])
@@ -1033,13 +1107,28 @@ def diff(old, new, records=None) -> DiffReport:
         b = nm_rules.evaluate(witness, as_of=on_new)
         return _decision_summary(a) == old_s and _decision_summary(b) == new_s
 
+    # whether an item is subject to the EAR: each version without its licence rules
+    om_subject = Rules([attrs.evolve(om, requirements=(), exceptions=())], old_rules.catalog,
+                       om.timeline or old_rules.timeline)
+    nm_subject = Rules([attrs.evolve(nm, requirements=(), exceptions=())], new_rules.catalog,
+                       nm.timeline or new_rules.timeline)
+
+    def verify_subject(witness, old_s, new_s) -> bool:
+        a = om_subject.evaluate(witness, as_of=on_old)
+        b = nm_subject.evaluate(witness, as_of=on_new)
+        return _outcome_subject(a) == old_s and _outcome_subject(b) == new_s
+
     start = time.perf_counter()
     changes = structural(om, nm)
     causes = find_causes(om, nm)
-    regions, cells, truncated, axes = semantic(om, nm, verify=verify, causes=causes)
+    regions, cells, truncated, axes = semantic(om, nm, verify=verify, causes=causes,
+                                               verify_subject=verify_subject)
     favoured = favoured_countries(om, nm, causes)
     better = []
     for region in regions:
+        if {region.old, region.new} & SUBJECT_WORDS:  # its own witness, checked for subject or not
+            better.append(region)
+            continue
         names = [c for cid in region.causes for c in favoured.get(cid, [])]
         w = real_witness(region, axes, nm_rules, nm, verify, names)
         better.append(attrs.evolve(region, witness=w, verified=True) if w is not None else region)

@@ -16,7 +16,14 @@ import attrs
 from chiprules import model as M
 from chiprules.model.walk import atoms, expand, fields_of
 from chiprules.model.walk import render as render_cond
-from chiprules.report.diff import ITEM_FIELDS, DiffReport, Region, _cond_changes, _jsonable
+from chiprules.report.diff import (
+    ITEM_FIELDS,
+    SUBJECT_WORDS,
+    DiffReport,
+    Region,
+    _cond_changes,
+    _jsonable,
+)
 from chiprules.report.words import (
     POLICY,
     axis_words,
@@ -223,6 +230,8 @@ def _where_words(report: DiffReport, region: Region, keep: set[str], *, everythi
     old, new = report.models
     titles = {**old.group_titles, **new.group_titles}
     fields = {**old.fields, **new.fields}
+    if _moves(region):  # described over the axes of its own analysis
+        return "; ".join(region.description)
     words = []
     for i, idxs in region.box:
         axis = report.axes[i]
@@ -235,6 +244,11 @@ def _where_words(report: DiffReport, region: Region, keep: set[str], *, everythi
             continue
         words.append(text)
     return "; ".join(words) if words else "any shipment"
+
+
+def _moves(region: Region) -> bool:
+    """A region that moves into or out of the EAR (its box is not over the report's axes)."""
+    return bool(SUBJECT_WORDS & {region.old, region.new})
 
 
 def _kept(axis, keep: set[str]) -> bool:
@@ -358,7 +372,10 @@ def build_memo(report: DiffReport) -> Memo:
             if (o, n) == ("", ""):
                 effects.append(Effect("", "", _items(report.regions[k] for k in ks), (), tuple(ks)))
                 continue
-            where = tuple(dict.fromkeys(_box_words(report, box) for box in _project(report, ks, keep)))
+            if _moves(report.regions[ks[0]]):
+                where = tuple(dict.fromkeys("; ".join(report.regions[k].description) for k in ks))
+            else:
+                where = tuple(dict.fromkeys(_box_words(report, box) for box in _project(report, ks, keep)))
             effects.append(Effect(o, n, _items(report.regions[k] for k in ks), where, tuple(ks)))
         examples = tuple(e.regions[0] for e in effects[:MAX_EXAMPLES] if e.old)
         sections.append(Section(number, tuple(c.id for c in members), title, tuple(what), tuple(effects),

@@ -37,6 +37,8 @@ def describe_expect(case: ExampleCase) -> str:
     parts = [e.outcome]
     if e.classified is not None:
         parts.append("classified " + (", ".join(e.classified) or "none"))
+    if e.jurisdiction is not None:
+        parts.append("jurisdiction " + ", ".join(e.jurisdiction))
     if e.review is not None:
         parts.append(f"review {e.review}")
     if e.exceptions is not None:
@@ -57,6 +59,8 @@ def describe_decision(d: Decision, case: ExampleCase) -> str:
     parts = [d.outcome]
     if e.classified is not None or d.classification:
         parts.append("classified " + (", ".join(d.classification) or "none"))
+    if e.jurisdiction is not None:
+        parts.append("jurisdiction " + (", ".join(d.jurisdiction) or "none"))
     if e.review is not None or d.review_policy:
         parts.append(f"review {d.review_policy or 'none'}")
     if e.exceptions is not None or d.license_exceptions:
@@ -79,6 +83,8 @@ def matches(d: Decision, case: ExampleCase) -> bool:
     if d.outcome != e.outcome:
         return False
     if e.classified is not None and set(d.classification) != set(e.classified):
+        return False
+    if e.jurisdiction is not None and set(d.jurisdiction) != set(e.jurisdiction):
         return False
     if e.review is not None and d.review_policy != e.review:
         return False

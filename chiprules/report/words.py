@@ -77,6 +77,10 @@ def outcome_words(text: str) -> str:
         return f"{names} (otherwise a licence{review})"
     if outcome == "indeterminate":
         return "undecided: a fact the rules need is missing"
+    if outcome == "not_subject":
+        return "not subject to the EAR"
+    if outcome == "subject":
+        return "subject to the EAR (its licence requirements then apply)"
     return outcome.replace("_", " ")
 
 

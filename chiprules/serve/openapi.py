@@ -41,8 +41,12 @@ _DECISION = {
     "properties": {
         "id": {"type": "string"},
         "outcome": {"type": "string", "enum": ["license_required", "license_exception", "no_license_required",
-                                               "indeterminate", "error"]},
+                                               "not_subject", "indeterminate", "error"]},
         "classification": {"type": "array", "items": {"type": "string"}},
+        "jurisdiction": {"type": ["string", "null"],
+                         "description": "what brings the item under the EAR (the jurisdiction rule that holds, "
+                                        "e.g. `us_origin`, `de_minimis`, `fdp_734_9_h`), `not_subject`, or null "
+                                        "when undecided"},
         "review_policy": {"type": ["string", "null"]},
         "license_exceptions": {"type": "array"},
         "reasons": {"type": "array"},

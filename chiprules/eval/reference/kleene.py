@@ -231,6 +231,20 @@ def partial_verdict(env: Env) -> Verdict | None:
         if v:
             classes.append(rule.id)
     env.classes = tuple(classes)
+    # What brings the item under the EAR: the first jurisdiction rule in force that holds,
+    # in the order written. With such rules, an item none of them reaches is not subject.
+    juris = ()
+    for rule in rs.jurisdiction:
+        if not in_force(rule, on):
+            continue
+        v = rule_applies(rule, env)
+        if v is None:
+            return None
+        if v:
+            juris = (rule.id,)
+            break
+    if rs.jurisdiction and not juris:
+        return Verdict("not_subject", tuple(classes), None, (), ())
     fired, policies = [], []
     for rule in rs.requirements:
         if not in_force(rule, on) or not covers_any(rule.items, classes):
@@ -246,7 +260,7 @@ def partial_verdict(env: Env) -> Verdict | None:
             return None
         policies.append(policy)
     if not fired:
-        return Verdict("no_license_required", tuple(classes), None, (), ())
+        return Verdict("no_license_required", tuple(classes), None, (), (), juris)
     review = strictest(policies)
     granted = []
     for exc in rs.exceptions:
@@ -268,8 +282,8 @@ def partial_verdict(env: Env) -> Verdict | None:
             granted.append((exc.id, tuple(duties)))
     ids = tuple(r.id for r in fired)
     if granted:
-        return Verdict("license_exception", tuple(classes), review, tuple(granted), ids)
-    return Verdict("license_required", tuple(classes), review, (), ids)
+        return Verdict("license_exception", tuple(classes), review, tuple(granted), ids, juris)
+    return Verdict("license_required", tuple(classes), review, (), ids, juris)
 
 
 _UNKNOWN = object()

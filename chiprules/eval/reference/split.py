@@ -108,8 +108,9 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
         first = leaves[0]
         if all(r == first for r in leaves):
             return Outcome(first)
-        if all((r.classification, r.review_policy, r.exceptions)
-               == (first.classification, first.review_policy, first.exceptions) for r in leaves):
+        if all((r.classification, r.review_policy, r.exceptions, r.jurisdiction)
+               == (first.classification, first.review_policy, first.exceptions, first.jurisdiction)
+               for r in leaves):
             # only which requirements fired differs: the decision does not
             fired = tuple(f for f in first.fired if all(f in r.fired for r in leaves))
             return Outcome(attrs.evolve(first, fired=fired))
@@ -128,7 +129,8 @@ def decide(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
         merged = Verdict(first.outcome, tuple(c for c in first.classification if c in common),
                          strictest(reviews) if len(reviews) > 1 else first.review_policy,
                          tuple(g for g in first.exceptions if g in granted),
-                         tuple(f for f in first.fired if all(f in r.fired for r in leaves)))
+                         tuple(f for f in first.fired if all(f in r.fired for r in leaves)),
+                         tuple(j for j in first.jurisdiction if all(j in r.jurisdiction for r in leaves)))
         return Outcome(merged, (), warn)
     missing, possible = inputs(mixed or seen)
     return Outcome(None, tuple(missing), possible=possible, settled=_common(leaves),
@@ -171,6 +173,8 @@ class Judgement:
     possible: tuple[tuple[str, str], ...] = ()  # (field, list) of the possible matches it turns on
     warnings: tuple[str, ...] = ()
     unsettled: tuple[str, ...] = ()  # keys of the zones of unsettled law it turns on
+    #: what brings the item under the EAR: the jurisdiction rules that hold, or `not_subject`
+    jurisdiction: tuple[str, ...] = ()
 
 
 def judge(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens) -> Judgement:
@@ -184,7 +188,9 @@ def judge(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens) -> J
                              warnings=out.warnings, unsettled=out.unsettled)
         return Judgement(M.Outcome.INDETERMINATE, s.classification, s.review_policy, s.exceptions,
                          out.missing, out.possible, out.warnings, out.unsettled)
-    return Judgement(v.outcome, v.classification, v.review_policy, v.exceptions, out.missing, (), out.warnings)
+    juris = ("not_subject",) if v.outcome == "not_subject" else v.jurisdiction
+    return Judgement(v.outcome, v.classification, v.review_policy, v.exceptions, out.missing, (), out.warnings,
+                     jurisdiction=juris)
 
 
 __all__ = ["MAX_NODES", "Judgement", "Outcome", "decide", "judge"]

@@ -132,6 +132,21 @@ def trace(rs: M.CheckedRuleset, record: dict, on: dt.date, screen: Screens,
     for rule in rs.classify:
         if rule.id in verdict.classification:
             out.append(Reason(rule.id, "classify", rule.title, rule.cite, tuple(held(rule.when, env))))
+    for rule in rs.jurisdiction:
+        if rule.id in verdict.jurisdiction:
+            out.append(Reason(rule.id, "jurisdiction", rule.title, rule.cite, tuple(held(rule.when, env))))
+    if verdict.outcome == "not_subject":
+        # what each way of coming under the EAR lacks; no licence requirement is looked at
+        for rule in rs.jurisdiction:
+            if not in_force(rule, on):
+                continue
+            if evaluate(rule.when, env) is False:
+                why = tuple(failed(rule.when, env))
+            else:
+                why = tuple(f"excluded: {e.label or render_cond(e.expr)}" for e in rule.excepts
+                            if evaluate(e.expr, env) is True)
+            out.append(Reason(rule.id, "not-jurisdiction", rule.title, rule.cite, why))
+        return out
     explained: set = set()
     for rule in rs.requirements:
         if rule.id in verdict.fired:
