@@ -81,7 +81,10 @@ def three_change_report(tmp_path_factory):
     for old, new in THREE_CHANGES:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
-    text = text.split("\n# ---- examples")[0] + JPNL
+    # the examples go (they name the old version); the jurisdiction rules after them stay
+    rules_part, _, rest = text.partition("\n# ---- examples")
+    jurisdiction = "\n# ---- jurisdiction" + rest.partition("\n# ---- jurisdiction")[2]
+    text = rules_part + JPNL + jurisdiction
     (root / "ear" / "2027-01-01.rules").write_text(text, encoding="utf-8")
     fragment = (root / "ear" / "common" / "3a090.rules").read_text(encoding="utf-8")
     assert fragment.count("= tpp >= 4800 or") == 1

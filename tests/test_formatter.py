@@ -357,8 +357,9 @@ entries = st.builds(
     cite=opt(strs), added=opt(dates), removed=opt(dates), requirement=opt(strs),
 )
 reviews = st.one_of(
-    st.builds(A.Review, policies),
-    st.builds(A.Review, policies, conditions, policies),
+    st.builds(lambda policy: A.Review((), policy), policies),
+    st.builds(lambda arms, policy: A.Review(tuple(A.ReviewArm(p, c) for p, c in arms), policy),
+              some(st.tuples(policies, conditions), 1, 3), policies),
 )
 
 
