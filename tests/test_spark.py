@@ -32,7 +32,10 @@ def spark():
     pyspark = pytest.importorskip("pyspark", reason="pyspark is part of the test install: pip install -e '.[dev]'")
     assert shutil.which("java"), "Spark needs Java 17: scripts/test installs openjdk-17-jre-headless"
     session = (pyspark.sql.SparkSession.builder.master("local[2]").appName("chiprules-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               # the plan over every version is large to analyse: the default 1 GB heap is not enough
+               .config("spark.driver.memory", "3g")
+               .config("spark.sql.shuffle.partitions", "2").getOrCreate())
     yield session
     session.stop()
 
