@@ -79,6 +79,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             terminalreporter.write_line(line)
 
 
+# first: xdist's own hook reads the marks to name the groups
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Spread over processes (`scripts/test` runs pytest-xdist with `--dist loadgroup`), the
     tests that share a module-scoped fixture (a Spark session, a server, a diff that takes
@@ -86,11 +88,24 @@ def pytest_collection_modifyitems(config, items):
     is room."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
+    # tests of one module that share a fixture, directly or through another test, form one group
+    parent: dict = {}
+
+    def root(key):
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    uses = []
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        shared = sorted(name for name, defs in info.name2fixturedefs.items()
-                        if defs and defs[-1].scope == "module")
+        shared = [] if info is None else sorted(
+            (item.module.__name__, name) for name, defs in info.name2fixturedefs.items()
+            if defs and defs[-1].scope == "module")
+        for other in shared[1:]:
+            parent[root(other)] = root(shared[0])
+        uses.append((item, shared))
+    for item, shared in uses:
         if shared:
-            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{'+'.join(shared)}"))
+            module, name = root(shared[0])
+            item.add_marker(pytest.mark.xdist_group(f"{module}:{name}"))

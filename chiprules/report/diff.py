@@ -413,19 +413,12 @@ class _Explorer:
             vn = None
         return vo, vn, unknowns
 
-    def read_under_readings(self, overrides) -> set[str]:
-        """The fields rules leave undecided under some reading of the zones of unsettled law."""
-        out: set[str] = set()
-        for decide, on in ((self.fast_old, self.on_old), (self.fast_new, self.on_new)):
-            out |= _readings(decide, overrides, on)[2]
-        return out
-
     @staticmethod
-    def zoned(decide, overrides, on):
-        """For an undecided leaf: its verdict if every reading of the zones of unsettled law
-        it meets gives the same outcome (as the engine's split merges it), else the zones
-        whose reading changes the outcome; None when something else is unknown."""
-        zones, verdicts, fields = _readings(decide, overrides, on)
+    def zoned(readings):
+        """For an undecided leaf, from its ``_readings``: its verdict if every reading of the
+        zones of unsettled law it meets gives the same outcome (as the engine's split merges
+        it), else the zones whose reading changes the outcome; None when something else is unknown."""
+        zones, verdicts, fields = readings
         if not zones or fields or any(type(v) is Undecided for v in verdicts.values()):
             return None
         leaves = list(verdicts.values())
@@ -451,12 +444,14 @@ class _Explorer:
         # split on the first field (in axis order) that left an undecided rule unknown
         pending = sorted(self.position[u] for u in unknowns if u in self.position and u not in overrides)
         if not pending:  # under some reading of unsettled law, other fields may still be open
-            pending = sorted(self.position[u] for u in self.read_under_readings(overrides)
-                             if u in self.position and u not in overrides)
-        if not pending:  # the rules read something no axis covers, or the law is unsettled here
-            self.leaves.append(Leaf(assignment, vo or self.zoned(self.fast_old, overrides, self.on_old),
-                                    vn or self.zoned(self.fast_new, overrides, self.on_new)))
-            return
+            # (a decided side has no reading to try: its verdict stands)
+            ro = _readings(self.fast_old, overrides, self.on_old) if vo is None else None
+            rn = _readings(self.fast_new, overrides, self.on_new) if vn is None else None
+            read = (ro[2] if ro else set()) | (rn[2] if rn else set())
+            pending = sorted(self.position[u] for u in read if u in self.position and u not in overrides)
+            if not pending:  # the rules read something no axis covers, or the law is unsettled here
+                self.leaves.append(Leaf(assignment, vo or self.zoned(ro), vn or self.zoned(rn)))
+                return
         i = pending[0]
         axis = self.axes[i]
         for j, value in enumerate(axis.values):
