@@ -33,7 +33,7 @@ def spark():
     assert shutil.which("java"), "Spark needs Java 17: scripts/test installs openjdk-17-jre-headless"
     session = (pyspark.sql.SparkSession.builder.master("local[2]").appName("chiprules-tests")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               # the plan over every version is large to analyse: the default 1 GB heap is not enough
+               # room for the plan over every version (1 GB ran out while constraint propagation was on)
                .config("spark.driver.memory", "3g")
                .config("spark.sql.shuffle.partitions", "2").getOrCreate())
     yield session
