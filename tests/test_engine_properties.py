@@ -38,13 +38,21 @@ def numbers(points):
     )
 
 
+def counts(points):
+    pts = [int(p) for p in points if isinstance(p, Decimal) and p == p.to_integral_value()]
+    near = [p + d for p in pts for d in (-1, 0, 1) if p + d >= 0]
+    return st.one_of(st.sampled_from(near or [1]), st.integers(min_value=0, max_value=50000))
+
+
 def record_strategy(rules, model):
     table = VariableTable.build(model)
     fields = {}
     for name, var in table.variables.items():
         if name not in model.fields:
             continue
-        if var.kind == "number":
+        if model.fields[name].kind == "integer":  # a count: whole numbers at and around its lines
+            strat = counts(var.representatives)
+        elif var.kind == "number":
             strat = numbers(var.representatives)
         elif var.kind == "country":
             strat = st.sampled_from(sorted(set(var.representatives) | set(COUNTRIES)))

@@ -20,8 +20,9 @@ from chiprules.report.examples import run_model_examples
 from .conftest import ROOT
 
 RULES = ROOT / "rules"
-# both timelines load every version file of the folder; the examples of each file once
-MODELS = {m.path: m for m in chiprules.load(RULES / "ear").models}
+# both timelines load every version file of a folder; the examples of each file once. Each
+# folder of versions is a ruleset: the chips (`ear`) and the weights of AI models (`weights`)
+MODELS = {m.path: m for folder in ("ear", "weights") for m in chiprules.load(RULES / folder).models}
 CASES = [(path, i, case.name) for path, m in MODELS.items() for i, case in enumerate(m.examples)]
 
 

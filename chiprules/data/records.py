@@ -204,6 +204,12 @@ _UNIT_SPELLINGS: dict[str, tuple[str, ...]] = {
     "TPP/mm2": ("TPP/mm2", "TPP/mm²", "TPP/mm^2", "tpp/mm2"),
     "GB/s": ("GB/s", "GB/sec", "GBps"),
     "GB/s/mm2": ("GB/s/mm2", "GB/s/mm²", "GB/s/mm^2"),
+    "PFLOPS": ("PFLOPS", "PFLOP/s", "petaflops"),
+    "ft3": ("ft3", "ft³", "cu ft"),
+    "nm": ("nm",),
+    "um2": ("um2", "µm²", "μm²", "µm2", "um^2"),
+    "Gb/mm2": ("Gb/mm2", "Gb/mm²", "Gb/mm^2"),
+    "ops": ("ops", "operations", "FLOP"),
 }
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _NUMBER_HELP = (

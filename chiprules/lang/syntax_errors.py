@@ -18,7 +18,8 @@ from chiprules.core.diagnostics import Diagnostic, did_you_mean, error
 from chiprules.core.source import Source, Span
 from chiprules.model.checked import Outcome
 
-UNITS = ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "transistors", "TPP/mm2", "GB/s/mm2", "percent")
+UNITS = ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "transistors", "TPP/mm2", "GB/s/mm2", "percent",
+         "PFLOPS", "ft3", "nm", "um2", "Gb/mm2", "ops")
 POLICIES = (
     "presumption_of_denial", "policy_of_denial", "case_by_case", "presumption_of_approval", "listed",
 )

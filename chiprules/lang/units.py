@@ -44,10 +44,21 @@ UNITS: dict[str, Unit] = {
     # a share of value (de minimis US content, 15 CFR 734.4): its own dimension, so a
     # percentage is never compared with a bare number or another quantity by mistake
     "percent": Unit("percent", _dims(percent=1)),
+    # the end-use controls of 15 CFR 744.23: a supercomputer's collective compute and
+    # the volume it fits in (15 CFR 772.1 "supercomputer"), and the figures of an
+    # advanced-node IC facility (772.1 "advanced-node integrated circuits"). Each is a
+    # dimension of its own: a memory cell's area is never compared with a die's.
+    "PFLOPS": Unit("PFLOPS", _dims(PFLOPS=1)),
+    "ft3": Unit("ft3", _dims(ft3=1)),
+    "nm": Unit("nm", _dims(nm=1)),
+    "um2": Unit("um2", _dims(um2=1)),
+    "Gb": Unit("Gb", _dims(Gb=1)),
+    # the training of an AI model, in operations (ECCN 4E091: 10^26 or more)
+    "ops": Unit("ops", _dims(ops=1)),
 }
 
 # Every spelling the grammar's UNIT token accepts: a base unit, optionally per mm2.
-for _base in ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "bit", "transistors"):
+for _base in ("TPP", "TOPS", "GB/s", "TB/s", "mm2", "bits", "bit", "transistors", "Gb"):
     _per = _base + "/mm2"
     if _per not in UNITS:
         _u = UNITS[_base]

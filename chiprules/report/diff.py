@@ -54,7 +54,7 @@ from chiprules.model.walk import (
     rule_fields,
 )
 from chiprules.report.causes import Cause, find_causes, hybrid
-from chiprules.report.words import MARKETS
+from chiprules.report.words import MARKETS, number
 
 # ---- structural diff ------------------------------------------------------------------------
 
@@ -568,10 +568,7 @@ def _unit(model: M.CheckedRuleset, name: str) -> str:
 
 
 def _num(v, unit: str) -> str:
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    text = format(v.normalize(), "f") if isinstance(v, Decimal) else str(v)
-    return f"{text} {unit}".strip()
+    return number(v, unit)
 
 
 def _country_text(axis: Axis, idxs: list[int]) -> str:
@@ -790,20 +787,73 @@ class _Attribution:
         return tuple(ids)
 
 
-def jurisdiction_only(old: M.CheckedRuleset, new: M.CheckedRuleset) -> dict:
-    """The fields only jurisdiction rules read, with the defaults a record takes for them (the
-    facts of a US-origin item shipped from the US), when no other rule reads them: then an item
-    subject to the EAR under both versions is decided as the US-origin item with its other facts,
-    and the licence regions are explored for that item alone."""
-    juris, other = set(), set()
+def held_facts(old: M.CheckedRuleset, new: M.CheckedRuleset) -> dict:
+    """The facts the licence comparison holds at their defaults, with those defaults.
+
+    Two kinds: the fields only jurisdiction rules read (then an item subject to the EAR under
+    both versions is decided as the US-origin item with its other facts), and the end-use
+    facts (`end_use_facts`). Each field is held only when no other rule reads it; the regions
+    are explored for that item alone."""
+    free, other = set(), set()
     for model in (old, new):
         for rule in model.rules:
-            (juris if rule.kind is M.RuleKind.JURISDICTION else other).update(rule_fields(rule))
+            scoped = rule.kind is M.RuleKind.CLASSIFY or rule.kind is M.RuleKind.EXCEPTION or (
+                rule.kind is M.RuleKind.REQUIRE and rule.items is not None)
+            (other if scoped else free).update(rule_fields(rule))
     out = {}
-    for name in sorted(juris - other):
+    for name in sorted(free - other):
         f = new.fields.get(name) or old.fields.get(name)
-        if f is not None and f.default is not None and not isinstance(f.default, M.FieldRef):
-            out[name] = f.default
+        if f is None or f.default is None or isinstance(f.default, M.FieldRef):
+            continue
+        readers = [r for model in (old, new) for r in model.rules if name in rule_fields(r)]
+        if any(r.kind is M.RuleKind.REQUIRE for r in readers) and not all(
+                _off_at(r, name, f.default) for r in readers):
+            continue  # read by a requirement that applies at the default: explored
+        out[name] = f.default
+    return out
+
+
+def end_use_facts(old: M.CheckedRuleset, new: M.CheckedRuleset, held: dict) -> dict:
+    """The held facts a licence requirement reads: facts with a default that only rules scoped to
+    no classification read, and whose default keeps every rule reading them off (an end use a
+    record declares, 15 CFR 744.23, held at `other`). Both analyses hold them, and
+    `held_rule_changes` names the changed rules the comparison therefore does not explore."""
+    reads = {f for model in (old, new) for r in model.requirements for f in rule_fields(r)}
+    return {k: v for k, v in held.items() if k in reads}
+
+
+def _off_at(rule: M.Rule, name: str, value) -> bool:
+    """Whether the rule cannot apply when field ``name`` has ``value``: one of its `and` parts
+    is `name == V` with V another value, or `name in S` with the value outside S."""
+    for part in conjuncts(rule.when):
+        if (type(part) is M.Cmp and part.op == "==" and type(part.left) is M.FieldRef
+                and part.left.name == name and type(part.right) is M.Const and part.right.value != value):
+            return True
+        if type(part) is M.InSet and part.field == name and (value in part.members) == part.negated:
+            return True
+    return False
+
+
+def _without_readers(rules: tuple, held: dict) -> tuple:
+    """The rules that read no held fact (the others are off at the held defaults)."""
+    return tuple(r for r in rules if not set(rule_fields(r)) & set(held))
+
+
+def _licence_part(model: M.CheckedRuleset, held: dict) -> M.CheckedRuleset:
+    """A version's licence rules as the comparison explores them: without its jurisdiction
+    rules, and without the requirements that read a held fact (off at its default)."""
+    return attrs.evolve(model, jurisdiction=(), requirements=_without_readers(model.requirements, held))
+
+
+def held_rule_changes(changes, old: M.CheckedRuleset, new: M.CheckedRuleset, held: dict) -> list[str]:
+    """The rules that read an end-use fact and changed between the versions, in the order of
+    ``changes``."""
+    reads = {r.id for model in (old, new) for r in (*model.requirements, *model.jurisdiction)
+             if set(rule_fields(r)) & set(held)}
+    out: list[str] = []
+    for c in changes:
+        if c.subject in reads and c.subject not in out:
+            out.append(c.subject)
     return out
 
 
@@ -815,19 +865,25 @@ def _subject(v) -> str:
 
 
 def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, causes=None, verify_subject=None):
-    base = jurisdiction_only(old, new)
+    base = held_facts(old, new)
     if base and base.get("made_in", "US") == "US":
         # the licence regions, for a US-origin item (its jurisdiction is settled by its origin,
         # and no other rule reads the facts only jurisdiction rules read): over the fields the
         # other rules read
-        axes = _axes(attrs.evolve(old, jurisdiction=()), attrs.evolve(new, jurisdiction=()))
+        # over the fields the other rules read (a requirement a held fact keeps off is left out)
+        axes = _axes(_licence_part(old, base), _licence_part(new, base))
     else:
         base, axes = {}, _axes(old, new)
     ex = _Explorer(old, new, axes, base=base)
     ex.run()
     if causes is None:
         causes = find_causes(old, new)
-    attribution = _Attribution(old, new, axes, causes, base)
+    # a change to a rule the held facts keep off explains no region: not a candidate
+    ends = end_use_facts(old, new, held_facts(old, new))
+    off = {r.id for model in (old, new) for r in (*model.requirements, *model.jurisdiction)
+           if set(rule_fields(r)) & set(ends)}
+    live = [c for c in causes if not (c.kind == "rule" and set(c.subjects) <= off)]
+    attribution = _Attribution(old, new, axes, live, base)
     order = {c.id: k for k, c in enumerate(causes)}
     changed: dict[tuple, list[Leaf]] = {}
     for leaf in ex.leaves:
@@ -841,10 +897,12 @@ def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, cause
         # rules, over every jurisdiction fact, compared on subject or not
         ro = attrs.evolve(old, requirements=(), exceptions=())
         rn = attrs.evolve(new, requirements=(), exceptions=())
-        jaxes = _axes(ro, rn)
-        jex = _Explorer(ro, rn, jaxes)
+        # the end-use facts held here too: the rules reading them are off at their defaults
+        jaxes = _axes(attrs.evolve(ro, jurisdiction=_without_readers(ro.jurisdiction, ends)),
+                      attrs.evolve(rn, jurisdiction=_without_readers(rn.jurisdiction, ends)))
+        jex = _Explorer(ro, rn, jaxes, base=ends)
         jex.run()
-        jattr = _Attribution(ro, rn, jaxes, causes, summary=_subject)
+        jattr = _Attribution(ro, rn, jaxes, live, base=ends, summary=_subject)
         cells += len(jex.leaves)
         truncated = truncated or jex.truncated
         moved: dict[tuple, list[Leaf]] = {}
@@ -1025,7 +1083,9 @@ def real_witness(region: Region, axes, rules: Rules, model: M.CheckedRuleset, ve
     other = chip_axis is not None and (named is None or OTHER_TEXT in named)
     listed_names = set(chip_axis[1].values) if chip_axis is not None else set()
     candidates = []
-    for spec in rules.catalog or ():
+    # a catalog chip is a witness only where the rules read an item's figures
+    catalog = rules.catalog if any(a.name in ITEM_FIELDS for a in axes) else ()
+    for spec in catalog or ():
         spellings = {spec.name, *spec.aliases}
         if named is not None and not (spellings & named) and not (other and not spellings & listed_names):
             continue
@@ -1138,6 +1198,16 @@ def diff(old, new, records=None) -> DiffReport:
         f"the screening scores of list `{name}` changed; the regions compare names that are listed or "
         "unlisted, so a name scoring between the old and new scores can change outcome outside them"
         for name in sorted(set(om.lists) & set(nm.lists)) if screening_changes(om.lists[name], nm.lists[name]))
+    held = end_use_facts(om, nm, held_facts(om, nm))
+    unexplored = held_rule_changes(changes, om, nm, held)
+    if unexplored:
+        facts = ", ".join(f"`{k}` {v}" for k, v in held.items())
+        rules = ", ".join(f"`{r}`" for r in unexplored)
+        caveats += (
+            f"the regions are for records that take the default of {facts}, where {rules} "
+            f"{'does' if len(unexplored) == 1 else 'do'} not apply; {'its' if len(unexplored) == 1 else 'their'} "
+            "change is listed but not compared on records: decide a record that declares another value "
+            "under each version",)
     return DiffReport(info_o, info_n, tuple(changes), tuple(regions), not regions and not truncated, cells,
                       elapsed, truncated, rep, (on_old, on_new), tuple(axes), (om, nm), caveats, tuple(causes))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import attrs
 
@@ -32,6 +33,7 @@ from chiprules.report.words import (
     parse_summary,
     without_classes,
 )
+from chiprules.report.words import number as number_words
 
 KIND_MARK = {"rule-added": "+", "rule-removed": "-", "rule-changed": "~", "group-added": "+",
              "group-removed": "-", "group-changed": "~", "list-changed": "~", "header": "~"}
@@ -391,6 +393,19 @@ def build_memo(report: DiffReport) -> Memo:
 # ---- witnesses in words -------------------------------------------------------------------------
 
 
+_PLACES_AND_PARTIES = frozenset({"destination", "exported_from", "end_user", "end_user_hq", "consignee",
+                                 "end_user_parent", "end_use_country", "made_in", "export_date", "quantity",
+                                 "us_content", "id", "transaction", "item_kind"})
+
+
+def _is_number(v) -> bool:
+    try:
+        Decimal(str(v))
+    except ArithmeticError:
+        return False
+    return True
+
+
 def witness_words(w: dict) -> str:
     """A witness record as a shipment: `NVIDIA H100 SXM exported to Nicaragua (NI), for Example
     Cloud Co., headquartered in Nicaragua (NI)`."""
@@ -402,8 +417,16 @@ def witness_words(w: dict) -> str:
         figures = [f"{label} {w[k]}" for k, label in (("tpp", "TPP"), ("performance_density", "performance density"),
                                                       ("memory_bw_density", "memory bandwidth density"),
                                                       ("dram_bw", "DRAM bandwidth")) if k in w]
-        item = (f"{w['chip']} " if "chip" in w else "a chip ") + ("with " + ", ".join(figures) if figures else "")
-        item = item.strip()
+        # no chip and no chip figures, but figures of its own (a ruleset of other items, as the
+        # weights of AI models): the item with those figures
+        facts = [] if "chip" in w or figures or kind != "ic" else [
+            f"{k} {number_words(Decimal(str(v)))}" for k, v in sorted(w.items())
+            if k not in _PLACES_AND_PARTIES and k not in ITEM_FIELDS and not isinstance(v, bool) and _is_number(v)]
+        if facts:
+            item = "an item with " + ", ".join(facts)
+        else:
+            item = (f"{w['chip']} " if "chip" in w else "a chip ") + ("with " + ", ".join(figures) if figures else "")
+            item = item.strip()
     if "datacenter" in w:
         item += ", for datacenters," if w["datacenter"] in (True, "True") else ", not for datacenters,"
     if kind == "computer":

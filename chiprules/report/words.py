@@ -107,9 +107,18 @@ def _market_rank(code: str) -> tuple:
 
 
 def number(v, unit: str = "") -> str:
+    """A value in words: a date as ISO, a number in full, or with an exponent from 10^15 up
+    (`2.5e25 ops`, the training of an AI model, not 25 digits)."""
     if isinstance(v, dt.date):
         return v.isoformat()
-    text = format(v.normalize(), "f") if isinstance(v, Decimal) else str(v)
+    if isinstance(v, Decimal):
+        n = v.normalize()
+        if n and n.adjusted() >= 15:
+            text = f"{format(n.scaleb(-n.adjusted()).normalize(), 'f')}e{n.adjusted()}"
+        else:
+            text = format(n, "f")
+    else:
+        text = str(v)
     return f"{text} {unit}".strip()
 
 
