@@ -567,8 +567,7 @@ def _unit(model: M.CheckedRuleset, name: str) -> str:
     return "" if unit in (None, "TPP") else unit
 
 
-def _num(v, unit: str) -> str:
-    return number(v, unit)
+_num = number  # a value and its unit in words
 
 
 def _country_text(axis: Axis, idxs: list[int]) -> str:
@@ -845,11 +844,17 @@ def _licence_part(model: M.CheckedRuleset, held: dict) -> M.CheckedRuleset:
     return attrs.evolve(model, jurisdiction=(), requirements=_without_readers(model.requirements, held))
 
 
+def _held_off(old: M.CheckedRuleset, new: M.CheckedRuleset, ends: dict) -> set[str]:
+    """The ids of the requirements and jurisdiction rules that read an end-use fact: off at its
+    held default, so neither analysis explores them."""
+    return {r.id for model in (old, new) for r in (*model.requirements, *model.jurisdiction)
+            if set(rule_fields(r)) & set(ends)}
+
+
 def held_rule_changes(changes, old: M.CheckedRuleset, new: M.CheckedRuleset, held: dict) -> list[str]:
     """The rules that read an end-use fact and changed between the versions, in the order of
     ``changes``."""
-    reads = {r.id for model in (old, new) for r in (*model.requirements, *model.jurisdiction)
-             if set(rule_fields(r)) & set(held)}
+    reads = _held_off(old, new, held)
     out: list[str] = []
     for c in changes:
         if c.subject in reads and c.subject not in out:
@@ -865,12 +870,13 @@ def _subject(v) -> str:
 
 
 def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, causes=None, verify_subject=None):
-    base = held_facts(old, new)
+    held = held_facts(old, new)
+    ends = end_use_facts(old, new, held)
+    base = held
     if base and base.get("made_in", "US") == "US":
         # the licence regions, for a US-origin item (its jurisdiction is settled by its origin,
         # and no other rule reads the facts only jurisdiction rules read): over the fields the
-        # other rules read
-        # over the fields the other rules read (a requirement a held fact keeps off is left out)
+        # other rules read (a requirement a held fact keeps off is left out)
         axes = _axes(_licence_part(old, base), _licence_part(new, base))
     else:
         base, axes = {}, _axes(old, new)
@@ -879,9 +885,7 @@ def semantic(old: M.CheckedRuleset, new: M.CheckedRuleset, *, verify=None, cause
     if causes is None:
         causes = find_causes(old, new)
     # a change to a rule the held facts keep off explains no region: not a candidate
-    ends = end_use_facts(old, new, held_facts(old, new))
-    off = {r.id for model in (old, new) for r in (*model.requirements, *model.jurisdiction)
-           if set(rule_fields(r)) & set(ends)}
+    off = _held_off(old, new, ends)
     live = [c for c in causes if not (c.kind == "rule" and set(c.subjects) <= off)]
     attribution = _Attribution(old, new, axes, live, base)
     order = {c.id: k for k, c in enumerate(causes)}
