@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -48,6 +49,7 @@ from chiprules.data.csvtext import FIELD_LIMIT
 from chiprules.data.records import DEFAULT_FIELDS, RawRecord, normalize_field_name, read_records
 from chiprules.eval.decision import Decision
 from chiprules.eval.prepare import screenable
+from chiprules.screening.names import LEGAL_WORDS
 
 LIST_COLUMNS = ("classification", "license_exceptions", "notifications", "missing", "possible_matches",
                 "unsettled", "rules_fired", "citations", "errors", "warnings")
@@ -71,6 +73,17 @@ def q(name: str) -> str:
 def lit(value) -> str:
     """A literal, quoted for DuckDB by sqlglot."""
     return exp.Literal.string(str(value)).sql("duckdb")
+
+
+def surely_a_name(column: str) -> str:
+    """SQL: the value is ASCII and holds a word of two or more letters or digits that no legal
+    form uses, read as ``chiprules.screening.names`` reads words (lower case, apostrophes
+    dropped, runs of ``[0-9a-z]``). Such a value has a name to screen; the converse need not
+    hold, so a false here only sends the value to ``screenable``."""
+    legal = "[" + ", ".join(lit(w) for w in sorted(LEGAL_WORDS)) + "]"
+    words = f"regexp_extract_all(lower(replace(replace({column}, '''', ''), '`', '')), '[0-9a-z]+')"
+    return (f"(NOT regexp_matches({column}, '[^\\x00-\\x7F]') AND len(list_filter({words}, "
+            f"lambda w: length(w) >= 2 AND NOT list_contains({legal}, w))) > 0)")
 
 
 def source_kind(duck_type: str) -> str:
@@ -118,32 +131,28 @@ class BatchEngine:
 
     # ---- the connection
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A connection to a fresh database in a temporary file: its tables live on disk, so
-        inputs larger than the memory limit are decided too (the file goes with the run)."""
-        temp = self._temp = self.temp_directory or os.path.join(tempfile.gettempdir(), "chiprules-duckdb")
-        os.makedirs(temp, exist_ok=True)
-        self._db = tempfile.NamedTemporaryFile(prefix="run-", suffix=".duckdb", dir=temp, delete=False)
-        self._db.close()
-        os.unlink(self._db.name)
-        con = duckdb.connect(self._db.name)
+        """A connection to a fresh in-memory database whose tables and intermediate results
+        spill to a folder of this run's own (under ``temp_directory``) beyond the memory
+        limit, so inputs larger than memory are decided too; the folder goes with the run.
+        (A database file would write every table to disk: some 40 % slower on a million rows.)"""
+        parent = self.temp_directory or os.path.join(tempfile.gettempdir(), "chiprules-duckdb")
+        os.makedirs(parent, exist_ok=True)
+        self._temp = tempfile.mkdtemp(prefix="run-", dir=parent)
+        con = duckdb.connect(":memory:")
         run(con, "SET preserve_insertion_order = true")
         # the stage goes to the user through ``progress``; DuckDB's own bar would write to a
         # file or pipe that stderr points to
         run(con, "SET enable_progress_bar = false")
         if self.memory_limit:
             run(con, f"SET memory_limit = {lit(self.memory_limit)}")
-        run(con, f"SET temp_directory = {lit(temp)}")
+        run(con, f"SET temp_directory = {lit(self._temp)}")
         if self.threads:
             run(con, f"SET threads = {int(self.threads)}")
         return con
 
     def _close(self, con) -> None:
         con.close()
-        for suffix in ("", ".wal"):
-            try:
-                os.unlink(self._db.name + suffix)
-            except FileNotFoundError:
-                pass
+        shutil.rmtree(self._temp, ignore_errors=True)
 
     # ---- entry points
     def decide_file(self, source, fmt: str | None = None, output=None, out_format: str | None = None):
@@ -295,17 +304,23 @@ class BatchEngine:
                     odd = exp.or_(odd, exp.column(field, quoted=True).isin(*[exp.Literal.string(v) for v in blank]))
         run(con, f"CREATE VIEW typed AS {plan.typed(present, odd).sql('duckdb')}")
         self._chips(con)
-        run(con, f"CREATE VIEW prepared0 AS {plan.sql('prepared0', 'duckdb')}")
+        # a table: each party's distinct names, and ``prepared``, read it
+        run(con, f"CREATE TABLE prepared0 AS {plan.sql('prepared0', 'duckdb')}")
         self.progress("screening parties")
-        self._matches(con)
+        deferred = set(plan.deferred)
+        self._matches(con, [i for i in range(len(plan.parties)) if i not in deferred])
+        self._unscreened(con, sorted(deferred))
         run(con, f"CREATE TABLE prepared AS {plan.sql('prepared', 'duckdb')}")
         self.progress("deciding")
         run(con, f"CREATE TABLE decided AS {plan.sql('decided', 'duckdb')}")
+        run(con, "DROP TABLE prepared")  # read by ``decided`` alone
+        if deferred:
+            self._deferred(con, sorted(deferred))
         self.progress("settling undecided rows")
         self._python_decisions: dict[int, dict] = {}
-        rows = [r[0] for r in run(con, "SELECT __row FROM prepared WHERE __v IS NULL ORDER BY __row")]
-        for row, d in self._decide_rows(con, rows, name):
-            self._python_decisions[row] = self._columns(row, d)
+        rows = [r[0] for r in run(con, "SELECT __row FROM prepared0 WHERE __v IS NULL ORDER BY __row")]
+        for answer in self._decide_rows(con, rows, name):
+            self._python_decisions[answer.row] = (answer.columns, answer.codes)
         self._settle(con, name)
         self.python_rows = len(self._python_decisions)
         self.progress("writing")
@@ -313,9 +328,13 @@ class BatchEngine:
 
     @staticmethod
     def _blank_names(con, field: str) -> list[str]:
-        """The distinct values of a party column with no name to screen, read a page at a time."""
+        """The distinct values of a party column with no name to screen, read a page at a time.
+
+        Most names hold a word that is surely a name (``surely_a_name``), which DuckDB tells
+        over the whole column; only the others are read into Python and asked of ``screenable``."""
         run(con, f"CREATE TEMP TABLE __names AS SELECT row_number() OVER () AS id, v FROM "
-                 f"(SELECT DISTINCT {q(field)} AS v FROM raw WHERE {q(field)} IS NOT NULL)")
+                 f"(SELECT DISTINCT {q(field)} AS v FROM raw WHERE {q(field)} IS NOT NULL "
+                 f"AND NOT {surely_a_name(q(field))})")
         (total,) = run(con, "SELECT count(*) FROM __names")[0]
         blank = []
         for start in range(1, total + 1, SCREEN_PAGE):
@@ -348,18 +367,20 @@ class BatchEngine:
         run(con, f"CREATE TABLE chips AS SELECT raw, name, warning, regular, {numbers}, datacenter, item_kind "
                  f"FROM __chips_py")
 
-    def _matches(self, con) -> None:
-        """Screen every distinct party of the file once: tables ``m0``, ``m1`` ... with each party's
-        status, the entry's review policy and a note for a possible match.
+    def _matches(self, con, parties: list[int]) -> None:
+        """Screen every distinct party of the file once: tables ``m0``, ``m1`` ... (of the given
+        indices into ``plan.parties``) with each party's status, the entry's review policy and a
+        note for a possible match.
 
-        The distinct (list, name, day, evidence) of all party fields become the table ``work``
-        in DuckDB; Python screens it a page at a time into ``screened``, so the names held in
+        The distinct (list, name, day, evidence) of the parties become the table ``work`` in
+        DuckDB; Python screens it a page at a time into ``screened``, so the names held in
         memory are one page's, however many the file brings."""
         plan = self.plan
-        if not plan.parties:
+        if not parties:
             return
         parts = []
-        for i, (_, list_name) in enumerate(plan.parties):
+        for i in parties:
+            list_name = plan.parties[i][1]
             run(con, f"CREATE TABLE d{i} AS {plan.sql('party_distinct', 'duckdb', i)}")
             parts.append(f"SELECT {lit(list_name)} AS list, name, day, country, address FROM d{i}")
         run(con, "CREATE TABLE work AS SELECT row_number() OVER () AS id, * FROM "
@@ -368,7 +389,8 @@ class BatchEngine:
         (total,) = run(con, "SELECT count(*) FROM work")[0]
         schema = pa.schema([("id", pa.int64()), ("status", pa.bool_()), ("policy", pa.int64()),
                             ("detail", pa.string())])
-        with Screening({lst: self._screens_with(lst) for _, lst in plan.parties}, total) as screening:
+        lists = {plan.parties[i][1] for i in parties}
+        with Screening({lst: self._screens_with(lst) for lst in lists}, total) as screening:
             for start in range(1, total + 1, SCREEN_PAGE):
                 page = run(con, "SELECT id, list, name, day, country, address FROM work "
                                 f"WHERE id BETWEEN {start} AND {start + SCREEN_PAGE - 1}")
@@ -379,13 +401,49 @@ class BatchEngine:
                      "detail": [None if r[2] is None else f"{r[2]} ({r[3]:g})" for r in results]}, schema=schema))
                 run(con, "INSERT INTO screened SELECT * FROM __screened_py")
                 con.unregister("__screened_py")
-        for i, (field, list_name) in enumerate(plan.parties):
-            run(con, f"CREATE TABLE m{i} AS SELECT d.name, d.country, d.address, d.epoch, s.status, s.policy, "
-                     f"CASE WHEN s.status IS NULL THEN {lit(f'possible match: {field} ~ ')} || s.detail END AS note "
+        for i in parties:
+            field, list_name = plan.parties[i]
+            run(con, f"CREATE OR REPLACE TABLE m{i} AS SELECT d.name, d.country, d.address, d.epoch, s.status, "
+                     f"s.policy, CASE WHEN s.status IS NULL THEN {lit(f'possible match: {field} ~ ')} || s.detail "
+                     "END AS note "
                      f"FROM d{i} d JOIN work w ON w.list = {lit(list_name)} AND w.name = d.name AND w.day = d.day "
                      "AND w.country IS NOT DISTINCT FROM d.country AND w.address IS NOT DISTINCT FROM d.address "
                      "JOIN screened s ON s.id = w.id")
             run(con, f"DROP TABLE d{i}")
+        run(con, "DROP TABLE work")
+        run(con, "DROP TABLE screened")
+
+    @staticmethod
+    def _unscreened(con, parties: list[int]) -> None:
+        """Empty match tables for parties not screened yet: their status is unknown to the plan."""
+        for i in parties:
+            run(con, f"CREATE OR REPLACE TABLE m{i} (name VARCHAR, country VARCHAR, address VARCHAR, "
+                     "epoch INTEGER, status BOOLEAN, policy BIGINT, note VARCHAR)")
+
+    def _deferred(self, con, parties: list[int]) -> None:
+        """Screen the deferred parties (``Plan.deferred``) of the rows still undecided, and decide
+        those rows again.
+
+        The first pass decided every row with those parties' status unknown (SQL NULL). The
+        plan's logic is Kleene's: a row it decides with an unknown is decided the same whatever
+        the unknown turns out to be, so only the undecided rows need the screening."""
+        run(con, "CREATE TABLE __again AS SELECT __row FROM decided WHERE outcome_code IS NULL")
+        (count,) = run(con, "SELECT count(*) FROM __again")[0]
+        if not count:
+            run(con, "DROP TABLE __again")
+            return
+        run(con, "ALTER TABLE prepared0 RENAME TO __prepared0_all")
+        run(con, "ALTER TABLE decided RENAME TO __decided_first")
+        run(con, "CREATE VIEW prepared0 AS SELECT * FROM __prepared0_all WHERE __row IN (SELECT __row FROM __again)")
+        self._matches(con, parties)
+        run(con, f"CREATE TABLE prepared AS {self.plan.sql('prepared', 'duckdb')}")
+        run(con, f"CREATE TABLE decided AS {self.plan.sql('decided', 'duckdb')}")
+        run(con, "DROP TABLE prepared")
+        run(con, "INSERT INTO decided SELECT * FROM __decided_first WHERE outcome_code IS NOT NULL")
+        run(con, "DROP VIEW prepared0")
+        run(con, "ALTER TABLE __prepared0_all RENAME TO prepared0")
+        for t in ("__decided_first", "__again"):
+            run(con, f"DROP TABLE {t}")
 
     def _screens_with(self, list_name: str):
         for version in reversed(self.plan.versions):
@@ -394,21 +452,24 @@ class BatchEngine:
         raise ChiprulesError(f"no version has the list `{list_name}`")
 
     # ---- rows for the per-record engine
-    def _columns(self, row: int, d: Decision) -> tuple[dict, dict]:
-        """A row Python decides: its columns, and its decision as the plan's codes."""
-        return decision_row(self.rules, d, row), self.plan.encode(d)
-
-    def _decide_rows(self, con, rows: list[int], name: str):
-        """(row, decision) by the per-record engine, for the given rows of the input."""
-        rules = self.rules
+    def _decide_rows(self, con, rows: list[int], name: str) -> Iterable[Answer]:
+        """The per-record engine's answers for the given rows of the input, in worker processes
+        when they are many (the engine, with its rules, is inherited by fork)."""
         for start in range(0, len(rows), PY_BATCH):
-            for rec in self._raw_records(con, rows[start:start + PY_BATCH], name):
-                if rec.problem is not None:
-                    yield rec.number, Decision(str(rec.data.get("id") or rec.number), M.Outcome.ERROR,
-                                               errors=(rec.problem,), record=dict(rec.data), location=rec.location)
-                else:
-                    yield rec.number, rules._decide(rules.prepare(rec.data), self.on_fixed, str(rec.number),
-                                                    self.timeline, rec.location)
+            recs = self._raw_records(con, rows[start:start + PY_BATCH], name)
+            yield from parallel_map(_answer_chunk, recs, (self,))
+
+    def answer(self, rec: RawRecord) -> Answer:
+        """One record decided by the per-record engine, as the batch's columns and codes."""
+        rules = self.rules
+        if rec.problem is not None:
+            d = Decision(str(rec.data.get("id") or rec.number), M.Outcome.ERROR,
+                         errors=(rec.problem,), record=dict(rec.data), location=rec.location)
+        else:
+            d = rules._decide(rules.prepare(rec.data), self.on_fixed, str(rec.number), self.timeline, rec.location)
+        return Answer(rec.number, decision_row(rules, d, rec.number), self.plan.encode(d), list(d.missing),
+                      [f"{m.field}~{m.list}" for m in d.possible_matches], unsettled_texts(d),
+                      [w for w in d.warnings if not w.startswith("chip `")])
 
     def _raw_records(self, con, rows: list[int], name: str) -> Iterable[RawRecord]:
         if not rows:
@@ -436,21 +497,20 @@ class BatchEngine:
         reps = [r[0] for r in run(con, f"SELECT min(__row) FROM decided WHERE outcome_code IS NULL AND __signable "
                                        f"GROUP BY {keys}")]
         alone = [r[0] for r in run(con, "SELECT __row FROM decided WHERE outcome_code IS NULL AND NOT __signable")]
-        answers = dict(self._decide_rows(con, sorted(reps + alone), name))
+        answers = {a.row: a for a in self._decide_rows(con, sorted(reps + alone), name)}
         for row in alone:
-            self._python_decisions[row] = self._columns(row, answers[row])
+            self._python_decisions[row] = (answers[row].columns, answers[row].codes)
         codes = [c for c, _ in CODE_COLUMNS]
         groups = {k: [] for k in ("rep", *codes, "missing", "possible", "unsettled", "warnings")}
         for row in reps:
-            d = answers[row]
-            encoded = plan.encode(d)
+            a = answers[row]
             groups["rep"].append(row)
             for c in codes:
-                groups[c].append(encoded[c])
-            groups["missing"].append(list(d.missing))
-            groups["possible"].append([f"{m.field}~{m.list}" for m in d.possible_matches])
-            groups["unsettled"].append(unsettled_texts(d))
-            groups["warnings"].append([w for w in d.warnings if not w.startswith("chip `")])
+                groups[c].append(a.codes[c])
+            groups["missing"].append(a.missing)
+            groups["possible"].append(a.possible)
+            groups["unsettled"].append(a.unsettled)
+            groups["warnings"].append(a.warnings)
         con.register("__groups_py", pa.table(groups, schema=pa.schema(
             [("rep", pa.int64()), *[(c, pa.int64()) for c in codes],
              *[(k, pa.list_(pa.string())) for k in ("missing", "possible", "unsettled", "warnings")]])))
@@ -519,7 +579,7 @@ class BatchEngine:
                         writer = pq.ParquetWriter(output, chunk.schema)
                     writer.write_table(chunk)
                 else:
-                    piece = os.path.join(self._temp, f"{os.path.basename(self._db.name)}-{k}.{fmt}")
+                    piece = os.path.join(self._temp, f"chunk-{k}.{fmt}")
                     options = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT json"
                     run(con, f"COPY ({query}) TO {lit(piece)} ({options})")
                     with open(piece, "rb") as f:
@@ -546,56 +606,59 @@ class BatchEngine:
         return ", ".join(c.sql("duckdb") for c in columns)
 
 
-#: The screens of a run, for the worker processes that screen in parallel (inherited by fork).
-_SCREENS: dict = {}
-_PARALLEL_FROM = 2000  # fewer names than this are screened in this process
+class Answer(NamedTuple):
+    """A row the per-record engine decided: its output columns, its decision as the plan's
+    codes, and what an undecided group takes from it."""
+
+    row: int
+    columns: dict
+    codes: dict
+    missing: list
+    possible: list
+    unsettled: list
+    warnings: list
 
 
-def _screen_one(item) -> tuple:
-    """(status, policy rank, entry name, score) of one (list, name, day, country, address):
-    status true for a match, None for a possible match, false for none."""
-    list_name, name, day, country, address = item
-    res = _SCREENS[list_name].result(list_name, name, day, country, address)
-    if res.best is None or res.status == "none":
-        return False, None, None, None
-    try:
-        policy = POLICY_RANK[M.Policy(res.best.entry.review_policy)]
-    except ValueError:
-        policy = POLICY_RANK[M.Policy.PRESUMPTION_OF_DENIAL]
-    return (True if res.status == "match" else None), policy, res.best.entry.name, res.best.score
+def _answer_chunk(engine: BatchEngine, recs: list) -> list:
+    """The per-record engine's answers for a chunk of records (in a worker, or here)."""
+    return [engine.answer(rec) for rec in recs]
 
 
-def _screen_chunk(items) -> list:
-    return [_screen_one(i) for i in items]
+#: What the worker processes of a run read, set before they fork: inherited, never pickled.
+_SHARED: list = []
+_PARALLEL_FROM = 2000  # fewer items than this are done in this process
 
 
-class Screening:
-    """Screens many (list, name, day, country, address) items, in worker processes when there
-    are many (one per processor; the screeners, built here first, are inherited by fork, not
-    rebuilt). One pool serves every page of a run."""
+def _call_shared(task) -> list:
+    fn, chunk = task
+    return fn(*_SHARED, chunk)
 
-    def __init__(self, screens: dict, expected: int):
-        self.screens = screens
+
+class Workers:
+    """A pool of worker processes, one per processor, forked once ``shared`` is set, so that
+    each inherits it (the screeners, the engine with its rules) rather than receiving it
+    pickled. ``map(fn, items)`` runs ``fn(*shared, chunk)`` over chunks of the items, in this
+    process when they are few or the platform cannot fork."""
+
+    def __init__(self, shared: tuple, expected: int):
+        self.shared = shared
         workers = os.cpu_count() or 1
         self.workers = workers if (expected >= _PARALLEL_FROM and workers > 1
                                    and "fork" in multiprocessing.get_all_start_methods()) else 1
         self.pool = None
 
-    def __enter__(self) -> Screening:
-        _SCREENS.clear()
-        _SCREENS.update(self.screens)
+    def __enter__(self) -> Workers:
+        _SHARED[:] = self.shared
         if self.workers > 1:
-            for list_name, s in self.screens.items():
-                s.screener(list_name)  # build before forking
             self.pool = multiprocessing.get_context("fork").Pool(self.workers)
         return self
 
-    def map(self, items: list) -> list:
+    def map(self, fn: Callable, items: list) -> list:
         if self.pool is None or len(items) < _PARALLEL_FROM:
-            return [_screen_one(i) for i in items]
-        size = max(500, len(items) // (self.workers * 8))
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
-        return [r for chunk in self.pool.map(_screen_chunk, chunks) for r in chunk]
+            return fn(*self.shared, items)
+        size = max(200, len(items) // (self.workers * 8))
+        tasks = [(fn, items[i:i + size]) for i in range(0, len(items), size)]
+        return [r for chunk in self.pool.map(_call_shared, tasks) for r in chunk]
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
@@ -605,6 +668,51 @@ class Screening:
                 self.pool.close()
             self.pool.join()
             self.pool = None
+        _SHARED.clear()
+
+
+def parallel_map(fn: Callable, items: list, shared: tuple) -> list:
+    """``fn(*shared, chunk)`` over the items, in worker processes when they are many (`Workers`)."""
+    with Workers(shared, len(items)) as workers:
+        return workers.map(fn, items)
+
+
+def _screen_one(screens: dict, item) -> tuple:
+    """(status, policy rank, entry name, score) of one (list, name, day, country, address):
+    status true for a match, None for a possible match, false for none."""
+    list_name, name, day, country, address = item
+    res = screens[list_name].result(list_name, name, day, country, address)
+    if res.best is None or res.status == "none":
+        return False, None, None, None
+    try:
+        policy = POLICY_RANK[M.Policy(res.best.entry.review_policy)]
+    except ValueError:
+        policy = POLICY_RANK[M.Policy.PRESUMPTION_OF_DENIAL]
+    return (True if res.status == "match" else None), policy, res.best.entry.name, res.best.score
+
+
+def _screen_chunk(screens: dict, items: list) -> list:
+    return [_screen_one(screens, i) for i in items]
+
+
+class Screening(Workers):
+    """Screens many (list, name, day, country, address) items with the screens of each list
+    (`Workers`: the screeners are built here first, and inherited). One pool serves every
+    page of a run."""
+
+    def __init__(self, screens: dict, expected: int):
+        super().__init__((screens,), expected)
+        self.screens = screens
+
+    def __enter__(self) -> Screening:
+        if self.workers > 1:
+            for list_name, s in self.screens.items():
+                s.screener(list_name)  # build before forking
+        super().__enter__()
+        return self
+
+    def map(self, items: list) -> list:  # type: ignore[override]
+        return super().map(_screen_chunk, items)
 
 
 def screen_all(work: list, screens: dict) -> list:

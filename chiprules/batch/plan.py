@@ -131,9 +131,15 @@ class Plan:
                 ok = False
             self.sqls.append(vs)
             self.sql_ok.append(ok)
+        #: the versions a row can take: all of them, or with ``as_of`` the one in force that day
+        #: (the plan's relations hold the others' SQL only when rows can reach them)
+        self.live = set(range(len(self.models))) if as_of is None else \
+            {v for v in [self._version_on(as_of)] if v is not None}
         #: per (party field, list): the versions that screen it
         self.screened_by: dict[tuple[str, str], set[int]] = {}
+        licence_read: set[tuple[str, str]] = set()  # read by a rule other than a jurisdiction rule
         for v, version in enumerate(self.versions):
+            jurisdiction = {id(r) for r in version.program.jurisdiction}
             for rule in program_rules(version.program):
                 for e in rule_exprs(rule):
                     for node in walk(e):
@@ -141,10 +147,17 @@ class Plan:
                             node.tests if type(node) is I.PolicyListed else ()
                         for key in tests:
                             self.screened_by.setdefault(key, set()).add(v)
+                            if id(rule) not in jurisdiction:
+                                licence_read.add(key)
         self.parties = sorted(self.screened_by, key=lambda p: (PARTY_ORDER.get(p[0], len(PARTY_ORDER)), p))
+        #: the parties (indices into ``parties``) that only jurisdiction rules read, such as the
+        #: Footnote 4 parties of the Entity List FDP rule: their screening rarely matters (an item
+        #: made in the United States is subject whoever the parties are), so the batch engine
+        #: screens them only for the rows left undecided without them (see ``BatchEngine``)
+        self.deferred = [i for i, p in enumerate(self.parties) if p not in licence_read]
         self.signatures: dict[int, list] = {}
-        for vs, ok in zip(self.sqls, self.sql_ok, strict=True):
-            if ok and self.versions[vs.v].splitter.signer.usable:
+        for vs in self.decidable():
+            if self.versions[vs.v].splitter.signer.usable:
                 try:
                     self.signatures[vs.v] = signature_columns(vs.v, vs.model, vs.program, self.day_points(vs.v),
                                                               EVIDENCE)
@@ -152,6 +165,19 @@ class Plan:
                     pass
         self.signature_width = max((len(c) for c in self.signatures.values()), default=0)
         self._texts: dict = {}
+
+    def decidable(self) -> list[VersionSql]:
+        """The versions SQL decides that rows can take (``live``)."""
+        return [vs for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok and vs.v in self.live]
+
+    def _version_on(self, day: dt.date) -> int | None:
+        """The version a row of that day takes: the arms of ``prepared0``'s ``__v``, in Python."""
+        last = len(self.models) - 1
+        for v, model in reversed(list(enumerate(self.models))):
+            if (model.effective is None or day >= model.effective) and \
+                    (model.until is None or v != last or day <= model.until):
+                return v
+        return None
 
     def sql(self, what: str, dialect: str, *args) -> str:
         """The text of a relation of the plan in a dialect, made once (the trees are large)."""
@@ -351,7 +377,7 @@ class Plan:
 
     def decided(self) -> exp.Expression:
         """``decided``: one select per version over its own rows, joined by UNION ALL."""
-        selects = [self.version_select(vs) for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok]
+        selects = [self.version_select(vs) for vs in self.decidable()]
         if not selects:
             return self.version_select(None)
         out = selects[0]
@@ -391,11 +417,10 @@ class Plan:
             return col(name, d)
 
         def per_version(what):
-            arms = [(exp.EQ(this=m("__v"), expression=n(vs.v)), vs.expand(what, m))
-                    for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok]
+            arms = [(exp.EQ(this=m("__v"), expression=n(vs.v)), vs.expand(what, m)) for vs in self.decidable()]
             return case(arms, cast(exp.Array(expressions=[]), "VARCHAR[]"))
 
-        info = {vs.v: self.versions[vs.v].info for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok}
+        info = {vs.v: self.versions[vs.v].info for vs in self.decidable()}
 
         def by_version(attr):
             return case([(exp.EQ(this=m("__v"), expression=n(v)), s(getattr(i, attr))) for v, i in info.items()],
@@ -404,7 +429,7 @@ class Plan:
         return [alias(outcome_name(m("outcome_code")), "outcome"),
                 alias(per_version("classification"), "classification"),
                 alias(case([(exp.EQ(this=m("__v"), expression=n(vs.v)), vs.expand("jurisdiction", m))
-                            for vs, ok in zip(self.sqls, self.sql_ok, strict=True) if ok],
+                            for vs in self.decidable()],
                            cast(exp.null(), "VARCHAR")), "jurisdiction"),
                 alias(review_name(m("review_rank")), "review_policy"),
                 alias(per_version("license_exceptions"), "license_exceptions"),

@@ -146,6 +146,10 @@ _LEADING_STARTS = LEADING_FORMS | {p[0] for p in LEADING_FORM_PHRASES}
 _LEGAL_ANYWHERE = _LEGAL_TOKENS | {
     w for p in TRAILING_FORM_PHRASES + LEADING_FORM_PHRASES for w in p
 }
+#: Every word that can belong to a legal form. An ASCII name with a word of two or more
+#: letters or digits outside this set has a name to screen (``has_name``): such a word is
+#: neither joined to initials nor removed as a legal form.
+LEGAL_WORDS: frozenset[str] = frozenset(_LEGAL_ANYWHERE)
 
 _APOSTROPHES = "'\u2019\u2018\u02bc\u02bb\u0060\u00b4\u2032"
 _APOSTROPHE_RE = re.compile("[" + re.escape(_APOSTROPHES) + "]")
@@ -450,6 +454,7 @@ def has_name(name: str) -> bool:
 
 __all__ = [
     "CORPORATE_SUFFIXES",
+    "LEGAL_WORDS",
     "TRANSLITERATES_CJK",
     "has_name",
     "name_forms",
