@@ -394,3 +394,89 @@ def test_duckdb_writes_no_progress_bar_of_its_own():
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
     finally:
         engine._close(con)
+
+
+# ---- the shortcuts of the batch engine ---------------------------------------------------------------
+
+def test_footnote_4_parties_are_screened_only_for_the_rows_they_can_change(tmp_path, monkeypatch):
+    """The Footnote 4 list is read only by the Entity List FDP rule (a jurisdiction rule). The
+    batch engine decides every row with those parties unknown first, then screens them for the
+    rows still undecided: a US-made item is subject whoever its parties are, so its buyer is
+    never screened against Footnote 4; foreign-made items get the same answer as the
+    per-record engine's."""
+    from chiprules.batch import duck
+
+    screened = []
+    original = duck.Screening.map
+
+    def spy(self, items):
+        screened.extend(items)
+        return original(self, items)
+
+    monkeypatch.setattr(duck.Screening, "map", spy)
+    base = {"export_date": "2024-01-10", "destination": "CN", "chip": "NVIDIA A10", "end_user_hq": "CN"}
+    abroad = {"made_in": "TW", "exported_from": "TW", "transaction": "reexport", "us_content": "5"}
+    records = [
+        {**base, **abroad, "id": "fdp", "us_direct_product": "yes", "end_user": "Cambricon Technologies Corporation Limited"},
+        {**base, **abroad, "id": "foreign-unlisted", "us_direct_product": "yes", "end_user": "Example Cloud Ltd."},
+        {**base, **abroad, "id": "foreign-unknown", "end_user": "Beijing Biren Technology Development Co., Ltd."},
+        {**base, "id": "us-made", "end_user": "Inspur Group Co., Ltd."},
+    ]
+    path = tmp_path / "fdp.csv"
+    write_csv(path, records)
+    rows = {r["id"]: r for r in assert_same_as_record_engine(ENFORCED, path)}
+    assert rows["fdp"]["jurisdiction"] == "fdp_734_9_e_2"
+    assert rows["fdp"]["outcome"] == "license_required"
+    assert rows["foreign-unlisted"]["outcome"] == "not_subject"
+    assert rows["foreign-unknown"]["missing"] == ["us_direct_product"]
+    assert rows["us-made"]["jurisdiction"] == "us_origin"
+    footnote_4 = {name for lst, name, *_ in screened if lst == "entity_list_footnote_4"}
+    assert "Inspur Group Co., Ltd." not in footnote_4
+    assert {"Cambricon Technologies Corporation Limited", "Example Cloud Ltd."} <= footnote_4
+
+
+def test_worker_processes_decide_as_this_one(tmp_path, monkeypatch):
+    """Screening and the per-record engine's rows go to worker processes from 2,000 items;
+    with that threshold lowered to 2, the bundled shipments decide as the per-record engine."""
+    from chiprules.batch import duck
+
+    monkeypatch.setattr(duck, "_PARALLEL_FROM", 2)
+    assert_same_as_record_engine(ENFORCED, ROOT / "examples" / "shipments.csv")
+
+
+_NAME_PARTS = st.one_of(st.sampled_from(sorted(__import__("chiprules.screening.names").screening.names.LEGAL_WORDS)),
+                        st.text(alphabet="abzAZ09 .,'`&-_()\u00e9\u534e", max_size=5))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.lists(_NAME_PARTS, max_size=4).map(" ".join), st.text(max_size=12)),
+                min_size=1, max_size=40))
+def test_what_duckdb_calls_surely_a_name_has_a_name_to_screen(values):
+    """The batch engine asks Python whether a party name has something to screen only when
+    DuckDB cannot tell it has (``surely_a_name``): that must never pass a name Python rejects."""
+    import duckdb
+
+    from chiprules.batch.duck import surely_a_name
+    from chiprules.eval.prepare import screenable
+
+    con = duckdb.connect()
+    con.register("__v", pa.table({"v": pa.array(values, pa.string())}))
+    sure = con.execute(f"SELECT v, {surely_a_name('v')} FROM __v").fetchall()
+    for v, ok in sure:
+        if ok:
+            assert screenable(v.strip()), v
+
+
+def test_surely_a_name_reads_words_as_the_screener_does():
+    import duckdb
+
+    from chiprules.batch.duck import surely_a_name
+
+    con = duckdb.connect()
+    values = ["Huawei Co., Ltd.", "O'Neil Ltd", "Co., Ltd.", "S.A.", "A B", "!!!", "华为技术", "Café", "Ltd 7"]
+    con.register("__v", pa.table({"v": values}))
+    got = dict(con.execute(f"SELECT v, {surely_a_name('v')} FROM __v").fetchall())
+    # a word of two letters or more outside the legal forms, in ASCII text; anything else is
+    # left to Python (a name in Chinese script, initials, a lone digit)
+    assert got == {"Huawei Co., Ltd.": True, "O'Neil Ltd": True, "Co., Ltd.": False, "S.A.": False, "A B": False,
+                   "!!!": False, "华为技术": False, "Café": False, "Ltd 7": False}
