@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import weakref
 from decimal import Decimal
 
 import attrs
@@ -234,9 +235,25 @@ def on_date(var: Variable, rs: CheckedRuleset, on: dt.date) -> Variable:
     """A variable as of a day: a party field's listed representative must be in force then."""
     if var.kind != "party":
         return var
-    lists = {a.list for cond in all_conditions(rs) for a in atoms(cond)
-             if type(a) is InList and a.field == var.name}
-    return party_variable(rs, var.name, lists, on)
+    return party_variable(rs, var.name, _lists_read(rs, var.name), on)
+
+
+#: per ruleset (by id, while it lives): the lists each party field is tested against
+_LISTS_READ: dict[int, dict[str, frozenset[str]]] = {}
+
+
+def _lists_read(rs: CheckedRuleset, field: str) -> frozenset[str]:
+    """The lists the rules test ``field`` against, worked out once per ruleset (the walk
+    over every condition was most of the time of a case split on a new day)."""
+    known = _LISTS_READ.get(id(rs))
+    if known is None:
+        known = _LISTS_READ[id(rs)] = {}
+        weakref.finalize(rs, _LISTS_READ.pop, id(rs), None)
+    lists = known.get(field)
+    if lists is None:
+        lists = known[field] = frozenset(a.list for cond in all_conditions(rs) for a in atoms(cond)
+                                         if type(a) is InList and a.field == field)
+    return lists
 
 
 def _other(kind, rs, name, values) -> str:
