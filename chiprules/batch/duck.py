@@ -297,12 +297,13 @@ class BatchEngine:
         present = {n: k for n, k in raw_cols if n in plan.specs}
         odd = exp.column("__odd", quoted=True) if self.raw_kind == "python" else exp.false()
         # a party name with nothing to screen is the per-record engine's to report
-        for field, kind in present.items():
-            if plan.specs[field].kind == "party" and kind == "text":
-                blank = self._blank_names(con, field)
-                if blank:
-                    odd = exp.or_(odd, exp.column(field, quoted=True).isin(*[exp.Literal.string(v) for v in blank]))
-        run(con, f"CREATE VIEW typed AS {plan.typed(present, odd).sql('duckdb')}")
+        parties = [f for f, kind in present.items() if plan.specs[f].kind == "party" and kind == "text"]
+        blank = self._blank_names(con, parties)
+        if blank:
+            for field in parties:
+                odd = exp.or_(odd, exp.column(field, quoted=True).isin(*[exp.Literal.string(v) for v in blank]))
+        # a table: the chips and ``prepared0`` read it
+        run(con, f"CREATE TABLE typed AS {plan.typed(present, odd).sql('duckdb')}")
         self._chips(con)
         # a table: each party's distinct names, and ``prepared``, read it
         run(con, f"CREATE TABLE prepared0 AS {plan.sql('prepared0', 'duckdb')}")
@@ -327,14 +328,20 @@ class BatchEngine:
         return self._write(con, raw_cols, output, out_format)
 
     @staticmethod
-    def _blank_names(con, field: str) -> list[str]:
-        """The distinct values of a party column with no name to screen, read a page at a time.
+    def _blank_names(con, fields: list[str]) -> list[str]:
+        """The distinct values of the party columns with no name to screen, read a page at a time.
 
         Most names hold a word that is surely a name (``surely_a_name``), which DuckDB tells
-        over the whole column; only the others are read into Python and asked of ``screenable``."""
-        run(con, f"CREATE TEMP TABLE __names AS SELECT row_number() OVER () AS id, v FROM "
-                 f"(SELECT DISTINCT {q(field)} AS v FROM raw WHERE {q(field)} IS NOT NULL "
-                 f"AND NOT {surely_a_name(q(field))})")
+        over the distinct values of all the columns at once; only the others are read into
+        Python and asked of ``screenable``."""
+        if not fields:
+            return []
+        values = " UNION ".join(f"SELECT {q(f)} AS v FROM raw WHERE {q(f)} IS NOT NULL" for f in fields)
+        # the distinct values first: a filter over the union would be pushed down to every row
+        run(con, f"CREATE TEMP TABLE __values AS {values}")
+        run(con, f"CREATE TEMP TABLE __names AS SELECT row_number() OVER () AS id, v FROM __values "
+                 f"WHERE NOT {surely_a_name('v')}")
+        run(con, "DROP TABLE __values")
         (total,) = run(con, "SELECT count(*) FROM __names")[0]
         blank = []
         for start in range(1, total + 1, SCREEN_PAGE):
