@@ -41,7 +41,14 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from chiprules import model as M
-from chiprules.batch.plan import CHIP_FIGURES, CODE_COLUMNS, DECISION_COLUMNS, MISSING_WORDS, Plan
+from chiprules.batch.plan import (
+    CHIP_FIGURES,
+    CODE_COLUMNS,
+    DECISION_COLUMNS,
+    MISSING_WORDS,
+    WORD_KEYS,
+    Plan,
+)
 from chiprules.batch.sql import NUMBER, NUMBER_DIGITS, OUTCOME_CODE, POLICY_RANK, note_col
 from chiprules.core.dates import as_date
 from chiprules.core.errors import ChiprulesError, RecordError
@@ -569,6 +576,11 @@ class BatchEngine:
         total = sum(by_code.values())
         fmt = out_format or (output_format(output) if output is not None else None)
         select = self._output_columns(raw_cols, fmt)
+        # the columns users read, made once per distinct decision and joined to its rows
+        run(con, f"CREATE TABLE words AS {self.plan.words('final').sql('duckdb')}")
+        made = ", ".join(f"w.{q(c)}" for c in [d[0] for d in describe(con, "words")] if c.startswith("w_"))
+        same = " AND ".join(f"f.{q(c)} IS NOT DISTINCT FROM w.{q(c)}" for c in WORD_KEYS)
+        joined = f"SELECT f.*, {made} FROM final f LEFT JOIN words w ON {same}"
         run(con, "SET preserve_insertion_order = true")  # the chunks are read in order
         tables, writer, out = [], None, None
         try:
@@ -576,8 +588,8 @@ class BatchEngine:
                 out = open(output, "wb")
             for k, start in enumerate(range(1, total + 1, CHUNK_ROWS)):
                 end = start + CHUNK_ROWS - 1
-                query = (f"SELECT {select} FROM (SELECT * FROM final WHERE row BETWEEN {start} AND {end} "
-                         f"ORDER BY row) d POSITIONAL JOIN (SELECT * FROM raw WHERE __row BETWEEN {start} AND {end}) r")
+                query = (f"SELECT {select} FROM ({joined} WHERE f.row BETWEEN {start} AND {end} ORDER BY f.row) d "
+                         f"POSITIONAL JOIN (SELECT * FROM raw WHERE __row BETWEEN {start} AND {end}) r")
                 if output is None:
                     tables.append(con.sql(query).to_arrow_table())
                 elif fmt == "parquet":
@@ -595,10 +607,10 @@ class BatchEngine:
                         shutil.copyfileobj(f, out)
                     os.unlink(piece)
             if output is None:
-                empty = con.sql(f"SELECT {select} FROM final d POSITIONAL JOIN raw r LIMIT 0").to_arrow_table()
+                empty = con.sql(f"SELECT {select} FROM ({joined}) d POSITIONAL JOIN raw r LIMIT 0").to_arrow_table()
                 return pa.concat_tables(tables) if tables else empty
             if fmt == "parquet" and writer is None:
-                run(con, f"COPY (SELECT {select} FROM final d POSITIONAL JOIN raw r LIMIT 0) TO {lit(output)} "
+                run(con, f"COPY (SELECT {select} FROM ({joined}) d POSITIONAL JOIN raw r LIMIT 0) TO {lit(output)} "
                          "(FORMAT parquet)")
         finally:
             if writer is not None:
@@ -609,7 +621,7 @@ class BatchEngine:
 
     def _output_columns(self, raw_cols, fmt) -> str:
         columns = self.plan.output_columns([n for n, _ in raw_cols], CSV_SEPARATORS if fmt == "csv" else None,
-                                           {n for n, kind in raw_cols if kind == "text"})
+                                           {n for n, kind in raw_cols if kind == "text"}, words=True)
         return ", ".join(c.sql("duckdb") for c in columns)
 
 

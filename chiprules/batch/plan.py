@@ -80,6 +80,8 @@ DECISION_COLUMNS = ("row", "id", "outcome", "classification", "jurisdiction", "r
 #: The decision of a row as the plan stores it (see `chiprules.batch.sql.VersionSql.codes`).
 CODE_COLUMNS = (("outcome_code", "TINYINT"), ("review_rank", "TINYINT"), ("cmask", "BIGINT"), ("rmask", "BIGINT"),
                 ("emask", "BIGINT"), ("dmask", "BIGINT"), ("jrule", "TINYINT"))
+#: What the columns users read are made from (`Plan.expanded`): the version and the codes.
+WORD_KEYS = ("__v", *(c for c, _ in CODE_COLUMNS))
 
 
 def s(value: str) -> exp.Expression:
@@ -441,11 +443,13 @@ class Plan:
                 alias(by_version("timeline"), "timeline")]
 
     def output_columns(self, inputs: list[str], csv_separators: dict | None = None,
-                       text_inputs: set[str] | None = None) -> list[exp.Expression]:
+                       text_inputs: set[str] | None = None, words: bool = False) -> list[exp.Expression]:
         """The output's columns over ``d`` (a row of ``final``: codes, or a row Python decided with
         its own ``p_`` columns) beside ``r`` (the input's row): the decision columns, then the
-        input's own. With ``csv_separators``, lists are joined (an empty list an empty cell)."""
-        expanded = {e.alias: e.this for e in self.expanded("d")}
+        input's own. With ``csv_separators``, lists are joined (an empty list an empty cell).
+        With ``words``, ``d`` also holds the columns made from its codes (``words``), made once
+        per distinct decision rather than on every row."""
+        expanded = {e.alias: (col(f"w_{e.alias}", "d") if words else e.this) for e in self.expanded("d")}
         py = col("py", "d")
         if "id" in inputs:
             rid = col("id", "r")
@@ -472,6 +476,15 @@ class Plan:
                       for name in inputs}
         cols = {k: (v if k == "row" else safe(v)) for k, v in cols.items()}
         return [alias(v, k) for k, v in cols.items()] + [alias(v, k) for k, v in inputs_out.items()]
+
+    def words(self, codes: str) -> exp.Select:
+        """The columns users read for each distinct decision of the relation ``codes`` (its code
+        columns and ``__v``), as ``w_<name>``, beside the codes they are made from."""
+        keys = [col(c) for c in WORD_KEYS]
+        distinct = exp.select(*keys).from_(table(codes)).distinct()
+        made = [alias(e.this, f"w_{e.alias}") for e in self.expanded("d")]
+        return exp.select(*[col(c, "d") for c in WORD_KEYS], *made).from_(
+            exp.Subquery(this=distinct, alias=exp.TableAlias(this=exp.to_identifier("d"))))
 
     def encode(self, d) -> dict:
         """A per-record decision as the plan's codes (for the rows Python decides)."""
