@@ -318,10 +318,8 @@ class BatchEngine:
         deferred = set(plan.deferred)
         self._matches(con, [i for i in range(len(plan.parties)) if i not in deferred])
         self._unscreened(con, sorted(deferred))
-        run(con, f"CREATE TABLE prepared AS {plan.sql('prepared', 'duckdb')}")
         self.progress("deciding")
-        run(con, f"CREATE TABLE decided AS {plan.sql('decided', 'duckdb')}")
-        run(con, "DROP TABLE prepared")  # read by ``decided`` alone
+        self._decided(con)
         if deferred:
             self._deferred(con, sorted(deferred))
         self.progress("settling undecided rows")
@@ -427,6 +425,13 @@ class BatchEngine:
         run(con, "DROP TABLE work")
         run(con, "DROP TABLE screened")
 
+    def _decided(self, con) -> None:
+        """The table ``decided`` of the rows of ``prepared0``, their parties' screenings joined on
+        (``prepared``, read by ``decided`` alone and dropped after)."""
+        run(con, f"CREATE TABLE prepared AS {self.plan.sql('prepared', 'duckdb')}")
+        run(con, f"CREATE TABLE decided AS {self.plan.sql('decided', 'duckdb')}")
+        run(con, "DROP TABLE prepared")
+
     @staticmethod
     def _unscreened(con, parties: list[int]) -> None:
         """Empty match tables for parties not screened yet: their status is unknown to the plan."""
@@ -450,9 +455,7 @@ class BatchEngine:
         run(con, "ALTER TABLE decided RENAME TO __decided_first")
         run(con, "CREATE VIEW prepared0 AS SELECT * FROM __prepared0_all WHERE __row IN (SELECT __row FROM __again)")
         self._matches(con, parties)
-        run(con, f"CREATE TABLE prepared AS {self.plan.sql('prepared', 'duckdb')}")
-        run(con, f"CREATE TABLE decided AS {self.plan.sql('decided', 'duckdb')}")
-        run(con, "DROP TABLE prepared")
+        self._decided(con)
         run(con, "INSERT INTO decided SELECT * FROM __decided_first WHERE outcome_code IS NOT NULL")
         run(con, "DROP VIEW prepared0")
         run(con, "ALTER TABLE __prepared0_all RENAME TO prepared0")
